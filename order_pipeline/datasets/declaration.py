@@ -1,0 +1,161 @@
+"""Dataset declarations: what a landing dataset looks like, declared once.
+
+A declaration drives everything downstream: the canonical Parquet schema (column order and types),
+validation, the warehouse DDL, the merge key and the child tables. A second dataset is a second
+declaration, never a copy of code. Pure domain code: no Dagster, no boto3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+import pyarrow as pa
+
+ColumnKind = Literal["string", "int32", "int64", "decimal", "timestamp", "boolean", "json"]
+
+# Columns every canonical table carries after its declared columns: where each row came from.
+# They make "latest version wins, then file order" decidable inside the warehouse.
+SOURCE_FILE_COLUMN = "_source_file"
+SOURCE_RECORD_COLUMN = "_source_record"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a canonical table.
+
+    `source` is the dotted path of the value in an input record (defaults to `name`). For a child table,
+    the path is relative to the list element, except for columns listed in `ChildTable.parent_columns`.
+    """
+
+    name: str
+    kind: ColumnKind
+    source: str | None = None
+    nullable: bool = True
+    max_bytes: int | None = None  # strings: the VARCHAR size in bytes (Redshift counts bytes, not chars)
+    precision: int = 12  # decimals
+    scale: int = 2
+    min_value: Decimal | int | None = None  # inclusive lower bound for numbers
+    max_value: Decimal | int | None = None  # inclusive upper bound for numbers
+    allowed: tuple[str, ...] | None = None  # allowed values for strings
+    pattern: str | None = None  # regular expression a string must match in full
+    description: str = ""
+
+    @property
+    def source_path(self) -> str:
+        return self.source or self.name
+
+    def arrow_type(self) -> pa.DataType:
+        return arrow_type_for(self)
+
+
+def arrow_type_for(column: Column) -> pa.DataType:
+    if column.kind == "string" or column.kind == "json":
+        return pa.string()
+    if column.kind == "int32":
+        return pa.int32()
+    if column.kind == "int64":
+        return pa.int64()
+    if column.kind == "decimal":
+        return pa.decimal128(column.precision, column.scale)
+    if column.kind == "timestamp":
+        return pa.timestamp("us", tz="UTC")
+    if column.kind == "boolean":
+        return pa.bool_()
+    raise ValueError(f"unknown column kind {column.kind!r} for column {column.name!r}")
+
+
+LINEAGE_COLUMNS: tuple[Column, ...] = (
+    Column(SOURCE_FILE_COLUMN, "string", nullable=False, max_bytes=1024,
+           description="s3://bucket/key of the landing file this row came from"),
+    Column(SOURCE_RECORD_COLUMN, "int64", nullable=False,
+           description="1-based position of the record in its landing file"),
+)
+
+
+@dataclass(frozen=True)
+class ChildTable:
+    """A table exploded from a list field of the parent record (e.g. an order's line items).
+
+    Its rows are keyed by the parent's merge key plus `position_column` (1-based position in the list).
+    On upsert, a parent's children are replaced as a whole.
+    """
+
+    name: str
+    source: str  # dotted path of the list in the parent record, e.g. "items"
+    columns: tuple[Column, ...]  # element columns (paths relative to one list element)
+    position_column: str = "line_number"
+    min_items: int = 0
+    max_items: int | None = None
+    description: str = ""
+
+
+# A cross-field rule, evaluated vectorised on a normalised batch. It gets the parent table and the child
+# tables (each child table has an extra int64 column `_parent_row`: the index of its parent row in the
+# batch) and returns one boolean per parent row: True where the record passes.
+RuleCheck = Callable[[pa.Table, Mapping[str, pa.Table]], pa.Array]
+
+
+@dataclass(frozen=True)
+class RecordRule:
+    name: str
+    reason: str  # what a reject report says, e.g. "total != subtotal + shipping + tax"
+    check: RuleCheck
+    field: str | None = None  # the field a reject report names
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str  # table name of the parent, and the dataset's name in S3 prefixes and asset keys
+    columns: tuple[Column, ...]
+    merge_key: tuple[str, ...]
+    version_column: str  # the latest version of a record wins by this column (then by file order)
+    event_time_column: str  # what the warehouse sorts on (Redshift SORTKEY)
+    children: tuple[ChildTable, ...] = ()
+    rules: tuple[RecordRule, ...] = ()
+    extra_fields: Literal["drop", "reject"] = "drop"  # unknown input fields: dropped, or the record rejected
+    max_bad_records: int = 100  # like Redshift's MAXERROR: more bad records than this rejects the file
+    max_bad_ratio: float = 0.5  # ...and so does a larger share of bad records than this
+    description: str = ""
+    owners: tuple[str, ...] = ()
+    group_name: str | None = None
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"dataset {self.name!r} declares a column twice")
+        for key in (*self.merge_key, self.version_column, self.event_time_column):
+            if key not in names:
+                raise ValueError(f"dataset {self.name!r}: {key!r} is not a declared column")
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        return (self.name, *(c.name for c in self.children))
+
+    def table_columns(self, table: str | None = None) -> tuple[Column, ...]:
+        """The canonical column order of `table` (default: the parent): what Parquet and warehouse share."""
+        if table is None or table == self.name:
+            return (*self.columns, *LINEAGE_COLUMNS)
+        child = self.child(table)
+        key_columns = tuple(c for c in self.columns if c.name in self.merge_key)
+        position = Column(child.position_column, "int32", nullable=False,
+                          description=f"1-based position in the {self.name} record's {child.source} list")
+        return (*key_columns, position, *child.columns, *LINEAGE_COLUMNS)
+
+    def table_key(self, table: str | None = None) -> tuple[str, ...]:
+        if table is None or table == self.name:
+            return self.merge_key
+        return (*self.merge_key, self.child(table).position_column)
+
+    def arrow_schema(self, table: str | None = None) -> pa.Schema:
+        return pa.schema(
+            [pa.field(c.name, c.arrow_type(), nullable=c.nullable) for c in self.table_columns(table)]
+        )
+
+    def child(self, name: str) -> ChildTable:
+        for child in self.children:
+            if child.name == name:
+                return child
+        raise KeyError(f"dataset {self.name!r} has no child table {name!r}")

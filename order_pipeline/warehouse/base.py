@@ -1,0 +1,71 @@
+"""The warehouse interface: what the assets need from any backend (DuckDB embedded, Redshift)."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from order_pipeline.datasets.declaration import Dataset
+from order_pipeline.landing import FileVersion
+
+LEDGER_TABLE = "file_ledger"
+
+FileStatus = Literal["loaded", "quarantined", "dead_letter"]
+
+
+@dataclass(frozen=True)
+class BatchFile:
+    """One landing file version in a load batch, with its canonical Parquet per table."""
+
+    source: FileVersion
+    parts: Mapping[str, str] = field(default_factory=dict)  # table name -> s3://… of its canonical Parquet
+    rows: Mapping[str, int] = field(default_factory=dict)  # table name -> rows in that Parquet
+    status: FileStatus = "loaded"  # quarantined / dead_letter files carry no parts: only a ledger row
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadBatch:
+    dataset: Dataset
+    partition: str
+    run_id: str
+    files: tuple[BatchFile, ...]  # in file order: ties on the version column go to the later file
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    files: int
+    staged: Mapping[str, int]  # table -> rows staged (before de-duplication)
+    inserted: int  # parent rows new to the table
+    updated: int  # parent rows replaced by a newer version
+    stale: int  # staged parent rows dropped because the table already held a newer version
+    child_rows: Mapping[str, int]  # child table -> rows written
+    seconds: float
+
+
+class Warehouse(abc.ABC):
+    """One small interface, two backends. All methods are safe to call repeatedly."""
+
+    @abc.abstractmethod
+    def ensure_tables(self, dataset: Dataset) -> None:
+        """Create the dataset's tables and the file ledger if missing; add new nullable columns."""
+
+    @abc.abstractmethod
+    def loaded_versions(self, dataset: Dataset, files: Sequence[FileVersion]) -> set[tuple[str, str]]:
+        """The (key, etag) pairs among `files` that the ledger already holds, whatever their status."""
+
+    @abc.abstractmethod
+    def load_batch(self, batch: LoadBatch, *, after_stage: Callable[[], None] | None = None) -> LoadResult:
+        """Stage, de-duplicate, upsert, replace children and write the ledger in one transaction.
+
+        `after_stage` runs after staging and before commit (tests use it to kill a load half way).
+        """
+
+    @abc.abstractmethod
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read query and return all rows."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
