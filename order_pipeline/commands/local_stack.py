@@ -1,0 +1,120 @@
+"""`order-pipeline local up|down|env`: the local S3/SNS/SQS endpoint, provisioned idempotently.
+
+`up` starts moto's server on loopback (unless one of ours already answers), creates the bucket, the SNS
+topic and an SQS queue subscribed to it (so published notifications can be read back). `down` stops exactly
+the process recorded in the pid file. Nothing in the pipeline knows it is local: the environment printed by
+`env` points boto3 at the endpoint through the standard AWS_ENDPOINT_URL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+
+from order_pipeline.aws.moto_server import endpoint_is_up, start_moto_server
+
+LOCAL_ACCOUNT = "123456789012"  # moto's default account id
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    state_dir: Path = Path(".local")
+    host: str = "127.0.0.1"
+    port: int = 5050
+    bucket: str = "order-pipeline-local"
+    region: str = "us-east-1"
+    topic: str = "order-pipeline-events"
+    queue: str = "order-pipeline-events-inbox"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / "moto.pid"
+
+    @property
+    def topic_arn(self) -> str:
+        return f"arn:aws:sns:{self.region}:{LOCAL_ACCOUNT}:{self.topic}"
+
+    def environment(self) -> dict[str, str]:
+        """What a process needs to use the local stack (credentials are moto's dummies, not secrets)."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "ORDER_PIPELINE_BUCKET": self.bucket,
+            "ORDER_PIPELINE_SNS_TOPIC_ARN": self.topic_arn,
+            "ORDER_PIPELINE_STATE_DIR": str(self.state_dir),
+            "DAGSTER_HOME": str((self.state_dir / "dagster").resolve()),
+        }
+
+
+def _clients(stack: LocalStack):
+    kwargs = {"endpoint_url": stack.endpoint, "region_name": stack.region, "aws_access_key_id": "local",
+              "aws_secret_access_key": "local"}
+    return boto3.client("s3", **kwargs), boto3.client("sns", **kwargs), boto3.client("sqs", **kwargs)
+
+
+def provision(stack: LocalStack) -> dict[str, str]:
+    """Create bucket, topic and subscribed queue if missing; returns their names. Safe to repeat."""
+    s3, sns, sqs = _clients(stack)
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    if stack.bucket not in existing:
+        s3.create_bucket(Bucket=stack.bucket)
+    topic_arn = sns.create_topic(Name=stack.topic)["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=stack.queue)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    subscribed = {s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]}
+    if queue_arn not in subscribed:
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
+                      Attributes={"RawMessageDelivery": "false"})
+    return {"bucket": stack.bucket, "topic_arn": topic_arn, "queue_url": queue_url}
+
+
+def write_dagster_home(stack: LocalStack) -> Path:
+    """DAGSTER_HOME under the state folder: runs, sensor cursors and event logs survive restarts."""
+    home = stack.state_dir / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(
+        "# Written by `order-pipeline local up`.\n"
+        "concurrency:\n  pools:\n    default_limit: 1  # one warehouse load at a time (pool 'warehouse')\n"
+        "run_queue:\n  max_concurrent_runs: 4\n"
+        "telemetry:\n  enabled: false\n")
+    return home
+
+
+def up(stack: LocalStack) -> dict[str, str]:
+    (stack.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+    if not endpoint_is_up(stack.endpoint):
+        process = start_moto_server(stack.host, stack.port, log_path=stack.state_dir / "logs" / "moto.log")
+        stack.pid_file.write_text(str(process.pid))
+    write_dagster_home(stack)
+    created = provision(stack)
+    (stack.state_dir / "stack.json").write_text(json.dumps(created, indent=2))
+    return created
+
+
+def down(stack: LocalStack) -> bool:
+    """Stop the endpoint process this state folder started; True if one was stopped."""
+    if not stack.pid_file.exists():
+        return False
+    pid = int(stack.pid_file.read_text().strip() or 0)
+    stack.pid_file.unlink()
+    try:
+        os.killpg(pid, signal.SIGTERM)  # started in its own session: its group is exactly what we started
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def shell_exports(stack: LocalStack) -> str:
+    return "\n".join(f"export {name}={value}" for name, value in stack.environment().items())

@@ -1,0 +1,116 @@
+"""The one place that reads the environment.
+
+`load_settings()` is called when definitions are built or a command starts — never at import time.
+Every variable is listed in README.md (Configuration). The same code runs on the local default and on AWS:
+only these values differ. boto3 finds a local endpoint through the standard AWS_ENDPOINT_URL itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+WarehouseBackend = Literal["duckdb", "redshift"]
+SensorMode = Literal["list", "sqs"]
+
+
+@dataclass(frozen=True)
+class RedshiftSettings:
+    host: str | None = None
+    port: int = 5439
+    database: str = "dev"
+    user: str | None = None
+    schema: str = "public"
+    iam: bool = False
+    cluster_identifier: str | None = None
+    serverless_workgroup: str | None = None
+    db_user: str | None = None
+    ssl: bool = True
+    copy_iam_role: str = ""  # the role Redshift assumes to read the lake for COPY
+
+
+@dataclass(frozen=True)
+class Settings:
+    bucket: str = "order-pipeline-local"
+    landing_prefix: str = "landing"  # files land under <landing_prefix>/<dataset>/
+    lake_prefix: str = "lake"
+    quarantine_prefix: str = "quarantine"
+    state_dir: Path = Path(".local")
+    warehouse: WarehouseBackend = "duckdb"
+    duckdb_path: Path = Path(".local/warehouse.duckdb")
+    redshift: RedshiftSettings = field(default_factory=RedshiftSettings)
+    sns_topic_arn: str | None = None
+    sensor_mode: SensorMode = "list"
+    sqs_queue_url: str | None = None
+    sensor_interval_seconds: int = 30
+    lookback_days: int = 3
+    partition_start: date = date(2024, 1, 1)
+    ui_base_url: str = "http://127.0.0.1:3000"
+    region: str = "us-east-1"
+
+    def landing_root(self, dataset: str) -> str:
+        return f"{self.landing_prefix.strip('/')}/{dataset}/"
+
+    def lake_key(self, table: str, partition: str, name: str) -> str:
+        return f"{self.lake_prefix.strip('/')}/{table}/dt={partition}/{name}"
+
+    def quarantine_key(self, dataset: str, partition: str, name: str) -> str:
+        return f"{self.quarantine_prefix.strip('/')}/{dataset}/dt={partition}/{name}"
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ORDER_PIPELINE_* variables (and the standard AWS ones), with local defaults."""
+    env = os.environ if environ is None else environ
+
+    def get(name: str, default: str | None = None) -> str | None:
+        value = env.get(f"ORDER_PIPELINE_{name}")
+        return value if value not in (None, "") else default
+
+    state_dir = Path(get("STATE_DIR", ".local") or ".local")
+    warehouse = get("WAREHOUSE", "duckdb")
+    if warehouse not in ("duckdb", "redshift"):
+        raise ValueError(f"ORDER_PIPELINE_WAREHOUSE must be 'duckdb' or 'redshift', not {warehouse!r}")
+    sensor_mode = get("SENSOR_MODE", "list")
+    if sensor_mode not in ("list", "sqs"):
+        raise ValueError(f"ORDER_PIPELINE_SENSOR_MODE must be 'list' or 'sqs', not {sensor_mode!r}")
+    redshift = RedshiftSettings(
+        host=get("REDSHIFT_HOST"),
+        port=int(get("REDSHIFT_PORT", "5439") or 5439),
+        database=get("REDSHIFT_DATABASE", "dev") or "dev",
+        user=get("REDSHIFT_USER"),
+        schema=get("REDSHIFT_SCHEMA", "public") or "public",
+        iam=_flag(get("REDSHIFT_IAM"), False),
+        cluster_identifier=get("REDSHIFT_CLUSTER_IDENTIFIER"),
+        serverless_workgroup=get("REDSHIFT_WORKGROUP"),
+        db_user=get("REDSHIFT_DB_USER"),
+        ssl=_flag(get("REDSHIFT_SSL"), True),
+        copy_iam_role=get("REDSHIFT_COPY_IAM_ROLE", "") or "",
+    )
+    return Settings(
+        bucket=get("BUCKET", "order-pipeline-local") or "order-pipeline-local",
+        landing_prefix=get("LANDING_PREFIX", "landing") or "landing",
+        lake_prefix=get("LAKE_PREFIX", "lake") or "lake",
+        quarantine_prefix=get("QUARANTINE_PREFIX", "quarantine") or "quarantine",
+        state_dir=state_dir,
+        warehouse=warehouse,  # type: ignore[arg-type]
+        duckdb_path=Path(get("DUCKDB_PATH", str(state_dir / "warehouse.duckdb")) or ""),
+        redshift=redshift,
+        sns_topic_arn=get("SNS_TOPIC_ARN"),
+        sensor_mode=sensor_mode,  # type: ignore[arg-type]
+        sqs_queue_url=get("SQS_QUEUE_URL"),
+        sensor_interval_seconds=int(get("SENSOR_INTERVAL_SECONDS", "30") or 30),
+        lookback_days=int(get("LOOKBACK_DAYS", "3") or 3),
+        partition_start=date.fromisoformat(get("PARTITION_START", "2024-01-01") or "2024-01-01"),
+        ui_base_url=get("UI_BASE_URL", "http://127.0.0.1:3000") or "http://127.0.0.1:3000",
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+    )

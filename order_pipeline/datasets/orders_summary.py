@@ -1,0 +1,45 @@
+"""analytics.daily_order_summary: per order date (UTC), over the latest version of every order.
+
+Definitions (the generator's `daily_summary` oracle computes the same): order_count = orders placed that day;
+item_quantity = Σ quantity of their items; gross_revenue = Σ total; cancelled_count = orders whose status is
+cancelled or refunded. Portable SQL: runs unchanged on DuckDB, PostgreSQL and Redshift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from order_pipeline.datasets.declaration import Column
+
+
+@dataclass(frozen=True)
+class DerivedTable:
+    name: str
+    select_sql: str
+    columns: tuple[Column, ...]
+    description: str = ""
+
+
+DAILY_ORDER_SUMMARY = DerivedTable(
+    name="daily_order_summary",
+    description="Orders, item quantity, gross revenue and cancellations per order date (UTC).",
+    columns=(
+        Column("order_date", "string", description="UTC date the orders were placed"),
+        Column("order_count", "int64"),
+        Column("item_quantity", "int64"),
+        Column("gross_revenue", "decimal", precision=18, scale=2),
+        Column("cancelled_count", "int64"),
+    ),
+    select_sql="""
+SELECT CAST(o."order_ts" AT TIME ZONE 'UTC' AS DATE) AS "order_date",
+       COUNT(*) AS "order_count",
+       CAST(SUM(COALESCE(i."item_quantity", 0)) AS BIGINT) AS "item_quantity",
+       CAST(SUM(o."total") AS DECIMAL(18, 2)) AS "gross_revenue",
+       CAST(SUM(CASE WHEN o."status" IN ('cancelled', 'refunded') THEN 1 ELSE 0 END) AS BIGINT) AS "cancelled_count"
+FROM "orders" AS o
+LEFT JOIN (
+    SELECT "order_id", SUM("quantity") AS "item_quantity" FROM "order_items" GROUP BY "order_id"
+) AS i ON i."order_id" = o."order_id"
+GROUP BY 1
+""".strip(),
+)

@@ -1,0 +1,97 @@
+"""Load the converted, not yet loaded files of one partition into the warehouse, as one batch.
+
+The warehouse ledger decides what is pending, so a re-run loads nothing twice and a failed run is completed
+by the next one. When a batch keeps failing, `isolate_failures` loads file by file: the good files land and
+each file that still fails is dead-lettered in the ledger with its error — nothing is lost, nothing blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from order_pipeline.config import Settings
+from order_pipeline.datasets.declaration import Dataset
+from order_pipeline.landing import FileVersion
+from order_pipeline.steps.convert_partition import read_record
+from order_pipeline.steps.lake_files import ConvertedFile
+from order_pipeline.warehouse.base import BatchFile, LoadBatch, LoadResult, Warehouse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PartitionLoad:
+    pending: list[ConvertedFile] = field(default_factory=list)
+    not_converted: list[FileVersion] = field(default_factory=list)  # landed after the lake step ran
+    results: list[LoadResult] = field(default_factory=list)
+    dead_lettered: list[tuple[ConvertedFile, str]] = field(default_factory=list)
+
+    @property
+    def loaded_files(self) -> list[ConvertedFile]:
+        dead = {file.source.version_id for file, _ in self.dead_lettered}
+        return [file for file in self.pending if file.source.version_id not in dead]
+
+    def total(self, attribute: str) -> int:
+        return sum(getattr(result, attribute) for result in self.results)
+
+    def child_rows(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for result in self.results:
+            for table, rows in result.child_rows.items():
+                totals[table] = totals.get(table, 0) + rows
+        return totals
+
+
+def batch_file(converted: ConvertedFile, *, dead_letter_error: str | None = None) -> BatchFile:
+    if dead_letter_error is not None:
+        return BatchFile(source=converted.source, status="dead_letter", error=dead_letter_error)
+    if converted.status == "rejected":
+        return BatchFile(source=converted.source, status="quarantined", error=converted.error)
+    return BatchFile(source=converted.source, parts=dict(converted.parts), rows=dict(converted.rows))
+
+
+def pending_files(s3: Any, warehouse: Warehouse, settings: Settings, dataset: Dataset, partition: str,
+                  files: Sequence[FileVersion]) -> PartitionLoad:
+    loaded = warehouse.loaded_versions(dataset, files)
+    plan = PartitionLoad()
+    for version in files:
+        if (version.key, version.etag) in loaded:
+            continue
+        record = read_record(s3, settings, dataset, partition, version)
+        if record is None:
+            plan.not_converted.append(version)
+        else:
+            plan.pending.append(record)
+    return plan
+
+
+def load_partition(s3: Any, warehouse: Warehouse, settings: Settings, dataset: Dataset, partition: str,
+                   run_id: str, files: Sequence[FileVersion], *, isolate_failures: bool = False) -> PartitionLoad:
+    warehouse.ensure_tables(dataset)
+    plan = pending_files(s3, warehouse, settings, dataset, partition, files)
+    if not plan.pending:
+        return plan
+    batch = LoadBatch(dataset=dataset, partition=partition, run_id=run_id,
+                      files=tuple(batch_file(converted) for converted in plan.pending))
+    try:
+        plan.results.append(warehouse.load_batch(batch))
+        return plan
+    except Exception:
+        if not isolate_failures:
+            raise
+        log.warning("batch for %s %s failed; loading its %d files one by one", dataset.name, partition,
+                    len(plan.pending), exc_info=True)
+    for converted in plan.pending:
+        single = LoadBatch(dataset=dataset, partition=partition, run_id=run_id, files=(batch_file(converted),))
+        try:
+            plan.results.append(warehouse.load_batch(single))
+        except Exception as error:  # noqa: BLE001 - the error is kept in the ledger and reported
+            message = f"{converted.source.uri}: {error}"[:2000]
+            dead = LoadBatch(dataset=dataset, partition=partition, run_id=run_id,
+                             files=(batch_file(converted, dead_letter_error=message),))
+            plan.results.append(warehouse.load_batch(dead))
+            plan.dead_lettered.append((converted, message))
+    return plan
