@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--out", type=Path, required=True, help="output folder")
     convert.add_argument("--dataset", default="orders")
 
+    replay = commands.add_parser("replay", help="re-drive fixed quarantined or dead-lettered files, exactly once")
+    replay.add_argument("uris", nargs="+", help="s3:// URIs of quarantined files, .rejects.jsonl or landing files")
+    replay.add_argument("--fixed", type=Path, help="a fixed local copy to land instead (one URI only)")
+    replay.add_argument("--dataset", default="orders")
+
     local = commands.add_parser("local", help="the local S3/SNS/SQS endpoint")
     local.add_argument("action", choices=["up", "down", "env"])
     for sub in (local, commands.add_parser("demo", help="headless: land orders, tick the sensor, run, summarise"),
@@ -88,6 +93,24 @@ def main(argv: list[str] | None = None) -> int:
                   + (f" ({result.file_error})" if result.file_error else ""))
             failed += result.status == "rejected"
         return 1 if failed else 0
+    if args.command == "replay":
+        import boto3
+
+        from order_pipeline.commands.replay import ReplayError, replay
+        from order_pipeline.config import load_settings
+        from order_pipeline.datasets.orders import ORDERS
+
+        if args.fixed and len(args.uris) != 1:
+            print("--fixed goes with exactly one URI", file=sys.stderr)
+            return 2
+        settings, client = load_settings(), boto3.client("s3")
+        for uri in args.uris:
+            try:
+                print(f"{uri} -> {replay(client, settings, ORDERS, uri, args.fixed)} (the sensor loads it)")
+            except ReplayError as error:
+                print(f"cannot replay: {error}", file=sys.stderr)
+                return 1
+        return 0
     if args.command == "local":
         from order_pipeline.commands import local_stack
 

@@ -1,0 +1,80 @@
+"""`order-pipeline replay`: re-drive a fixed quarantined or dead-lettered file through the normal path.
+
+The file (or, for a `.rejects.jsonl`, the raw records it holds) is landed again under
+`<landing>/<dataset>/dt=<partition>/replay-<name>`: the sensor and the ledger then treat it like any new
+file. The replay key is derived from the quarantined object, so replaying the same content again lands the
+same object with the same ETag, which the ledger has already loaded: a replay happens exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from order_pipeline.aws.s3_objects import parse_s3_uri, put_bytes
+from order_pipeline.config import Settings
+from order_pipeline.datasets.declaration import Dataset
+
+_PARTITION = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/")
+REJECTS_SUFFIX = ".rejects.jsonl"
+
+
+class ReplayError(ValueError):
+    """The object cannot be replayed (named, with why)."""
+
+
+def records_from_rejects(content: bytes, source: str) -> bytes:
+    """The raw records of a rejects file, one JSON object per line (entries whose raw was not JSON are kept as
+    they were, so a fixed line is replayed as fixed)."""
+    lines = []
+    for number, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ReplayError(f"{source} line {number} is not a reject entry: {error}") from error
+        raw = entry.get("raw") if isinstance(entry, dict) else None
+        if raw is None:
+            raise ReplayError(f"{source} line {number} has no 'raw' record to replay")
+        lines.append(json.dumps(raw, separators=(",", ":")) if not isinstance(raw, str) else raw)
+    return ("\n".join(lines) + "\n").encode() if lines else b""
+
+
+def replay_key(settings: Settings, dataset: Dataset, uri: str) -> tuple[str, str]:
+    """(landing key, partition) for replaying the quarantined or landing object at `uri`."""
+    _, key = parse_s3_uri(uri)
+    match = _PARTITION.search("/" + key)
+    name = key.rsplit("/", 1)[-1]
+    if name.endswith(REJECTS_SUFFIX):
+        name = name[: -len(REJECTS_SUFFIX)] + ".jsonl"
+    if match is None:
+        from order_pipeline.landing import date_in_key
+
+        day = date_in_key(key)
+        if day is None:
+            raise ReplayError(f"{uri}: cannot tell its partition (no dt=YYYY-MM-DD or YYYY/MM/DD in the key)")
+        partition = day.isoformat()
+    else:
+        partition = match[1]
+    return f"{settings.landing_root(dataset.name)}dt={partition}/replay-{name}", partition
+
+
+def replay(s3: Any, settings: Settings, dataset: Dataset, uri: str, fixed_file: Path | None = None) -> str:
+    """Land the (fixed) content of `uri` again for loading; returns the s3:// URI it landed at."""
+    bucket, key = parse_s3_uri(uri)
+    if fixed_file is not None:
+        content = fixed_file.read_bytes()
+    else:
+        try:
+            content = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except s3.exceptions.NoSuchKey as error:
+            raise ReplayError(f"{uri} does not exist") from error
+    if key.endswith(REJECTS_SUFFIX):
+        content = records_from_rejects(content, uri)
+    if not content.strip():
+        raise ReplayError(f"{uri} holds nothing to replay")
+    landing_key, _ = replay_key(settings, dataset, uri)
+    return put_bytes(s3, settings.bucket, landing_key, content)
