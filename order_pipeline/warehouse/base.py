@@ -45,6 +45,19 @@ class LoadResult:
     seconds: float
 
 
+class LoadError(RuntimeError):
+    """A load batch failed and was rolled back: the message names the batch's files and the cause."""
+
+    def __init__(self, batch: LoadBatch, cause: str, *, max_files: int = 20) -> None:
+        names = [f"{f.source.uri}@{f.source.etag}" for f in batch.files]
+        more = len(names) - max_files
+        listed = ", ".join(names[:max_files]) + (f" and {more} more" if more > 0 else "")
+        super().__init__(f"load of {len(names)} file(s) of dataset {batch.dataset.name!r} "
+                         f"(partition {batch.partition}) rolled back: {cause}; files: {listed}")
+        self.files = tuple(names)
+        self.cause = cause
+
+
 class Warehouse(abc.ABC):
     """One small interface, two backends. All methods are safe to call repeatedly."""
 
@@ -66,6 +79,10 @@ class Warehouse(abc.ABC):
     @abc.abstractmethod
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read query and return all rows."""
+
+    def rebuild_table(self, table: str, select_sql: str) -> int:
+        """Replace `table` with the rows of `select_sql` in one transaction; returns the row count."""
+        raise NotImplementedError(f"{type(self).__name__} cannot rebuild derived tables")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -1,0 +1,269 @@
+"""RedshiftWarehouse against the local Redshift-compatible endpoint (PostgreSQL 15 behind the wire adapter),
+with COPY reading real Parquet parts from the local S3 endpoint through real manifests."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections.abc import Callable
+
+import pytest
+import redshift_connector
+
+from order_pipeline.datasets.declaration import Column
+from order_pipeline.datasets.orders import ORDERS
+from order_pipeline.warehouse.base import LoadError
+from order_pipeline.warehouse.redshift_backend import RedshiftWarehouse
+from order_pipeline_tests.integration.test_duckdb_warehouse_support import (
+    CUSTOMERS,
+    Order,
+    at,
+    customer,
+    data_file,
+    make_batch,
+    orders_file,
+    rejected_file,
+)
+
+pytest_plugins = ["order_pipeline_tests.support.redshift_fixtures"]
+
+ROLE = "arn:aws:iam::123456789012:role/local-loader"
+
+
+@pytest.fixture
+def connect(redshift_endpoint) -> Callable[[], redshift_connector.Connection]:
+    """Connections into a fresh schema per test (the endpoint's database is shared by the session)."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = redshift_endpoint.connect()
+    admin.cursor().execute(f'CREATE SCHEMA "{schema}"')
+    admin.commit()
+    admin.close()
+
+    def open_connection() -> redshift_connector.Connection:
+        conn = redshift_endpoint.connect()
+        conn.cursor().execute(f'SET search_path TO "{schema}"')
+        conn.commit()
+        return conn
+
+    return open_connection
+
+
+@pytest.fixture
+def warehouse(connect, s3_client, bucket):
+    wh = RedshiftWarehouse(
+        connect,
+        s3_client,
+        iam_role=ROLE,
+        manifest_prefix=f"s3://{bucket}/_manifests/",
+        serverless=False,
+        base_delay=0.05,
+    )
+    wh.ensure_tables(ORDERS)
+    yield wh
+    wh.close()
+
+
+def state(wh: RedshiftWarehouse) -> dict[str, tuple]:
+    rows = wh.query('SELECT "order_id", "status", "updated_at" FROM "orders"')
+    return {oid: (status, ts) for oid, status, ts in rows}
+
+
+def item_count(wh: RedshiftWarehouse, order_id: str) -> int:
+    return wh.query('SELECT COUNT(*) FROM "order_items" WHERE "order_id" = ?', [order_id])[0][0]
+
+
+def snapshot(wh: RedshiftWarehouse) -> tuple[list, list, list]:
+    return (
+        wh.query('SELECT * FROM "orders" ORDER BY "order_id"'),
+        wh.query('SELECT * FROM "order_items" ORDER BY "order_id", "line_number"'),
+        wh.query('SELECT * FROM "file_ledger" ORDER BY "key"'),
+    )
+
+
+def test_load_update_stale_and_children_through_copy_and_merge(warehouse, s3_client, bucket):
+    first = orders_file(
+        s3_client, bucket, "a", Order("o-1", at(0), items=3), Order("o-2", at(9), "shipped", 2)
+    )
+    result = warehouse.load_batch(make_batch(ORDERS, first))
+    assert (result.inserted, result.updated, result.stale) == (2, 0, 0)
+    assert result.staged == {"orders": 2, "order_items": 5}
+
+    newer = orders_file(
+        s3_client,
+        bucket,
+        "b",
+        Order("o-1", at(5), "delivered", 1),
+        Order("o-2", at(1), "paid", 7),
+        Order("o-3", at(1)),
+    )
+    result = warehouse.load_batch(make_batch(ORDERS, newer, run_id="run-2"))
+    assert (result.inserted, result.updated, result.stale) == (1, 1, 1)
+    assert result.child_rows == {"order_items": 2}
+    rows = state(warehouse)
+    assert rows["o-1"][0] == "delivered" and rows["o-2"] == ("shipped", at(9))
+    assert (item_count(warehouse, "o-1"), item_count(warehouse, "o-2"), item_count(warehouse, "o-3")) == (
+        1,
+        2,
+        1,
+    )
+
+    # The manifest that fed COPY lists each part once with its size.
+    listed = s3_client.list_objects_v2(Bucket=bucket, Prefix="_manifests/")["Contents"]
+    manifests = [json.loads(s3_client.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()) for o in listed]
+    urls = [entry["url"] for m in manifests for entry in m["entries"]]
+    assert newer.parts["orders"] in urls and len(urls) == len(set(urls)) == 4
+    assert all(entry["meta"]["content_length"] > 0 for m in manifests for entry in m["entries"])
+
+
+def test_same_order_twice_in_a_batch_latest_wins(warehouse, s3_client, bucket):
+    early = orders_file(
+        s3_client, bucket, "a", Order("x", at(9), "delivered", 2), Order("tie", at(1), "paid")
+    )
+    late = orders_file(
+        s3_client, bucket, "b", Order("x", at(3), "paid", 3), Order("tie", at(1), "shipped", 4)
+    )
+    result = warehouse.load_batch(make_batch(ORDERS, early, late))
+    assert (result.inserted, result.staged["orders"]) == (2, 4)
+    rows = state(warehouse)
+    assert rows["x"][0] == "delivered" and rows["tie"][0] == "shipped"
+    assert (item_count(warehouse, "x"), item_count(warehouse, "tie")) == (2, 4)
+
+
+def test_ledger_holds_every_file_once(warehouse, s3_client, bucket):
+    good = orders_file(s3_client, bucket, "a", Order("o-1", at(0)))
+    bad = rejected_file(bucket, ORDERS, "b", "dead_letter")
+    warehouse.load_batch(make_batch(ORDERS, good, bad))
+    warehouse.load_batch(make_batch(ORDERS, good, bad, run_id="run-2"))
+    assert warehouse.loaded_versions(ORDERS, [good.source, bad.source]) == {
+        (good.source.key, good.source.etag),
+        (bad.source.key, bad.source.etag),
+    }
+    ledger = warehouse.query('SELECT "status", "rows", "run_id" FROM "file_ledger" ORDER BY "key"')
+    assert ledger == [("loaded", 1, "run-1"), ("dead_letter", None, "run-1")]
+
+
+def test_copy_failure_rolls_back_and_reports_the_load_errors(warehouse, s3_client, bucket):
+    warehouse.load_batch(make_batch(ORDERS, orders_file(s3_client, bucket, "a", Order("o-1", at(0)))))
+    before = snapshot(warehouse)
+    broken = orders_file(s3_client, bucket, "b", Order("o-1", at(5), "shipped"))
+    bucket_name, key = broken.parts["orders"][len("s3://") :].split("/", 1)
+    s3_client.put_object(Bucket=bucket_name, Key=key, Body=b"not parquet at all")
+    with pytest.raises(LoadError) as failure:
+        warehouse.load_batch(make_batch(ORDERS, broken))
+    message = str(failure.value)
+    assert broken.source.uri in message and "COPY into staging of orders failed" in message
+    assert f"load errors: {broken.parts['orders']}" in message  # the STL_LOAD_ERRORS row names the part
+    assert snapshot(warehouse) == before
+
+
+def test_failure_after_staging_changes_nothing(warehouse, s3_client, bucket):
+    warehouse.load_batch(
+        make_batch(ORDERS, orders_file(s3_client, bucket, "a", Order("o-1", at(0), items=3)))
+    )
+    before = snapshot(warehouse)
+
+    def explode() -> None:
+        raise ValueError("bad data must not be retried")
+
+    calls = []
+    with pytest.raises(LoadError, match="bad data must not be retried"):
+        newer = orders_file(s3_client, bucket, "b", Order("o-1", at(5), "shipped", 1))
+        warehouse.load_batch(make_batch(ORDERS, newer), after_stage=lambda: (calls.append(1), explode()))
+    assert calls == [1]
+    assert snapshot(warehouse) == before
+
+
+def test_a_dropped_connection_is_retried_on_a_new_one(warehouse, redshift_endpoint, s3_client, bucket):
+    pid = warehouse.query("SELECT pg_backend_pid()")[0][0]
+    calls = []
+
+    def kill_session_once() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            admin = redshift_endpoint.connect()
+            admin.cursor().execute(f"SELECT pg_terminate_backend({int(pid)})")
+            admin.commit()
+            admin.close()
+
+    file = orders_file(s3_client, bucket, "a", Order("o-1", at(0), items=2))
+    result = warehouse.load_batch(make_batch(ORDERS, file), after_stage=kill_session_once)
+    assert len(calls) == 2
+    assert (result.inserted, result.child_rows) == (1, {"order_items": 2})
+    assert warehouse.query('SELECT COUNT(*) FROM "file_ledger"') == [(1,)]
+
+
+def test_second_dataset_and_schema_evolution(connect, s3_client, bucket):
+    wh = RedshiftWarehouse(
+        connect, s3_client, iam_role=ROLE, manifest_prefix=f"s3://{bucket}/_manifests/", serverless=True
+    )
+    wh.ensure_tables(CUSTOMERS)
+    wh.load_batch(
+        make_batch(
+            CUSTOMERS, data_file(s3_client, bucket, CUSTOMERS, "a", {"customers": [customer(1, 1, "Ann")]})
+        )
+    )
+    evolved = dataclasses.replace(
+        CUSTOMERS, columns=(*CUSTOMERS.columns, Column("email", "string", max_bytes=320))
+    )
+    wh.ensure_tables(evolved)
+    file = data_file(
+        s3_client,
+        bucket,
+        evolved,
+        "b",
+        {
+            "customers": [
+                {**customer(1, 2, "Ann"), "email": "a@x.io"},
+                {**customer(2, 1, "Bo"), "email": None},
+            ]
+        },
+    )
+    result = wh.load_batch(make_batch(evolved, file))
+    assert (result.inserted, result.updated) == (1, 1)
+    assert wh.query('SELECT "customer_id", "email", "version" FROM "customers" ORDER BY 1') == [
+        (1, "a@x.io", 2),
+        (2, None, 1),
+    ]
+    wh.close()
+
+
+def test_a_serialization_conflict_is_retried(redshift_endpoint, s3_client, bucket):
+    """Redshift is serializable; the PostgreSQL behind the endpoint is made so, and a concurrent commit to
+    the row the MERGE updates makes the first attempt fail with SQLSTATE 40001."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+
+    def open_connection() -> redshift_connector.Connection:
+        conn = redshift_endpoint.connect()
+        cursor = conn.cursor()
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        cursor.execute(f'SET search_path TO "{schema}"')
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+        conn.commit()
+        return conn
+
+    wh = RedshiftWarehouse(
+        open_connection,
+        s3_client,
+        iam_role=ROLE,
+        manifest_prefix=f"s3://{bucket}/_manifests/",
+        serverless=False,
+        base_delay=0.05,
+    )
+    wh.ensure_tables(ORDERS)
+    wh.load_batch(make_batch(ORDERS, orders_file(s3_client, bucket, "a", Order("o-1", at(0)))))
+    calls = []
+
+    def concurrent_update_once() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            other = open_connection()
+            other.cursor().execute('UPDATE "orders" SET "status" = \'cancelled\' WHERE "order_id" = \'o-1\'')
+            other.commit()
+            other.close()
+
+    newer = orders_file(s3_client, bucket, "b", Order("o-1", at(5), "shipped"))
+    result = wh.load_batch(make_batch(ORDERS, newer), after_stage=concurrent_update_once)
+    assert len(calls) == 2 and result.updated == 1
+    assert state(wh)["o-1"] == ("shipped", at(5))
+    wh.close()
