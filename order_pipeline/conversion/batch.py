@@ -1,0 +1,51 @@
+"""What a reader hands to validation: a batch of input rows plus the records that could not be read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+
+@dataclass
+class Reject:
+    """One rejected record. `reasons` holds every (field, reason) found, the first being the reported one."""
+
+    record: int  # 1-based ordinal of the record in the file
+    line: int | None
+    reasons: list[tuple[str | None, str]]
+    raw: Any
+
+    def report(self, source: str) -> dict[str, Any]:
+        field_name, reason = self.reasons[0]
+        report: dict[str, Any] = {"source": source, "record": self.record, "line": self.line,
+                                  "field": field_name, "reason": reason, "raw": self.raw}
+        if len(self.reasons) > 1:
+            report["reasons"] = [{"field": f, "reason": r} for f, r in self.reasons]
+        return report
+
+
+@dataclass
+class ParsedBatch:
+    """Rows read from the input (nested like the input records), in file order.
+
+    `origin(row)` gives (line number or None, raw record) for a reject report; it is only called for
+    rejected rows, so readers may compute it lazily.
+    """
+
+    table: pa.Table
+    ordinals: np.ndarray  # int64, the record ordinal of each row
+    records: int  # records covered by this batch: rows + read_rejects
+    origin: Callable[[int], tuple[int | None, Any]]
+    read_rejects: list[Reject] = field(default_factory=list)
+
+    def shifted(self, records_before: int) -> ParsedBatch:
+        """This batch with ordinals counted from the start of the file instead of the chunk."""
+        if records_before:
+            self.ordinals = self.ordinals + records_before
+            for reject in self.read_rejects:
+                reject.record += records_before
+        return self

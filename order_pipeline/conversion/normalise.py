@@ -1,0 +1,107 @@
+"""A batch of input rows -> validated canonical tables (parent + children), vectorised.
+
+Driven entirely by the Dataset declaration. A record failing any check is marked in `Failures` and
+contributes no row to any table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from order_pipeline.conversion.casting import true_mask
+from order_pipeline.conversion.columns import ColumnTarget, canonical_values
+from order_pipeline.conversion.failures import Failures
+from order_pipeline.conversion.resolve import column_values, struct_path
+from order_pipeline.datasets.declaration import (
+    SOURCE_FILE_COLUMN,
+    SOURCE_RECORD_COLUMN,
+    ChildTable,
+    Dataset,
+)
+
+PARENT_ROW = "_parent_row"
+
+
+@dataclass
+class Normalised:
+    tables: dict[str, pa.Table]  # only the rows of valid records, canonical schema
+    failures: Failures
+
+
+def _constant_strings(value: str, rows: int) -> pa.Array:
+    indices = pa.array(np.zeros(rows, dtype=np.int32))
+    return pa.DictionaryArray.from_arrays(indices, pa.array([value], pa.string())).dictionary_decode()
+
+
+def _child_table(dataset: Dataset, child: ChildTable, lists: pa.Array | None, parent: dict[str, pa.Array],
+                 failures: Failures) -> pa.Table:
+    """Rows of one child table for every parent row, plus `_parent_row`; list-level checks recorded."""
+    label = child.source
+    if lists is None or not (pa.types.is_list(lists.type) or pa.types.is_large_list(lists.type)):
+        lists = pa.nulls(failures.rows, pa.list_(pa.struct([])))
+    lengths = pc.list_value_length(lists)
+    counts = pc.fill_null(lengths, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    missing = true_mask(lengths.is_null())
+    if child.min_items > 0:
+        failures.add(missing, label, lambda i: "missing required list")
+        few = (counts < child.min_items) & ~missing
+        failures.add(few, label, lambda i: f"has {counts[i]} elements, fewer than {child.min_items}")
+    if child.max_items is not None:
+        many = counts > child.max_items
+        failures.add(many, label, lambda i: f"has {counts[i]} elements, more than {child.max_items}")
+    elements = pc.list_flatten(lists)
+    parent_rows = pc.list_parent_indices(lists).to_numpy().astype(np.int64)
+    starts = np.cumsum(counts) - counts
+    positions = np.arange(len(parent_rows), dtype=np.int64) - starts[parent_rows] + 1
+    at: Callable[[int], str] = lambda i: f"element {positions[i]}: "  # noqa: E731
+    arrays: dict[str, pa.Array] = {}
+    for column in dataset.table_columns(child.name):
+        if column.name in dataset.merge_key:
+            arrays[column.name] = pc.take(parent[column.name], pa.array(parent_rows))
+        elif column.name == child.position_column:
+            arrays[column.name] = pa.array(positions.astype(np.int32))
+        elif column.name in (SOURCE_FILE_COLUMN, SOURCE_RECORD_COLUMN):
+            arrays[column.name] = pc.take(parent[column.name], pa.array(parent_rows))
+        else:
+            values = struct_path(elements, column.source_path.split("."))
+            target = ColumnTarget(failures, f"{label}.{column.source_path}", parent_rows, at)
+            arrays[column.name] = canonical_values(column, values, target, len(parent_rows))
+    arrays[PARENT_ROW] = pa.array(parent_rows)
+    return pa.table(arrays)
+
+
+def normalise(dataset: Dataset, table: pa.Table, ordinals: np.ndarray, source_name: str) -> Normalised:
+    rows = table.num_rows
+    table = table.combine_chunks()  # once, rather than per nested field
+    failures = Failures(rows)
+    parent: dict[str, pa.Array] = {}
+    for column in dataset.columns:
+        values = column_values(table, column.source_path, column.name)
+        target = ColumnTarget(failures, column.source_path)
+        parent[column.name] = canonical_values(column, values, target, rows)
+    parent[SOURCE_FILE_COLUMN] = _constant_strings(source_name, rows)
+    parent[SOURCE_RECORD_COLUMN] = pa.array(ordinals, pa.int64())
+    parent_table = pa.table(parent, schema=dataset.arrow_schema())
+    children = {
+        child.name: _child_table(dataset, child, column_values(table, child.source), parent, failures)
+        for child in dataset.children
+    }
+    for rule in dataset.rules:
+        passed = pc.fill_null(rule.check(parent_table, children), False)
+        broken = ~np.asarray(passed.to_numpy(zero_copy_only=False), dtype=bool) & ~failures.failed
+        failures.add(broken, rule.field, lambda i, reason=rule.reason: reason)
+    ok = failures.ok
+    tables = {dataset.name: parent_table.filter(pa.array(ok)) if not ok.all() else parent_table}
+    for child in dataset.children:
+        rows_table = children[child.name]
+        keep = ok[rows_table[PARENT_ROW].to_numpy()]
+        rows_table = rows_table.drop_columns([PARENT_ROW])
+        if not keep.all():
+            rows_table = rows_table.filter(pa.array(keep))
+        tables[child.name] = rows_table.cast(dataset.arrow_schema(child.name))
+    return Normalised(tables, failures)

@@ -1,0 +1,70 @@
+"""A local Redshift-compatible endpoint: a throwaway PostgreSQL cluster behind the wire adapter."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import redshift_connector
+
+from order_pipeline.aws.moto_server import free_port
+from order_pipeline_tests.support.redshift_endpoint.postgres_server import PostgresServer, start_postgres
+from order_pipeline_tests.support.redshift_endpoint.system_tables import SystemTables
+from order_pipeline_tests.support.redshift_endpoint.wire_adapter import WireAdapter
+
+DEFAULT_USER = "awsuser"  # Redshift's default admin user name
+DEFAULT_DATABASE = "dev"  # Redshift's default database name
+DEFAULT_PASSWORD = "Local-Redshift-1"
+
+
+@dataclass
+class RedshiftEndpoint:
+    host: str
+    port: int
+    database: str
+    user: str
+    password: str = field(repr=False)
+    postgres: PostgresServer = field(repr=False)
+    adapter: WireAdapter = field(repr=False)
+    owned_directory: Path | None = field(default=None, repr=False)  # removed on stop()
+
+    def connect(self, **kwargs: Any) -> redshift_connector.Connection:
+        settings: dict[str, Any] = {"host": self.host, "port": self.port, "database": self.database,
+                                    "user": self.user, "password": self.password, "ssl": False}
+        settings.update(kwargs)
+        return redshift_connector.connect(**settings)
+
+    def stop(self) -> None:
+        self.adapter.stop()
+        self.postgres.stop()
+        if self.owned_directory is not None:
+            shutil.rmtree(self.owned_directory, ignore_errors=True)
+
+
+def start_endpoint(port: int = 0, data_dir: Path | None = None, host: str = "127.0.0.1",
+                   user: str = DEFAULT_USER, password: str = DEFAULT_PASSWORD,
+                   database: str = DEFAULT_DATABASE) -> RedshiftEndpoint:
+    """Start PostgreSQL on a free loopback port and the adapter on `port` (0: any free port).
+
+    Without `data_dir` the cluster lives in a fresh temporary directory that stop() deletes; with it,
+    an existing cluster there is reused (initdb runs only once) and is kept.
+    """
+    owned = None
+    if data_dir is None:
+        owned = data_dir = Path(tempfile.mkdtemp(prefix="redshift-endpoint-"))
+    postgres = start_postgres(data_dir, free_port(host), user, password, host=host)
+    try:
+        with postgres.connect("postgres") as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{database}"')
+        tables = SystemTables(postgres)
+        tables.ensure_installed(database)
+        adapter = WireAdapter(host, port, (host, postgres.port), tables).start()
+    except BaseException:
+        postgres.stop()
+        raise
+    return RedshiftEndpoint(host, adapter.port, database, user, password, postgres, adapter, owned)
