@@ -32,9 +32,9 @@ def _run_key_seen(instance: dg.DagsterInstance, run_key: str) -> bool:
 
 def run_sensor_tick(defs: dg.Definitions, instance: dg.DagsterInstance, sensor_name: str,
                     cursor: str | None, *, raise_on_run_error: bool = False) -> TickOutcome:
-    sensor = defs.get_sensor_def(sensor_name)
+    sensor = defs.resolve_sensor_def(sensor_name)
     context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs,
-                                      sensor_name=sensor_name)
+                                      sensor_name=sensor_name, resources=dict(defs.resources or {}))
     data = sensor.evaluate_tick(context)
     outcome = TickOutcome(cursor=data.cursor if data.cursor is not None else cursor,
                           skip_reason=data.skip_message)

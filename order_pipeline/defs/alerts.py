@@ -1,7 +1,5 @@
 """Failure alerts: every failed run publishes a `run_failed` event (asset, partition, error, link)."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from order_pipeline.config import Settings

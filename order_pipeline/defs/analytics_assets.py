@@ -1,7 +1,5 @@
 """analytics/daily_order_summary: rebuilt in the warehouse from the latest version of every order."""
 
-from __future__ import annotations
-
 import time
 
 import dagster as dg

@@ -1,7 +1,5 @@
 """The assets factory: raw → lake → warehouse assets for any dataset declaration. Thin wiring over `steps`."""
 
-from __future__ import annotations
-
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager

@@ -1,10 +1,9 @@
 """The S3 landing sensor: lists the recent date prefixes, requests one run per partition with new files."""
 
-from __future__ import annotations
-
 from datetime import datetime, timezone
 
 import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 from dagster_aws.s3 import S3Resource
 
 from order_pipeline.aws.s3_objects import list_landing_window
@@ -13,7 +12,7 @@ from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing_scan import ScanCursor, plan_scan, scan_window
 
 
-def build_landing_sensor(dataset: Dataset, settings: Settings, job: dg.UnresolvedAssetJobDefinition,
+def build_landing_sensor(dataset: Dataset, settings: Settings, job: UnresolvedAssetJobDefinition,
                          raw_key: dg.AssetKey, *, name: str) -> dg.SensorDefinition:
     landing_root = settings.landing_root(dataset.name)
 

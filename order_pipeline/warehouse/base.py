@@ -80,9 +80,9 @@ class Warehouse(abc.ABC):
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read query and return all rows."""
 
+    @abc.abstractmethod
     def rebuild_table(self, table: str, select_sql: str) -> int:
         """Replace `table` with the rows of `select_sql` in one transaction; returns the row count."""
-        raise NotImplementedError(f"{type(self).__name__} cannot rebuild derived tables")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

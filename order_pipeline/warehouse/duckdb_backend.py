@@ -56,6 +56,19 @@ class DuckDBWarehouse(Warehouse):
             self._con.rollback()
             raise
 
+    def rebuild_table(self, table: str, select_sql: str) -> int:
+        *replace, count = sql_ddl.rebuild_table_sql(table, select_sql)
+        self._con.begin()
+        try:
+            for statement in replace:
+                self._con.execute(statement)
+            rows = int(self._con.execute(count).fetchone()[0])
+            self._con.commit()
+        except BaseException:
+            self._con.rollback()
+            raise
+        return rows
+
     def loaded_versions(self, dataset: Dataset, files: Sequence[FileVersion]) -> set[tuple[str, str]]:
         wanted = {(f.key, f.etag) for f in files}
         keys = sorted({key for key, _ in wanted})

@@ -161,6 +161,18 @@ class RedshiftWarehouse(Warehouse):
 
         self._with_retries(work)
 
+    def rebuild_table(self, table: str, select_sql: str) -> int:
+        *replace, count = sql_ddl.rebuild_table_sql(table, select_sql)
+
+        def work() -> int:
+            cursor = self._cursor()
+            for statement in replace:
+                cursor.execute(statement)
+            cursor.execute(count)
+            return int(cursor.fetchone()[0])
+
+        return self._with_retries(work)
+
     def loaded_versions(self, dataset: Dataset, files: Sequence[FileVersion]) -> set[tuple[str, str]]:
         wanted = {(f.key, f.etag) for f in files}
         keys = sorted({key for key, _ in wanted})

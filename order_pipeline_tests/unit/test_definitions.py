@@ -53,10 +53,10 @@ def test_every_asset_is_daily_partitioned_with_group_owner_and_kinds(graph):
 
 def test_sensor_runs_by_default_and_targets_the_load_job():
     defs = build_definitions(load_settings({}))
-    sensor = defs.get_sensor_def("s3_order_files_sensor")
+    sensor = defs.resolve_sensor_def("s3_order_files_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.job_name == "orders_load_job"
-    assert defs.get_sensor_def("notify_run_failures").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_sensor_def("notify_run_failures").default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def test_redshift_setting_changes_kinds_not_keys():
