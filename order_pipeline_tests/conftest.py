@@ -11,6 +11,8 @@ import pytest
 
 from order_pipeline.aws.moto_server import free_port, start_moto_server
 
+pytest_plugins = ["order_pipeline_tests.support.redshift_fixtures"]
+
 LOCAL_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

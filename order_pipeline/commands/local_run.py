@@ -17,7 +17,7 @@ from order_pipeline.commands.generate import GenerateOptions, write_to_s3
 from order_pipeline.commands.local_stack import LocalStack, down, up
 from order_pipeline.config import Settings, load_settings
 from order_pipeline.datasets.orders import ORDERS
-from order_pipeline.defs.build import SENSOR_NAMES, build_definitions, warehouse_resource
+from order_pipeline.defs.build import SENSOR_NAMES, build_definitions, open_warehouse
 from order_pipeline.headless import drain
 from order_pipeline.steps.warehouse_checks import row_count
 
@@ -61,7 +61,7 @@ def run_demo(stack: LocalStack, options: GenerateOptions, *, keep_stack: bool = 
         if cursor:
             cursor_file.write_text(cursor)
         runs = [run for tick in ticks for run in tick.runs]
-        db = warehouse_resource(settings).open(boto3.client("s3"))
+        db = open_warehouse(settings, boto3.client("s3"))
         try:
             db.ensure_tables(ORDERS)
             orders, items = row_count(db, "orders"), row_count(db, "order_items")

@@ -153,6 +153,8 @@ def _check_strings(column: Column, values: pa.Array, target: ColumnTarget) -> No
     if column.allowed is not None:
         allowed = pa.array(list(column.allowed), pa.string())
         outside = true_mask(pc.invert(pc.is_in(values, value_set=allowed)))
+        if values.null_count:  # a null is absent, not outside the set (a required column reports it as missing)
+            outside &= true_mask(values.is_valid())
         target.fail(outside, lambda i: f"{_show(values, i)} is not one of {', '.join(column.allowed or ())}")
     if column.pattern is not None:
         mismatch = true_mask(pc.invert(pc.match_substring_regex(values, f"^(?:{column.pattern})$")))

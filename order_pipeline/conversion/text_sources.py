@@ -71,7 +71,9 @@ class _DocumentReader:
     def __init__(self, stream: pa.NativeFile, name: str) -> None:
         self.stream = stream
         self.name = name
-        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        # Invalid bytes become lone surrogates and are restored by document_chunks, so that a record holding
+        # them is rejected on its own (by the chunk reader's UTF-8 check) rather than failing the whole file.
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
         self.json = json.JSONDecoder()
         self.buffer = ""
         self.pos = 0
@@ -82,10 +84,7 @@ class _DocumentReader:
         if self.eof:
             return False
         data = _read(self.stream, READ_BYTES, self.name)
-        try:
-            text = self.decoder.decode(data, final=not data)
-        except UnicodeDecodeError as exc:
-            raise ConversionError(f"{self.name}: invalid UTF-8 ({exc})") from exc
+        text = self.decoder.decode(data, final=not data)
         self.offset += self.pos
         self.buffer = self.buffer[self.pos:] + text
         self.pos = 0
@@ -144,13 +143,17 @@ class _DocumentReader:
             raise self._error("unexpected data after the array")
 
 
+def _encode(texts: list[str]) -> bytes:
+    return ("\n".join(texts) + "\n").encode("utf-8", "surrogateescape")
+
+
 def document_chunks(stream: pa.NativeFile, batch_rows: int, name: str) -> Iterator[TextChunk]:
     """Elements of a JSON array (or the objects of a JSON document stream), `batch_rows` per chunk."""
     pending: list[str] = []
     for text in _DocumentReader(stream, name).values():
         pending.append(text)
         if len(pending) >= batch_rows:
-            yield TextChunk(("\n".join(pending) + "\n").encode("utf-8"), None)
+            yield TextChunk(_encode(pending), None)
             pending = []
     if pending:
-        yield TextChunk(("\n".join(pending) + "\n").encode("utf-8"), None)
+        yield TextChunk(_encode(pending), None)

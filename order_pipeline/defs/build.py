@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
@@ -17,6 +18,7 @@ from order_pipeline.defs.dataset_assets import build_dataset_assets
 from order_pipeline.defs.partitions import landing_date_partitions
 from order_pipeline.defs.resources import DuckDBWarehouseResource, SNSResource, WarehouseResource
 from order_pipeline.defs.sensors import build_landing_sensor
+from order_pipeline.warehouse.base import Warehouse
 
 # Sensor names are part of the product (operators and our acceptance checks use them).
 SENSOR_NAMES = {"orders": "s3_order_files_sensor"}
@@ -28,6 +30,11 @@ def warehouse_resource(settings: Settings) -> WarehouseResource:
 
         return redshift_resource_from_settings(settings)
     return DuckDBWarehouseResource(path=str(settings.duckdb_path))
+
+
+def open_warehouse(settings: Settings, s3_client: Any) -> Warehouse:
+    """The configured warehouse for code outside a run (demo, tests): EnvVar secrets resolved as in a run."""
+    return warehouse_resource(settings).process_config_and_initialize().open(s3_client)
 
 
 def build_resources(settings: Settings) -> dict[str, object]:

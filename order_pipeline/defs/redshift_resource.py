@@ -12,6 +12,7 @@ from order_pipeline.config import Settings
 from order_pipeline.defs.resources import WarehouseResource
 from order_pipeline.warehouse.base import Warehouse
 from order_pipeline.warehouse.redshift_connection import RedshiftConnectionSettings, connect_kwargs
+from order_pipeline.warehouse.sql_names import quote_ident
 
 
 class RedshiftResource(WarehouseResource):
@@ -30,6 +31,7 @@ class RedshiftResource(WarehouseResource):
     ssl: bool = Field(default=True, description="Require TLS (on by default)")
     timeout: int = Field(default=30, description="Connect timeout, seconds")
     application_name: str = Field(default="order_pipeline", description="Shown in Redshift's session tables")
+    schema_name: str = Field(default="public", description="Schema holding the pipeline's tables")
     copy_iam_role: str = Field(description="IAM role ARN Redshift assumes to read the lake and manifests for COPY")
     manifest_prefix: str = Field(description="s3://bucket/prefix/ where COPY manifests are written")
 
@@ -42,7 +44,13 @@ class RedshiftResource(WarehouseResource):
 
     def get_client(self) -> redshift_connector.Connection:
         """A new redshift_connector connection (the warehouse opens one lazily and re-opens it if dropped)."""
-        return redshift_connector.connect(**connect_kwargs(self.connection_settings()))
+        connection = redshift_connector.connect(**connect_kwargs(self.connection_settings()))
+        if self.schema_name != "public":
+            cursor = connection.cursor()
+            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema_name)}")
+            cursor.execute(f"SET search_path TO {quote_ident(self.schema_name)}")
+            connection.commit()
+        return connection
 
     def open(self, s3_client: Any) -> Warehouse:
         from order_pipeline.warehouse.redshift_backend import RedshiftWarehouse
@@ -59,5 +67,5 @@ def redshift_resource_from_settings(settings: Settings) -> RedshiftResource:
         password=dg.EnvVar("ORDER_PIPELINE_REDSHIFT_PASSWORD") if not redshift.iam else None,
         iam=redshift.iam, cluster_identifier=redshift.cluster_identifier,
         serverless_workgroup=redshift.serverless_workgroup, db_user=redshift.db_user, region=settings.region,
-        ssl=redshift.ssl, copy_iam_role=redshift.copy_iam_role,
+        ssl=redshift.ssl, copy_iam_role=redshift.copy_iam_role, schema_name=redshift.schema,
         manifest_prefix=f"s3://{settings.bucket}/{settings.lake_prefix.strip('/')}/_manifests/")

@@ -48,9 +48,29 @@ def assert_matches(pipeline, records: list[dict]) -> None:
                                 values["cancelled_count"]), day
 
 
+@pytest.fixture(params=["duckdb", "redshift"])
+def warehouse_env(request, bucket) -> dict[str, str]:
+    """The same scenarios on the embedded default and on Redshift (the local Redshift-compatible endpoint,
+    reached through the real redshift_connector; each test in a schema of its own)."""
+    if request.param == "duckdb":
+        return {}
+    endpoint = request.getfixturevalue("redshift_endpoint")
+    return {
+        "ORDER_PIPELINE_WAREHOUSE": "redshift",
+        "ORDER_PIPELINE_REDSHIFT_HOST": endpoint.host,
+        "ORDER_PIPELINE_REDSHIFT_PORT": str(endpoint.port),
+        "ORDER_PIPELINE_REDSHIFT_DATABASE": endpoint.database,
+        "ORDER_PIPELINE_REDSHIFT_USER": endpoint.user,
+        "ORDER_PIPELINE_REDSHIFT_PASSWORD": endpoint.password,
+        "ORDER_PIPELINE_REDSHIFT_SSL": "false",
+        "ORDER_PIPELINE_REDSHIFT_SCHEMA": bucket.replace("-", "_"),
+        "ORDER_PIPELINE_REDSHIFT_COPY_IAM_ROLE": "arn:aws:iam::123456789012:role/local-copy",
+    }
+
+
 @pytest.fixture
-def pipeline(aws_endpoint, bucket, tmp_path):
-    with local_pipeline(aws_endpoint, bucket, tmp_path) as running:
+def pipeline(aws_endpoint, bucket, tmp_path, warehouse_env):
+    with local_pipeline(aws_endpoint, bucket, tmp_path, extra_env=warehouse_env) as running:
         yield running
 
 
@@ -122,15 +142,16 @@ def test_late_file_for_an_older_date_within_the_lookback_is_loaded(pipeline):
     assert len(ids) == 7
 
 
-def test_rerun_with_a_lost_cursor_loads_nothing_twice(aws_endpoint, bucket, tmp_path):
-    with local_pipeline(aws_endpoint, bucket, tmp_path) as pipeline:
+def test_rerun_with_a_lost_cursor_loads_nothing_twice(aws_endpoint, bucket, tmp_path, warehouse_env):
+    with local_pipeline(aws_endpoint, bucket, tmp_path, extra_env=warehouse_env) as pipeline:
         files = land_generated(pipeline, OPTIONS)
         pipeline.tick()
         before = pipeline.query('SELECT COUNT(*) FROM "orders"')[0][0]
         ledger = pipeline.query('SELECT COUNT(*) FROM "file_ledger"')[0][0]
         assert ledger == len(files)
         pipeline.cursor = None  # the sensor forgets everything: every partition is requested again...
-    with local_pipeline(aws_endpoint, bucket, tmp_path) as fresh:  # ...on an instance that never saw the run keys
+    # ...on an instance that never saw the run keys
+    with local_pipeline(aws_endpoint, bucket, tmp_path, extra_env=warehouse_env) as fresh:
         outcome = fresh.tick()
         assert outcome.runs and not outcome.failed_runs
         assert fresh.query('SELECT COUNT(*) FROM "orders"')[0][0] == before

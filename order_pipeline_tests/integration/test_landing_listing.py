@@ -44,7 +44,8 @@ def test_listing_cost_grows_with_window_not_with_old_objects(s3_client, bucket):
     assert counting.list_calls == calls_small_bucket == 2 * len(window) + 1
     # and a wider window costs more calls
     counting = CountingClient()
-    list_landing_window(counting.client, bucket, "landing/orders/", days_between(date(2026, 11, 15), date(2026, 11, 22)))
+    wider = days_between(date(2026, 11, 15), date(2026, 11, 22))
+    list_landing_window(counting.client, bucket, "landing/orders/", wider)
     assert counting.list_calls == 2 * 8 + 1
 
 

@@ -14,8 +14,6 @@ import pyarrow.parquet as pq
 import pytest
 import redshift_connector
 
-pytest_plugins = ["order_pipeline_tests.support.redshift_fixtures"]
-
 ROLE = "arn:aws:iam::123456789012:role/local"
 SCHEMA = pa.schema([("order_id", pa.string()), ("amount", pa.decimal128(12, 2)),
                     ("updated_at", pa.timestamp("us", tz="UTC"))])

@@ -26,8 +26,6 @@ from order_pipeline_tests.integration.test_duckdb_warehouse_support import (
     rejected_file,
 )
 
-pytest_plugins = ["order_pipeline_tests.support.redshift_fixtures"]
-
 ROLE = "arn:aws:iam::123456789012:role/local-loader"
 
 

@@ -22,7 +22,7 @@ from order_pipeline.commands.local_stack import LocalStack, provision
 from order_pipeline.config import Settings, load_settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.datasets.orders import ORDERS
-from order_pipeline.defs.build import SENSOR_NAMES, build_definitions, warehouse_resource
+from order_pipeline.defs.build import SENSOR_NAMES, build_definitions, open_warehouse
 from order_pipeline.headless import TickOutcome, run_sensor_tick
 
 
@@ -56,7 +56,7 @@ class LocalPipeline:
         return outcome
 
     def query(self, sql: str) -> list[tuple]:
-        db = warehouse_resource(load_settings()).open(self.s3)
+        db = open_warehouse(load_settings(), self.s3)
         try:
             return db.query(sql)
         finally:

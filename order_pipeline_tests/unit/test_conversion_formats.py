@@ -112,6 +112,26 @@ def test_json_array_gzip_in_small_batches(tmp_path: Path) -> None:
     assert [r["_source_record"] for r in _rows(result, "orders")] == list(range(1, 30))
 
 
+def test_json_array_with_whitespace_around_separators(tmp_path: Path) -> None:
+    records = [order(n) for n in range(1, 5)]
+    source = tmp_path / "a.json"
+    texts = [json.dumps(r) for r in records]
+    source.write_text(f"[{texts[0]},\n{texts[1]} ,\t{texts[2]}\r\n,  {texts[3]}\n]\n")
+    _same_as_jsonl(tmp_path, source, records, "json_array")
+
+
+def test_json_array_element_with_invalid_utf8_is_rejected_alone(tmp_path: Path) -> None:
+    texts = [json.dumps(order(n)).encode() for n in range(1, 5)]
+    texts[2] = texts[2].replace(b'"name": "Ana', b'"name": "\xc3(Ana', 1)
+    source = tmp_path / "a.json"
+    source.write_bytes(b"[" + b", ".join(texts) + b"]")
+    result = convert_file(ORDERS, source, tmp_path / "out", batch_rows=2)
+    assert result.status == "partial" and result.rows["orders"] == 3 and result.total_records == 4
+    reject = result.first_rejects[0]
+    assert (reject["record"], reject["line"]) == (3, None) and "invalid UTF-8" in reject["reason"]
+    assert [r["_source_record"] for r in _rows(result, "orders")] == [1, 2, 4]
+
+
 def test_single_json_object(tmp_path: Path) -> None:
     source = tmp_path / "one.json"
     source.write_text(json.dumps(order(7), indent=4))

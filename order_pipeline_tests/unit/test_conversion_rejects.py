@@ -100,6 +100,21 @@ def test_unreadable_lines_are_per_record_rejects(tmp_path: Path, text: bytes, re
     assert isinstance(reject["raw"], (str, list))
 
 
+def test_null_in_a_required_column_with_allowed_values_is_only_missing(tmp_path: Path) -> None:
+    reject = _convert_one_bad(tmp_path, order(2, status=None))
+    assert (reject["field"], reject["reason"]) == ("status", "missing required field")
+    assert "reasons" not in reject  # not also "None is not one of ..."
+
+
+def test_invalid_utf8_rejects_only_its_record(tmp_path: Path) -> None:
+    # Arrow's JSON reader would pass the bytes through into the Parquet strings (and the warehouse load fails).
+    line = jsonl_bytes([order(2)]).replace(b'"name":"Ana', b'"name":"\xff\xfeAna', 1)
+    reject = _convert_one_bad(tmp_path, line)
+    assert reject["field"] is None and reject["reason"].startswith("invalid UTF-8: byte 0xff")
+    assert isinstance(reject["raw"], str) and "Ana Smith" in reject["raw"]
+    assert len(reject.get("reasons", [None])) == 1  # a single reason
+
+
 def test_line_numbers_count_blank_lines(tmp_path: Path) -> None:
     data = (jsonl_bytes([order(1)]) + b"\n   \n" + jsonl_bytes([order(2, status="x")]) + b"\r\n\n"
             + b"{broken\n" + jsonl_bytes([order(4)]))

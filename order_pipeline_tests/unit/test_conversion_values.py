@@ -28,6 +28,13 @@ def test_money_is_exact_from_numbers_and_strings(tmp_path: Path) -> None:
     assert prices.to_pylist() == [Decimal("0.10"), Decimal("0.20")]
 
 
+def test_null_in_an_optional_column_with_allowed_values_loads_as_null(tmp_path: Path) -> None:
+    records = [order(1, payment_method=None), order(2, payment_method=...), order(3)]
+    result = convert_file(ORDERS, write_jsonl(tmp_path / "a.jsonl", records), tmp_path / "out")
+    assert result.status == "converted", result.first_rejects
+    assert pq.read_table(result.outputs["orders"])["payment_method"].to_pylist() == [None, None, "card"]
+
+
 def test_money_with_more_than_two_decimals_is_rejected_not_rounded(tmp_path: Path) -> None:
     records = [order(1, shipping=0.30000000000000004, total=43.48), order(2)]
     result = convert_file(ORDERS, write_jsonl(tmp_path / "a.jsonl", records), tmp_path / "out")
