@@ -115,7 +115,10 @@ def start_postgres(directory: Path, port: int, superuser: str, password: str, ho
     settings = {"listen_addresses": host, "port": str(port), "unix_socket_directories": str(directory),
                 "timezone": "UTC", "log_timezone": "UTC", "fsync": "off", "synchronous_commit": "off",
                 "full_page_writes": "off", "max_connections": "100",
-                "password_encryption": "md5"}
+                "password_encryption": "md5",
+                # Redshift runs every transaction SERIALIZABLE: concurrent loads conflict (error 1023 there,
+                # SQLSTATE 40001 here) instead of both inserting the same new key.
+                "default_transaction_isolation": "serializable"}
     command = [str(bin_dir / "postgres"), "-D", str(data)]
     for name, value in settings.items():
         command += ["-c", f"{name}={value}"]
