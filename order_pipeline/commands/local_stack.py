@@ -87,7 +87,7 @@ def write_dagster_home(stack: LocalStack) -> Path:
     (home / "dagster.yaml").write_text(
         "# Written by `order-pipeline local up`.\n"
         "concurrency:\n  pools:\n    default_limit: 1  # one warehouse load at a time (pool 'warehouse')\n"
-        "run_queue:\n  max_concurrent_runs: 4\n"
+        "  runs:\n    max_concurrent_runs: 4\n"
         "telemetry:\n  enabled: false\n")
     return home
 
