@@ -47,4 +47,4 @@ def test_peak_memory_is_flat_in_file_size(tmp_path: Path) -> None:
     assert (small_rows, large_rows) == (30_000, 300_000)
     # 10x the input costs well under one input's worth of extra memory, and stays far below 500 MB.
     assert large_rss - small_rss < 140, (small_rss, large_rss)  # the large input alone is > 140 MB
-    assert large_rss < 400
+    assert large_rss < 500  # the acceptance bound, whatever the file size

@@ -9,6 +9,7 @@ import sqlglot
 from sqlglot import exp
 
 from order_pipeline.datasets.orders import ORDERS
+from order_pipeline.datasets.orders_summary import DAILY_ORDER_SUMMARY
 from order_pipeline.warehouse import sql_copy, sql_ddl, sql_load
 from order_pipeline.warehouse.sql_names import FILES_STAGE, losers_name, stage_name
 from order_pipeline_tests.unit.test_warehouse_sql_names import RESERVED
@@ -63,6 +64,9 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
     out["ledger.loaded.1"] = (sql_load.loaded_versions_sql(1), exp.Select)
     out["ledger.loaded.500"] = (sql_load.loaded_versions_sql(500), exp.Select)
     out["columns"] = (sql_ddl.existing_columns_sql(), exp.Select)
+    drop, create, count = sql_ddl.rebuild_table_sql("daily_order_summary", DAILY_ORDER_SUMMARY.select_sql)
+    out["rebuild.drop"], out["rebuild.create"], out["rebuild.count"] = (
+        (drop, exp.Drop), (create, exp.Create), (count, exp.Select))
     if dialect == "redshift":
         out["load_errors.serverless"] = (sql_copy.load_errors_sql(True), exp.Select)
         out["load_errors.provisioned"] = (sql_copy.load_errors_sql(False), exp.Select)
