@@ -1,0 +1,74 @@
+"""A failed sensor-driven run is announced by the real `notify_run_failures` sensor as a `run_failed` message,
+read back from the queue subscribed to the topic."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import dagster as dg
+import orjson
+import pytest
+
+from order_pipeline.datasets.orders_generator import generate_orders
+from order_pipeline_tests.support.pipeline_harness import local_pipeline
+
+pytestmark = pytest.mark.e2e
+DAY = datetime.now(timezone.utc).date() - timedelta(days=1)
+
+
+def failure_sensor_context(pipeline, defs: dg.Definitions, run_id: str):
+    """What the daemon hands `notify_run_failures` for the run: the run, its RUN_FAILURE event, the resources."""
+    run = pipeline.instance.get_run_by_id(run_id)
+    (failure,) = pipeline.instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+    return dg.build_run_status_sensor_context(
+        sensor_name="notify_run_failures", dagster_instance=pipeline.instance, dagster_run=run,
+        dagster_event=failure.dagster_event, resources=dict(defs.resources or {}),
+    ).for_run_failure()
+
+
+def fail_a_run(pipeline) -> dg.ExecuteInProcessResult:
+    """Land a good file and tick: the warehouse cannot be opened, so the run fails after its retries."""
+    orders = generate_orders(5, seed=3, start_date=DAY, id_prefix="FAIL")
+    pipeline.land(f"{pipeline.settings.landing_root('orders')}{DAY:%Y/%m/%d}/orders.jsonl",
+                  b"".join(orjson.dumps(o) + b"\n" for o in orders))
+    outcome = pipeline.tick()
+    (run,) = outcome.runs
+    assert not run.success
+    return run
+
+
+@pytest.fixture
+def broken_pipeline(aws_endpoint, bucket, tmp_path):
+    unreachable = tmp_path / "no-such-dir" / "nested" / "warehouse.duckdb"  # parent folders do not exist
+    with local_pipeline(aws_endpoint, bucket, tmp_path,
+                        extra_env={"ORDER_PIPELINE_DUCKDB_PATH": str(unreachable),
+                                   "ORDER_PIPELINE_UI_BASE_URL": "https://dagster.example.com"}) as running:
+        yield running
+
+
+def test_failed_run_publishes_run_failed_naming_asset_and_partition(broken_pipeline):
+    pipeline = broken_pipeline
+    run = fail_a_run(pipeline)
+    assert run.get_failed_step_keys() == {"warehouse_orders"}
+    before = pipeline.notifications()
+    assert [m for m in before if m["event_type"] == "run_failed"] == []  # only the failure sensor announces it
+
+    defs = pipeline.defs()
+    sensor = defs.resolve_sensor_def("notify_run_failures")
+    assert isinstance(sensor, dg.RunStatusSensorDefinition)
+    sensor(failure_sensor_context(pipeline, defs, run.run_id))
+
+    (message,) = pipeline.notifications()
+    assert message["event_type"] == "run_failed"
+    assert message["subject"].startswith("Run failed:") and DAY.isoformat() in message["subject"]
+    assert message["partition"] == DAY.isoformat()
+    assert message["dataset"] == "orders"
+    assert "warehouse/orders" in message["asset"].split(", ")
+    assert "warehouse/orders" in message["assets"]
+    assert message["failed_steps"] == ["warehouse_orders"]
+    assert message["run_id"] == run.run_id and message["job"] == "orders_load_job"
+    assert message["run_url"] == f"https://dagster.example.com/runs/{run.run_id}"
+    assert "Exceeded max_retries" in message["error"] and "no-such-dir" in message["error"], message["error"]
+    attributes = message["_attributes"]
+    assert attributes["event_type"] == {"Type": "String", "Value": "run_failed"}
+    assert attributes["dataset"] == {"Type": "String", "Value": "orders"}
