@@ -11,14 +11,18 @@ import pytest
 
 from order_pipeline_tests.support.order_samples import order
 
+# Peak RSS is read from VmHWM, which starts afresh at exec. ru_maxrss would not do: a forked child keeps its
+# parent's peak, and inside a long pytest session the parent alone is ~500 MB.
 _CONVERT = """
-import resource, sys
+import sys
 from pathlib import Path
 from order_pipeline.conversion import convert_file
 from order_pipeline.datasets.orders import ORDERS
 result = convert_file(ORDERS, Path(sys.argv[1]), Path(sys.argv[2]))
 assert result.status == "converted", result.file_error
-print(result.rows["orders"], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+with open("/proc/self/status") as status:
+    peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+print(result.rows["orders"], peak_kb // 1024)
 """
 
 
