@@ -14,6 +14,8 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     if not uri.startswith("s3://"):
         raise ValueError(f"not an s3:// URI: {uri!r}")
     bucket, _, key = uri[5:].partition("/")
+    if not bucket:
+        raise ValueError(f"s3 URI without a bucket: {uri!r}")
     return bucket, key
 
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
-from order_pipeline.warehouse import sql_ddl, sql_load
+from order_pipeline.warehouse import ledger_lookup, sql_ddl, sql_load
 from order_pipeline.warehouse.base import LEDGER_TABLE, LoadBatch, LoadError, LoadResult, Warehouse
 from order_pipeline.warehouse.s3_parquet import read_parts
 from order_pipeline.warehouse.sql_batch import check_batch, files_stage_rows, flat, ledger_params, part_uris
@@ -22,7 +22,6 @@ from order_pipeline.warehouse.sql_names import FILES_STAGE, quote_ident, stage_n
 from order_pipeline.warehouse.sql_upsert import upsert_staged
 
 _ARROW_VIEW = "_arrow_stage"
-_KEYS_PER_QUERY = 500
 
 
 class DuckDBWarehouse(Warehouse):
@@ -70,14 +69,7 @@ class DuckDBWarehouse(Warehouse):
         return rows
 
     def loaded_versions(self, dataset: Dataset, files: Sequence[FileVersion]) -> set[tuple[str, str]]:
-        wanted = {(f.key, f.etag) for f in files}
-        keys = sorted({key for key, _ in wanted})
-        found: set[tuple[str, str]] = set()
-        for start in range(0, len(keys), _KEYS_PER_QUERY):
-            chunk = keys[start : start + _KEYS_PER_QUERY]
-            rows = self.query(sql_load.loaded_versions_sql(len(chunk)), [dataset.name, *chunk])
-            found.update((key, etag) for key, etag in rows)
-        return found & wanted
+        return ledger_lookup.loaded_versions(self.query, dataset, files)
 
     def load_batch(self, batch: LoadBatch, *, after_stage: Callable[[], None] | None = None) -> LoadResult:
         check_batch(batch)

@@ -11,11 +11,11 @@ from typing import Any
 
 import redshift_connector
 
+from order_pipeline.aws.s3_objects import parse_s3_uri
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
-from order_pipeline.warehouse import sql_ddl, sql_load
+from order_pipeline.warehouse import ledger_lookup, sql_ddl, sql_load
 from order_pipeline.warehouse.base import LEDGER_TABLE, LoadBatch, LoadError, LoadResult, Warehouse
-from order_pipeline.warehouse.s3_parquet import parse_s3_uri
 from order_pipeline.warehouse.sql_batch import check_batch, files_stage_rows, flat, ledger_params, part_uris
 from order_pipeline.warehouse.sql_copy import copy_manifest, copy_sql, load_errors_sql
 from order_pipeline.warehouse.sql_ddl import LEDGER_COLUMNS
@@ -23,7 +23,6 @@ from order_pipeline.warehouse.sql_names import FILES_STAGE, stage_name, validate
 from order_pipeline.warehouse.sql_upsert import upsert_staged
 
 _FILES_PER_INSERT = 200
-_KEYS_PER_QUERY = 500
 # Connection-level SQLSTATE classes/codes: the session is gone, the work can be redone on a new one.
 _DROPPED_STATES = ("08", "57P01", "57P02", "57P03")
 _DROPPED_MESSAGES = ("communication error", "brokenpipe", "connection is closed", "connection time out")
@@ -86,7 +85,7 @@ class RedshiftWarehouse(Warehouse):
         max_attempts: int = 4,
         base_delay: float = 0.5,
     ) -> None:
-        bucket, _ = parse_s3_uri(manifest_prefix.rstrip("/") + "/x")
+        bucket, _ = parse_s3_uri(manifest_prefix)
         self._connect = connect
         self._s3 = s3_client
         self._iam_role = validate_iam_role(iam_role)
@@ -174,14 +173,7 @@ class RedshiftWarehouse(Warehouse):
         return self._with_retries(work)
 
     def loaded_versions(self, dataset: Dataset, files: Sequence[FileVersion]) -> set[tuple[str, str]]:
-        wanted = {(f.key, f.etag) for f in files}
-        keys = sorted({key for key, _ in wanted})
-        found: set[tuple[str, str]] = set()
-        for start in range(0, len(keys), _KEYS_PER_QUERY):
-            chunk = keys[start : start + _KEYS_PER_QUERY]
-            rows = self.query(sql_load.loaded_versions_sql(len(chunk)), [dataset.name, *chunk])
-            found.update((key, etag) for key, etag in rows)
-        return found & wanted
+        return ledger_lookup.loaded_versions(self.query, dataset, files)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         def work() -> list[tuple[Any, ...]]:

@@ -10,19 +10,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from order_pipeline.aws.s3_objects import parse_s3_uri
+
 
 class PartReadError(RuntimeError):
     """A Parquet part could not be fetched or does not fit the canonical schema."""
-
-
-def parse_s3_uri(uri: str) -> tuple[str, str]:
-    """`s3://bucket/key` -> (bucket, key)."""
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an s3:// URI: {uri!r}")
-    bucket, _, key = uri[len("s3://") :].partition("/")
-    if not bucket or not key:
-        raise ValueError(f"s3 URI without bucket or key: {uri!r}")
-    return bucket, key
 
 
 def read_part(s3_client: Any, uri: str, schema: pa.Schema) -> pa.Table:
