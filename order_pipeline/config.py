@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Literal
 
 WarehouseBackend = Literal["duckdb", "redshift"]
-SensorMode = Literal["list", "sqs"]
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,6 @@ class Settings:
     duckdb_path: Path = Path(".local/warehouse.duckdb")
     redshift: RedshiftSettings = field(default_factory=RedshiftSettings)
     sns_topic_arn: str | None = None
-    sensor_mode: SensorMode = "list"
-    sqs_queue_url: str | None = None
     sensor_interval_seconds: int = 30
     lookback_days: int = 3
     partition_start: date = date(2024, 1, 1)
@@ -80,9 +77,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     warehouse = get("WAREHOUSE", "duckdb")
     if warehouse not in ("duckdb", "redshift"):
         raise ValueError(f"ORDER_PIPELINE_WAREHOUSE must be 'duckdb' or 'redshift', not {warehouse!r}")
-    sensor_mode = get("SENSOR_MODE", "list")
-    if sensor_mode not in ("list", "sqs"):
-        raise ValueError(f"ORDER_PIPELINE_SENSOR_MODE must be 'list' or 'sqs', not {sensor_mode!r}")
     redshift = RedshiftSettings(
         host=get("REDSHIFT_HOST"),
         port=int(get("REDSHIFT_PORT", "5439") or 5439),
@@ -106,8 +100,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         duckdb_path=Path(get("DUCKDB_PATH", str(state_dir / "warehouse.duckdb")) or ""),
         redshift=redshift,
         sns_topic_arn=get("SNS_TOPIC_ARN"),
-        sensor_mode=sensor_mode,  # type: ignore[arg-type]
-        sqs_queue_url=get("SQS_QUEUE_URL"),
         sensor_interval_seconds=int(get("SENSOR_INTERVAL_SECONDS", "30") or 30),
         lookback_days=int(get("LOOKBACK_DAYS", "3") or 3),
         partition_start=date.fromisoformat(get("PARTITION_START", "2024-01-01") or "2024-01-01"),

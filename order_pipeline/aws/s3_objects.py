@@ -37,14 +37,8 @@ def list_prefix(client: Any, bucket: str, prefix: str, *, delimiter: str | None 
 
 def list_landing_day(client: Any, bucket: str, landing_root: str, day: date) -> list[FileVersion]:
     """The landing files of one partition date: both dated layouts, plus undated top-level files of that date."""
-    found: dict[str, FileVersion] = {}
-    for prefix in date_prefixes(landing_root, day):
-        for version in list_prefix(client, bucket, prefix):
-            found[version.key] = version
-    for version in list_prefix(client, bucket, landing_root, delimiter="/"):
-        if partition_of(version.key, version.last_modified) == day.isoformat():
-            found[version.key] = version
-    return sorted(found.values(), key=lambda v: (v.last_modified, v.key))
+    return [version for version in list_landing_window(client, bucket, landing_root, [day])
+            if partition_of(version.key, version.last_modified) == day.isoformat()]
 
 
 def download(client: Any, uri: str, path: Path) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from order_pipeline.aws.s3_objects import parse_s3_uri, put_bytes
 from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
+from order_pipeline.landing import date_in_key
 
 _PARTITION = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/")
 REJECTS_SUFFIX = ".rejects.jsonl"
@@ -51,8 +52,6 @@ def replay_key(settings: Settings, dataset: Dataset, uri: str) -> tuple[str, str
     if name.endswith(REJECTS_SUFFIX):
         name = name[: -len(REJECTS_SUFFIX)] + ".jsonl"
     if match is None:
-        from order_pipeline.landing import date_in_key
-
         day = date_in_key(key)
         if day is None:
             raise ReplayError(f"{uri}: cannot tell its partition (no dt=YYYY-MM-DD or YYYY/MM/DD in the key)")
