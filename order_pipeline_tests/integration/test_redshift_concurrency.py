@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import uuid
 from datetime import timedelta
 
 from order_pipeline.datasets.orders import ORDERS
@@ -17,17 +16,8 @@ from order_pipeline_tests.integration.test_duckdb_warehouse_support import Order
 from order_pipeline_tests.integration.test_redshift_warehouse import ROLE
 
 
-def test_two_partition_loads_launched_together_both_complete(redshift_endpoint, s3_client, bucket):
-    schema = f"c_{uuid.uuid4().hex[:12]}"
-
-    def connect():
-        connection = redshift_endpoint.connect()
-        cursor = connection.cursor()
-        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        cursor.execute(f'SET search_path TO "{schema}"')
-        connection.commit()
-        return connection
-
+def test_two_partition_loads_launched_together_both_complete(redshift_connect, s3_client, bucket):
+    connect = redshift_connect
     setup = RedshiftWarehouse(connect, s3_client, iam_role=ROLE, manifest_prefix=f"s3://{bucket}/_manifests/",
                               serverless=False)
     setup.ensure_tables(ORDERS)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import Callable
 
 import pytest
 import redshift_connector
@@ -30,27 +29,9 @@ ROLE = "arn:aws:iam::123456789012:role/local-loader"
 
 
 @pytest.fixture
-def connect(redshift_endpoint) -> Callable[[], redshift_connector.Connection]:
-    """Connections into a fresh schema per test (the endpoint's database is shared by the session)."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = redshift_endpoint.connect()
-    admin.cursor().execute(f'CREATE SCHEMA "{schema}"')
-    admin.commit()
-    admin.close()
-
-    def open_connection() -> redshift_connector.Connection:
-        conn = redshift_endpoint.connect()
-        conn.cursor().execute(f'SET search_path TO "{schema}"')
-        conn.commit()
-        return conn
-
-    return open_connection
-
-
-@pytest.fixture
-def warehouse(connect, s3_client, bucket):
+def warehouse(redshift_connect, s3_client, bucket):
     wh = RedshiftWarehouse(
-        connect,
+        redshift_connect,
         s3_client,
         iam_role=ROLE,
         manifest_prefix=f"s3://{bucket}/_manifests/",
@@ -191,9 +172,9 @@ def test_a_dropped_connection_is_retried_on_a_new_one(warehouse, redshift_endpoi
     assert warehouse.query('SELECT COUNT(*) FROM "file_ledger"') == [(1,)]
 
 
-def test_second_dataset_and_schema_evolution(connect, s3_client, bucket):
+def test_second_dataset_and_schema_evolution(redshift_connect, s3_client, bucket):
     wh = RedshiftWarehouse(
-        connect, s3_client, iam_role=ROLE, manifest_prefix=f"s3://{bucket}/_manifests/", serverless=True
+        redshift_connect, s3_client, iam_role=ROLE, manifest_prefix=f"s3://{bucket}/_manifests/", serverless=True
     )
     wh.ensure_tables(CUSTOMERS)
     wh.load_batch(

@@ -5,9 +5,11 @@ Load with `pytest_plugins = ["order_pipeline_tests.support.redshift_fixtures"]` 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
+import redshift_connector
 
 from order_pipeline_tests.support.redshift_endpoint import RedshiftEndpoint, start_endpoint
 
@@ -20,3 +22,21 @@ def redshift_endpoint(aws_endpoint: str) -> Iterator[RedshiftEndpoint]:
         yield endpoint
     finally:
         endpoint.stop()
+
+
+@pytest.fixture
+def redshift_connect(redshift_endpoint: RedshiftEndpoint) -> Callable[[], redshift_connector.Connection]:
+    """A connection factory into a fresh schema per test (the endpoint's database is shared by the session)."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = redshift_endpoint.connect()
+    admin.cursor().execute(f'CREATE SCHEMA "{schema}"')
+    admin.commit()
+    admin.close()
+
+    def open_connection() -> redshift_connector.Connection:
+        conn = redshift_endpoint.connect()
+        conn.cursor().execute(f'SET search_path TO "{schema}"')
+        conn.commit()
+        return conn
+
+    return open_connection
