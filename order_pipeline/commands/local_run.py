@@ -77,6 +77,10 @@ def run_demo(stack: LocalStack, options: GenerateOptions, *, keep_stack: bool = 
             down(stack)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_ui(stack: LocalStack, options: GenerateOptions, *, port: int = 3000) -> int:
     """Bring the stack up, land orders, serve the Dagster UI (daemon + sensor on) until Ctrl-C, clean up."""
     prepare(stack, options)
@@ -85,6 +89,7 @@ def run_ui(stack: LocalStack, options: GenerateOptions, *, port: int = 3000) -> 
     command = [sys.executable, "-m", "dagster", "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)]
     print(f"Dagster UI: http://127.0.0.1:{port}  (sensor s3_order_files_sensor is on; Ctrl-C stops everything)")
     process = subprocess.Popen(command, cwd=workspace.parent, start_new_session=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # a SIGTERM (e.g. from `timeout` or a supervisor) cleans up too
     try:
         return process.wait()
     except KeyboardInterrupt:
