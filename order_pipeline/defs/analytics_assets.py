@@ -11,6 +11,7 @@ from order_pipeline.defs.dataset_assets import LOAD_RETRY_POLICY, WAREHOUSE_POOL
 from order_pipeline.defs.metadata import column_schema, markdown_table
 from order_pipeline.defs.resources import SNSResource, WarehouseResource
 from order_pipeline.notifications import PipelineEvent
+from order_pipeline.steps.warehouse_checks import row_count
 from order_pipeline.warehouse.sql_names import quote_ident
 
 
@@ -33,7 +34,7 @@ def build_summary_asset(derived: DerivedTable, source_tables: tuple[str, ...], s
         with opened_warehouse(warehouse, s3.get_client()) as db:
             rows = db.rebuild_table(derived.name, derived.select_sql)
             counted = db.query(f"SELECT COALESCE(SUM(order_count), 0) FROM {quote_ident(derived.name)}")[0][0]
-            orders = db.query(f"SELECT COUNT(*) FROM {quote_ident(parent)}")[0][0]
+            orders = row_count(db, parent)
             recent = db.query(f"SELECT * FROM {quote_ident(derived.name)} ORDER BY 1 DESC LIMIT 10")
         yield dg.MaterializeResult(metadata={
             "dagster/row_count": rows,
