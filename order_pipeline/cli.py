@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
 
         summary = run_demo(_local_stack(args), _generate_options(args), keep_stack=args.keep_stack)
         print(summary)
-        return 1 if summary.failed_runs else 0
+        return 0 if summary.ok else 1
     if args.command == "run":
         from order_pipeline.commands.local_run import run_ui
 

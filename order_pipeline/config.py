@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 WarehouseBackend = Literal["duckdb", "redshift"]
+SensorMode = Literal["events", "listing"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,17 @@ class Settings:
     redshift: RedshiftSettings = field(default_factory=RedshiftSettings)
     sns_topic_arn: str | None = None
     sensor_interval_seconds: int = 30
-    lookback_days: int = 3
+    sensor_mode: SensorMode = "events"  # S3 event notifications through SQS; "listing" polls date prefixes
+    lookback_days: int = 3  # listing mode: days before the last covered date listed again
+    backlog_dates_per_tick: int = 30  # landing dates compared with the ledger per tick while catching up
+    queue_prefix: str = "order-pipeline"  # events mode: queue <prefix>-<dataset>-landing and its -dlq
+    queue_max_messages: int = 500  # events mode: messages received per tick at most
+    queue_wait_seconds: int = 1  # events mode: long-poll wait of a tick's first receive
+    queue_visibility_seconds: int = 300  # a received message not acknowledged by then is delivered again
+    queue_max_receives: int = 5  # deliveries before an unreadable message moves to the dead-letter queue
+    reconcile_days: int = 35  # how far back the reconcile compares what landed with the ledger
+    reconcile_interval_seconds: int = 3600
+    reconcile_min_age_seconds: int = 900  # younger files are still the landing sensor's to load
     partition_start: date = date(2024, 1, 1)
     ui_base_url: str = "http://127.0.0.1:3000"
     region: str = "us-east-1"
@@ -58,11 +69,28 @@ class Settings:
     def quarantine_key(self, dataset: str, partition: str, name: str) -> str:
         return f"{self.quarantine_prefix.strip('/')}/{dataset}/dt={partition}/{name}"
 
+    def queue_name(self, dataset: str) -> str:
+        """The SQS queue S3 sends the dataset's landing events to (its dead-letter queue adds `-dlq`)."""
+        return f"{self.queue_prefix}-{dataset}-landing"
+
 
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# Integer settings read as ORDER_PIPELINE_<NAME>; their defaults are the dataclass's.
+_INT_SETTINGS = ("backlog_dates_per_tick", "queue_max_messages", "queue_wait_seconds", "queue_visibility_seconds",
+                 "queue_max_receives", "reconcile_days", "reconcile_interval_seconds", "reconcile_min_age_seconds")
+
+
+def _choice(value: str | None, name: str, choices: tuple[str, ...]) -> str:
+    if value is None:
+        return choices[0]
+    if value not in choices:
+        raise ValueError(f"ORDER_PIPELINE_{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -101,8 +129,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redshift=redshift,
         sns_topic_arn=get("SNS_TOPIC_ARN"),
         sensor_interval_seconds=int(get("SENSOR_INTERVAL_SECONDS", "30") or 30),
+        sensor_mode=_choice(get("SENSOR_MODE"), "SENSOR_MODE", ("events", "listing")),  # type: ignore[arg-type]
         lookback_days=int(get("LOOKBACK_DAYS", "3") or 3),
+        **{name: int(value) for name, value in ((name, get(name.upper())) for name in _INT_SETTINGS)
+           if value is not None},
         partition_start=date.fromisoformat(get("PARTITION_START", "2024-01-01") or "2024-01-01"),
+        queue_prefix=get("QUEUE_PREFIX", "order-pipeline") or "order-pipeline",
         ui_base_url=get("UI_BASE_URL", "http://127.0.0.1:3000") or "http://127.0.0.1:3000",
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
     )

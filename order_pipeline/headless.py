@@ -2,7 +2,8 @@
 
 A tick evaluates the sensor definition exactly as the daemon would (same code, same cursor), records its
 asset events, skips run keys the instance has already seen (the daemon's de-duplication), and executes
-each requested partition run of the job in process.
+each requested partition run of the job in process. `RUN_KEY_TAG` is private Dagster API, used on purpose:
+it is the tag the daemon itself de-duplicates on, and this module stands in for the daemon.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 import dagster as dg
 from dagster._core.storage.tags import RUN_KEY_TAG
 
+from order_pipeline.landing.cursor import LandingCursor
+
 
 @dataclass
 class TickOutcome:
@@ -20,6 +23,7 @@ class TickOutcome:
     runs: list[dg.ExecuteInProcessResult] = field(default_factory=list)
     partitions: list[str] = field(default_factory=list)
     duplicate_run_keys: list[str] = field(default_factory=list)
+    requests: list[dg.RunRequest] = field(default_factory=list)  # new run requests, executed or not
 
     @property
     def failed_runs(self) -> list[dg.ExecuteInProcessResult]:
@@ -30,8 +34,18 @@ def _run_key_seen(instance: dg.DagsterInstance, run_key: str) -> bool:
     return bool(instance.get_runs(filters=dg.RunsFilter(tags={RUN_KEY_TAG: run_key}), limit=1))
 
 
+def request_tags(request: dg.RunRequest) -> dict[str, str]:
+    """A requested run's tags as the daemon sets them, run key included."""
+    tags = dict(request.tags)
+    if request.run_key:
+        tags[RUN_KEY_TAG] = request.run_key
+    return tags
+
+
 def run_sensor_tick(defs: dg.Definitions, instance: dg.DagsterInstance, sensor_name: str,
-                    cursor: str | None, *, raise_on_run_error: bool = False) -> TickOutcome:
+                    cursor: str | None, *, raise_on_run_error: bool = False, execute: bool = True) -> TickOutcome:
+    """Evaluate one tick; with `execute=False` the new requests are returned but not run (a test then runs
+    them elsewhere, e.g. in a process it kills)."""
     sensor = defs.resolve_sensor_def(sensor_name)
     context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs,
                                       sensor_name=sensor_name, resources=dict(defs.resources or {}))
@@ -45,11 +59,11 @@ def run_sensor_tick(defs: dg.Definitions, instance: dg.DagsterInstance, sensor_n
         if request.run_key and _run_key_seen(instance, request.run_key):
             outcome.duplicate_run_keys.append(request.run_key)
             continue
-        tags = dict(request.tags)
-        if request.run_key:
-            tags[RUN_KEY_TAG] = request.run_key
-        result = job.execute_in_process(instance=instance, partition_key=request.partition_key, tags=tags,
-                                        raise_on_error=raise_on_run_error)
+        outcome.requests.append(request)
+        if not execute:
+            continue
+        result = job.execute_in_process(instance=instance, partition_key=request.partition_key,
+                                        tags=request_tags(request), raise_on_error=raise_on_run_error)
         outcome.runs.append(result)
         outcome.partitions.append(request.partition_key or "")
     return outcome
@@ -57,12 +71,14 @@ def run_sensor_tick(defs: dg.Definitions, instance: dg.DagsterInstance, sensor_n
 
 def drain(defs: dg.Definitions, instance: dg.DagsterInstance, sensor_name: str, cursor: str | None = None,
           *, max_ticks: int = 20) -> tuple[str | None, list[TickOutcome]]:
-    """Tick until a tick requests nothing new; returns the final cursor and every tick's outcome."""
+    """Tick until a tick requests nothing new and the landing cursor holds no backlog and no unacknowledged
+    messages; returns the final cursor and every tick's outcome."""
     ticks: list[TickOutcome] = []
     for _ in range(max_ticks):
         outcome = run_sensor_tick(defs, instance, sensor_name, cursor)
         ticks.append(outcome)
         cursor = outcome.cursor
-        if not outcome.runs:
+        state = LandingCursor.from_json(cursor)
+        if not outcome.runs and not state.backlog and not state.acks:
             break
     return cursor, ticks

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 EventType = Literal[
-    "partition_loaded", "file_quarantined", "records_rejected", "file_dead_lettered", "run_failed", "check_failed"
+    "partition_loaded", "file_quarantined", "records_rejected", "file_dead_lettered", "run_failed", "check_failed",
+    "files_unloaded",
 ]
 
 _SUBJECTS: dict[str, str] = {
@@ -18,6 +19,7 @@ _SUBJECTS: dict[str, str] = {
     "file_dead_lettered": "Dead-lettered a {dataset} file in {partition}",
     "run_failed": "Run failed: {asset} {partition}",
     "check_failed": "Check failed: {asset} {partition}",
+    "files_unloaded": "Landed {dataset} files still not loaded in {partition}",
 }
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import date
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from order_pipeline.landing import FileVersion, date_prefixes, is_hidden, partition_of
+from order_pipeline.landing.keys import FileVersion, is_folder_marker
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -19,7 +18,8 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def _version(bucket: str, item: dict[str, Any]) -> FileVersion:
+def version_of(bucket: str, item: dict[str, Any]) -> FileVersion:
+    """A FileVersion from one `Contents` entry of a ListObjectsV2 page."""
     return FileVersion(bucket=bucket, key=item["Key"], etag=item["ETag"].strip('"'), size=int(item["Size"]),
                        last_modified=item["LastModified"])
 
@@ -31,14 +31,8 @@ def list_prefix(client: Any, bucket: str, prefix: str, *, delimiter: str | None 
         kwargs["Delimiter"] = delimiter
     for page in client.get_paginator("list_objects_v2").paginate(**kwargs):
         for item in page.get("Contents", ()):
-            if not is_hidden(item["Key"]):
-                yield _version(bucket, item)
-
-
-def list_landing_day(client: Any, bucket: str, landing_root: str, day: date) -> list[FileVersion]:
-    """The landing files of one partition date: both dated layouts, plus undated top-level files of that date."""
-    return [version for version in list_landing_window(client, bucket, landing_root, [day])
-            if partition_of(version.key, version.last_modified) == day.isoformat()]
+            if not is_folder_marker(item["Key"]):
+                yield version_of(bucket, item)
 
 
 def download(client: Any, uri: str, path: Path) -> None:
@@ -73,18 +67,3 @@ def exists(client: Any, bucket: str, key: str) -> bool:
             return False
         raise
     return True
-
-
-def list_landing_window(client: Any, bucket: str, landing_root: str, days: Iterable[date]) -> list[FileVersion]:
-    """Landing files of a window of dates: two dated prefixes a day, plus one listing of undated top-level files.
-
-    The cost follows the window, not the bucket's history: older date prefixes are never listed.
-    """
-    found: dict[str, FileVersion] = {}
-    for day in days:
-        for prefix in date_prefixes(landing_root, day):
-            for version in list_prefix(client, bucket, prefix):
-                found[version.key] = version
-    for version in list_prefix(client, bucket, landing_root, delimiter="/"):
-        found.setdefault(version.key, version)
-    return sorted(found.values(), key=lambda v: (v.last_modified, v.key))

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import boto3
@@ -17,8 +18,10 @@ from order_pipeline.commands.generate import GenerateOptions, write_to_s3
 from order_pipeline.commands.local_stack import LocalStack, down, up
 from order_pipeline.config import Settings, load_settings
 from order_pipeline.datasets.orders import ORDERS
-from order_pipeline.defs.build import SENSOR_NAMES, build_definitions, open_warehouse
+from order_pipeline.defs.build import build_definitions, open_warehouse, sensor_name
+from order_pipeline.defs.sensors import landing_source
 from order_pipeline.headless import drain
+from order_pipeline.steps.landing_audit import LandingAudit, audit_landing
 from order_pipeline.steps.warehouse_checks import row_count
 
 
@@ -42,11 +45,32 @@ class DemoSummary:
     orders: int
     items: int
     seconds: float
+    audit: LandingAudit
+    orders_generated: int
+
+    @property
+    def ok(self) -> bool:
+        """Every landed file accounted for in the ledger and no run failed: anything else exits non-zero."""
+        return self.audit.complete and not self.failed_runs
 
     def __str__(self) -> str:
-        return (f"demo: {self.files} new files in {len(self.partitions)} partitions "
-                f"({', '.join(self.partitions) or 'none'}) -> {self.runs} runs ({self.failed_runs} failed); "
-                f"warehouse holds {self.orders} orders and {self.items} order items; {self.seconds:.1f}s")
+        partitions = sorted(set(self.partitions))
+        return (f"landing: {self.audit}\n"
+                f"demo: {self.files} new files in {len(partitions)} partitions ({', '.join(partitions) or 'none'}) "
+                f"-> {self.runs} runs ({self.failed_runs} failed); warehouse holds {self.orders} orders "
+                f"({self.orders_generated} generated) and {self.items} order items; {self.seconds:.1f}s")
+
+
+def landing_audit(settings: Settings) -> LandingAudit:
+    """Every landed orders file against the ledger (the warehouse is read after the runs, when nothing writes)."""
+    s3 = boto3.client("s3")
+    db = open_warehouse(settings, s3)
+    try:
+        db.ensure_tables(ORDERS)
+        return audit_landing(s3, db.query, landing_source(settings, ORDERS), ORDERS,
+                             datetime.now(timezone.utc).date())
+    finally:
+        db.close()
 
 
 def run_demo(stack: LocalStack, options: GenerateOptions, *, keep_stack: bool = False) -> DemoSummary:
@@ -57,13 +81,13 @@ def run_demo(stack: LocalStack, options: GenerateOptions, *, keep_stack: bool = 
         cursor_file = stack.state_dir / "demo_sensor_cursor.json"
         cursor = cursor_file.read_text() if cursor_file.exists() else None
         with dg.DagsterInstance.get() as instance:
-            cursor, ticks = drain(defs, instance, SENSOR_NAMES["orders"], cursor)
+            cursor, ticks = drain(defs, instance, sensor_name(ORDERS), cursor)
         if cursor:
             cursor_file.write_text(cursor)
         runs = [run for tick in ticks for run in tick.runs]
+        audit = landing_audit(settings)
         db = open_warehouse(settings, boto3.client("s3"))
         try:
-            db.ensure_tables(ORDERS)
             orders, items = row_count(db, "orders"), row_count(db, "order_items")
         finally:
             db.close()
@@ -71,7 +95,7 @@ def run_demo(stack: LocalStack, options: GenerateOptions, *, keep_stack: bool = 
             files=sum(int(run.dagster_run.tags.get("order_pipeline/new_files", 0)) for run in runs),
             runs=len(runs), failed_runs=sum(1 for run in runs if not run.success),
             partitions=[p for tick in ticks for p in tick.partitions], orders=orders, items=items,
-            seconds=time.monotonic() - started)
+            seconds=time.monotonic() - started, audit=audit, orders_generated=options.count)
     finally:
         if not keep_stack:
             down(stack)
@@ -83,22 +107,30 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def run_ui(stack: LocalStack, options: GenerateOptions, *, port: int = 3000) -> int:
     """Bring the stack up, land orders, serve the Dagster UI (daemon + sensor on) until Ctrl-C, clean up."""
-    prepare(stack, options)
+    settings = prepare(stack, options)
     os.environ.setdefault("ORDER_PIPELINE_UI_BASE_URL", f"http://127.0.0.1:{port}")
     workspace = Path(__file__).resolve().parents[2] / "workspace.yaml"
     command = [sys.executable, "-m", "dagster", "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)]
     print(f"Dagster UI: http://127.0.0.1:{port}  (sensor s3_order_files_sensor is on; Ctrl-C stops everything)")
     process = subprocess.Popen(command, cwd=workspace.parent, start_new_session=True)
     signal.signal(signal.SIGTERM, _interrupt)  # a SIGTERM (e.g. from `timeout` or a supervisor) cleans up too
+    code = 0
     try:
-        return process.wait()
+        code = process.wait()
     except KeyboardInterrupt:
         os.killpg(process.pid, signal.SIGINT)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-        return 0
+    try:
+        audit = landing_audit(settings)
+        print(f"landing: {audit}")
+        code = code or (0 if audit.complete else 1)
+    except Exception as error:  # noqa: BLE001 - the summary must not hide the shutdown below
+        print(f"landing: could not compare landed files with the ledger: {error}")
+        code = code or 1
     finally:
         down(stack)
         print("stopped the Dagster UI and the local endpoint")
+    return code

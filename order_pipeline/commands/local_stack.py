@@ -1,7 +1,9 @@
 """`order-pipeline local up|down|env`: the local S3/SNS/SQS endpoint, provisioned idempotently.
 
-`up` starts moto's server on loopback (unless one of ours already answers), creates the bucket, the SNS
-topic and an SQS queue subscribed to it (so published notifications can be read back). `down` stops exactly
+`up` starts moto's server on loopback (unless one of ours already answers) and provisions it with the same
+bootstrap code that provisions AWS (`order-pipeline aws bootstrap`): bucket, SNS topic, each dataset's landing
+event queue with its dead-letter queue and the bucket notification; plus, locally only, an "inbox" queue
+subscribed to the topic so published notifications can be read back. `down` stops exactly
 the process recorded in the pid file. Nothing in the pipeline knows it is local: the environment printed by
 `env` points boto3 at the endpoint through the standard AWS_ENDPOINT_URL.
 """
@@ -14,9 +16,10 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
-
+from order_pipeline.aws.bootstrap import bootstrap
 from order_pipeline.aws.moto_server import endpoint_is_up, start_moto_server
+from order_pipeline.commands.aws_bootstrap import aws_clients, infrastructure
+from order_pipeline.config import load_settings
 
 LOCAL_ACCOUNT = "123456789012"  # moto's default account id
 
@@ -29,7 +32,9 @@ class LocalStack:
     bucket: str = "order-pipeline-local"
     region: str = "us-east-1"
     topic: str = "order-pipeline-events"
-    queue: str = "order-pipeline-events-inbox"
+    queue: str = "order-pipeline-events-inbox"  # subscribed to the topic: notifications can be read back
+    queue_prefix: str = "order-pipeline"  # landing event queues: <prefix>-<dataset>-landing
+    datasets: tuple[str, ...] = ("orders",)
 
     @property
     def endpoint(self) -> str:
@@ -53,24 +58,21 @@ class LocalStack:
             "AWS_REGION": self.region,
             "ORDER_PIPELINE_BUCKET": self.bucket,
             "ORDER_PIPELINE_SNS_TOPIC_ARN": self.topic_arn,
+            "ORDER_PIPELINE_QUEUE_PREFIX": self.queue_prefix,
             "ORDER_PIPELINE_STATE_DIR": str(self.state_dir),
             "DAGSTER_HOME": str((self.state_dir / "dagster").resolve()),
         }
 
 
-def _clients(stack: LocalStack):
-    kwargs = {"endpoint_url": stack.endpoint, "region_name": stack.region, "aws_access_key_id": "local",
-              "aws_secret_access_key": "local"}
-    return boto3.client("s3", **kwargs), boto3.client("sns", **kwargs), boto3.client("sqs", **kwargs)
-
-
 def provision(stack: LocalStack) -> dict[str, str]:
-    """Create bucket, topic and subscribed queue if missing; returns their names. Safe to repeat."""
-    s3, sns, sqs = _clients(stack)
-    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-    if stack.bucket not in existing:
-        s3.create_bucket(Bucket=stack.bucket)
-    topic_arn = sns.create_topic(Name=stack.topic)["TopicArn"]
+    """Bootstrap the local endpoint like AWS, plus the inbox queue; returns their names. Safe to repeat."""
+    clients = aws_clients(stack.region, endpoint_url=stack.endpoint, aws_access_key_id="local",
+                          aws_secret_access_key="local")
+    settings = load_settings({"ORDER_PIPELINE_BUCKET": stack.bucket, "ORDER_PIPELINE_QUEUE_PREFIX": stack.queue_prefix,
+                              "AWS_REGION": stack.region})
+    bootstrap(clients, infrastructure(settings, stack.datasets, topic_name=stack.topic))
+    sns, sqs = clients.sns, clients.sqs
+    topic_arn = stack.topic_arn
     queue_url = sqs.create_queue(QueueName=stack.queue)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     subscribed = {s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]}

@@ -16,8 +16,8 @@ from order_pipeline.defs.alerts import build_run_failure_alert
 from order_pipeline.defs.analytics_assets import build_summary_asset
 from order_pipeline.defs.dataset_assets import build_dataset_assets
 from order_pipeline.defs.partitions import landing_date_partitions
-from order_pipeline.defs.resources import DuckDBWarehouseResource, SNSResource, WarehouseResource
-from order_pipeline.defs.sensors import build_landing_sensor
+from order_pipeline.defs.resources import DuckDBWarehouseResource, SNSResource, SQSResource, WarehouseResource
+from order_pipeline.defs.sensors import build_landing_sensor, build_reconcile_sensor
 from order_pipeline.warehouse.base import Warehouse
 
 # Sensor names are part of the product (operators and our acceptance checks use them).
@@ -41,12 +41,21 @@ def build_resources(settings: Settings) -> dict[str, object]:
     return {
         "s3": S3Resource(region_name=settings.region, max_attempts=5),
         "notifier": SNSResource(topic_arn=settings.sns_topic_arn, region_name=settings.region),
+        "queue": SQSResource(region_name=settings.region, max_attempts=5),
         "warehouse": warehouse_resource(settings),
     }
 
 
 def job_name(dataset: Dataset) -> str:
     return f"{dataset.name}_load_job"
+
+
+def sensor_name(dataset: Dataset) -> str:
+    return SENSOR_NAMES.get(dataset.name, f"s3_{dataset.name}_files_sensor")
+
+
+def reconcile_sensor_name(dataset: Dataset) -> str:
+    return sensor_name(dataset).removesuffix("_sensor") + "_reconcile"
 
 
 def build_definitions(settings: Settings, datasets: Sequence[Dataset] = (ORDERS,),
@@ -68,7 +77,7 @@ def build_definitions(settings: Settings, datasets: Sequence[Dataset] = (ORDERS,
             tags={"order_pipeline/dataset": dataset.name})
         assets.extend([built.raw, *dataset_assets])
         jobs.append(job)
-        sensors.append(build_landing_sensor(dataset, settings, job, built.raw.key,
-                                            name=SENSOR_NAMES.get(dataset.name, f"s3_{dataset.name}_files_sensor")))
+        sensors.append(build_landing_sensor(dataset, settings, job.name, name=sensor_name(dataset)))
+        sensors.append(build_reconcile_sensor(dataset, settings, job.name, name=reconcile_sensor_name(dataset)))
     return dg.Definitions(assets=assets, jobs=jobs, sensors=sensors,
                           resources=resources if resources is not None else build_resources(settings))

@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
-from order_pipeline.aws.s3_objects import list_landing_day
+from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.defs.metadata import column_schema, markdown_table
@@ -40,8 +40,9 @@ def warehouse_key(table: str) -> dg.AssetKey:
 
 
 @contextmanager
-def opened_warehouse(resource: WarehouseResource, s3_client: Any) -> Iterator[Warehouse]:
-    db = resource.open(s3_client)
+def opened_warehouse(resource: WarehouseResource, s3_client: Any, *,
+                     wait_seconds: float | None = None) -> Iterator[Warehouse]:
+    db = resource.open(s3_client, wait_seconds=wait_seconds)
     try:
         yield db
     finally:

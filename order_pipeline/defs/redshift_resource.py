@@ -52,7 +52,8 @@ class RedshiftResource(WarehouseResource):
             connection.commit()
         return connection
 
-    def open(self, s3_client: Any) -> Warehouse:
+    def open(self, s3_client: Any, *, wait_seconds: float | None = None) -> Warehouse:
+        # Redshift serves concurrent readers: there is nothing to wait for.
         from order_pipeline.warehouse.redshift_backend import RedshiftWarehouse
 
         return RedshiftWarehouse(self.get_client, s3_client, iam_role=self.copy_iam_role,

@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 import dagster as dg
 from botocore.config import Config
+from dagster_aws.utils import ResourceWithBoto3Configuration
 from pydantic import Field
 
 from order_pipeline.aws.sns import publish_event
@@ -36,17 +37,32 @@ class SNSResource(dg.ConfigurableResource):
         return publish_event(self.get_client(), self.topic_arn, event)
 
 
+class SQSResource(ResourceWithBoto3Configuration):
+    """An SQS client (the landing sensor's event queue), configured like dagster-aws's S3Resource."""
+
+    def get_client(self) -> Any:
+        session = boto3.session.Session(profile_name=self.profile_name)
+        return session.client("sqs", region_name=self.region_name, endpoint_url=self.endpoint_url,
+                              use_ssl=self.use_ssl, verify=self.verify, aws_access_key_id=self.aws_access_key_id,
+                              aws_secret_access_key=self.aws_secret_access_key,
+                              aws_session_token=self.aws_session_token, config=_client_config(self.max_attempts))
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The role 'warehouse': DuckDB (embedded default) or Redshift. Assets never ask which one they got."""
 
-    def open(self, s3_client: Any) -> Warehouse:
+    def open(self, s3_client: Any, *, wait_seconds: float | None = None) -> Warehouse:
+        """A warehouse connection. `wait_seconds` bounds how long to wait for a warehouse another process holds
+        (sensors pass a short wait and try again next tick); None waits as long as a load reasonably takes."""
         raise NotImplementedError
 
 
 class DuckDBWarehouseResource(WarehouseResource):
     path: str = Field(description="DuckDB database file (created if missing)")
 
-    def open(self, s3_client: Any) -> Warehouse:
+    def open(self, s3_client: Any, *, wait_seconds: float | None = None) -> Warehouse:
         from order_pipeline.warehouse.duckdb_backend import DuckDBWarehouse
 
-        return DuckDBWarehouse(self.path, s3_client)
+        if wait_seconds is None:
+            return DuckDBWarehouse(self.path, s3_client)
+        return DuckDBWarehouse(self.path, s3_client, lock_wait_seconds=wait_seconds)

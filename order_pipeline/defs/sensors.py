@@ -1,52 +1,121 @@
-"""The S3 landing sensor: lists the recent date prefixes, requests one run per partition with new files."""
+"""The landing sensors of a dataset: the landing sensor (events or listing mode) and its reconcile.
 
+Thin wiring: the decisions are in `order_pipeline.steps.landing_tick` / `reconcile_tick` and `landing/`.
+"""
+
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 import dagster as dg
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 from dagster_aws.s3 import S3Resource
 
-from order_pipeline.aws.s3_objects import list_landing_window
+from order_pipeline.aws import sqs_queue
 from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
-from order_pipeline.landing_scan import ScanCursor, plan_scan, scan_window
+from order_pipeline.defs.dataset_assets import opened_warehouse, raw_key
+from order_pipeline.defs.resources import SNSResource, SQSResource, WarehouseResource
+from order_pipeline.landing.cursor import LandingCursor, ReconcileCursor
+from order_pipeline.landing.plan import PartitionRequest
+from order_pipeline.notifications import PipelineEvent
+from order_pipeline.steps.landing_tick import LandingSource, LedgerReader, events_tick, listing_tick
+from order_pipeline.steps.reconcile_tick import reconcile_tick
+from order_pipeline.warehouse.base import WarehouseBusy
+from order_pipeline.warehouse.ledger_lookup import ledger_by_partition
+
+SENSOR_LEDGER_WAIT_SECONDS = 5.0  # a sensor does not wait long for a warehouse a run is writing: next tick
 
 
-def build_landing_sensor(dataset: Dataset, settings: Settings, job: UnresolvedAssetJobDefinition,
-                         raw_key: dg.AssetKey, *, name: str) -> dg.SensorDefinition:
-    landing_root = settings.landing_root(dataset.name)
+def landing_source(settings: Settings, dataset: Dataset) -> LandingSource:
+    return LandingSource(bucket=settings.bucket, root=settings.landing_root(dataset.name),
+                         first_day=settings.partition_start)
 
-    @dg.sensor(name=name, job=job, minimum_interval_seconds=settings.sensor_interval_seconds,
+
+def ledger_reader(warehouse: WarehouseResource, s3_client, dataset: Dataset) -> LedgerReader:
+    def read(partitions: list[str]) -> dict[str, set[tuple[str, str]]]:
+        with opened_warehouse(warehouse, s3_client, wait_seconds=SENSOR_LEDGER_WAIT_SECONDS) as db:
+            return ledger_by_partition(db.query, dataset, partitions)
+
+    return read
+
+
+def run_requests(requests: Sequence[PartitionRequest], dataset: Dataset) -> list[dg.RunRequest]:
+    return [dg.RunRequest(run_key=request.run_key, partition_key=request.partition,
+                          tags={"order_pipeline/dataset": dataset.name,
+                                "order_pipeline/new_files": str(len(request.versions)),
+                                "order_pipeline/trigger": request.trigger})
+            for request in requests]
+
+
+def build_landing_sensor(dataset: Dataset, settings: Settings, job_name: str, *, name: str) -> dg.SensorDefinition:
+    source = landing_source(settings, dataset)
+    if settings.sensor_mode == "events":
+        how = (f"receives S3 event notifications for {source.uri} from SQS queue "
+               f"{settings.queue_name(dataset.name)}")
+    else:
+        how = f"lists {source.uri} for the last {settings.lookback_days} days"
+
+    @dg.sensor(name=name, job_name=job_name, minimum_interval_seconds=settings.sensor_interval_seconds,
                default_status=dg.DefaultSensorStatus.RUNNING,
-               description=f"Watches s3://{settings.bucket}/{landing_root} for new or re-written {dataset.name} "
-                           f"files (lookback {settings.lookback_days} days) and requests one run per landing date.")
-    def landing_sensor(context: dg.SensorEvaluationContext, s3: S3Resource) -> dg.SensorResult:
-        cursor = ScanCursor.from_json(context.cursor)
-        window = scan_window(cursor, datetime.now(timezone.utc).date(), settings.lookback_days,
-                             settings.partition_start)
-        # A listing failure raises: the tick fails and the cursor stays where it was.
-        listed = list_landing_window(s3.get_client(), settings.bucket, landing_root, window)
-        plan = plan_scan(cursor, listed, window)
-        if not plan.new_by_partition:
-            first, last = (window[0], window[-1]) if window else ("-", "-")
-            return dg.SensorResult(
-                skip_reason=f"no new {dataset.name} files among {len(listed)} listed in "
-                            f"s3://{settings.bucket}/{landing_root} for {first}..{last}",
-                cursor=plan.cursor.to_json())
-        requests = []
-        events = []
-        for partition, files in plan.new_by_partition.items():
-            requests.append(dg.RunRequest(run_key=plan.run_key(partition), partition_key=partition,
-                                          tags={"order_pipeline/dataset": dataset.name,
-                                                "order_pipeline/new_files": str(len(files))}))
-            events.extend(
-                dg.AssetMaterialization(asset_key=raw_key, partition=partition, description="file landed",
-                                        metadata={"uri": dg.MetadataValue.url(f.uri), "etag": f.etag,
-                                                  "size_bytes": f.size,
-                                                  "last_modified": f.last_modified.isoformat()})
-                for f in files)
-        context.log.info(f"{sum(len(f) for f in plan.new_by_partition.values())} new files in "
-                         f"{len(requests)} partitions")
-        return dg.SensorResult(run_requests=requests, asset_events=events, cursor=plan.cursor.to_json())
+               description=f"{settings.sensor_mode.capitalize()} mode: {how}, and requests one run per landing "
+                           "date with new files. Its first tick discovers every landing date and loads what the "
+                           "ledger does not hold.")
+    def landing_sensor(context: dg.SensorEvaluationContext, s3: S3Resource, queue: SQSResource,
+                       warehouse: WarehouseResource) -> dg.SensorResult:
+        # Any S3 or SQS failure raises: the tick fails visibly and the cursor stays where it was.
+        cursor = LandingCursor.from_json(context.cursor)
+        client = s3.get_client()
+        ledger = ledger_reader(warehouse, client, dataset)
+        today = datetime.now(timezone.utc).date()
+        if settings.sensor_mode == "events":
+            sqs = queue.get_client()
+            result = events_tick(
+                client, sqs, sqs_queue.queue_url(sqs, settings.queue_name(dataset.name)), ledger, source, cursor,
+                today, max_messages=settings.queue_max_messages, wait_seconds=settings.queue_wait_seconds,
+                visibility_seconds=settings.queue_visibility_seconds,
+                backlog_dates_per_tick=settings.backlog_dates_per_tick)
+        else:
+            result = listing_tick(client, ledger, source, cursor, today, lookback_days=settings.lookback_days,
+                                  backlog_dates_per_tick=settings.backlog_dates_per_tick)
+        for warning in result.warnings:
+            context.log.warning(warning)
+        if not result.requests:
+            return dg.SensorResult(skip_reason=f"no new {dataset.name} files: {result.summary()}",
+                                   cursor=result.cursor.to_json())
+        context.log.info(f"{sum(len(r.versions) for r in result.requests)} new files in "
+                         f"{len(result.requests)} partitions: {result.summary()}")
+        return dg.SensorResult(run_requests=run_requests(result.requests, dataset), cursor=result.cursor.to_json())
 
     return landing_sensor
+
+
+def build_reconcile_sensor(dataset: Dataset, settings: Settings, job_name: str, *, name: str) -> dg.SensorDefinition:
+    source = landing_source(settings, dataset)
+
+    @dg.sensor(name=name, job_name=job_name, minimum_interval_seconds=settings.reconcile_interval_seconds,
+               default_status=dg.DefaultSensorStatus.RUNNING,
+               description=f"Compares every file landed in {source.uri} in the last {settings.reconcile_days} "
+                           "days with the file ledger and requests a run for each landing date with unloaded "
+                           "files: late files, lost events, runs that failed for good.")
+    def reconcile_sensor(context: dg.SensorEvaluationContext, s3: S3Resource, warehouse: WarehouseResource,
+                         notifier: SNSResource) -> dg.SensorResult:
+        client = s3.get_client()
+        try:
+            result = reconcile_tick(client, ledger_reader(warehouse, client, dataset), source,
+                                    ReconcileCursor.from_json(context.cursor), datetime.now(timezone.utc),
+                                    depth_days=settings.reconcile_days,
+                                    min_age_seconds=settings.reconcile_min_age_seconds)
+        except WarehouseBusy as busy:
+            return dg.SensorResult(skip_reason=f"the ledger cannot be read now, reconciling next tick: {busy}")
+        for partition, files in result.plan.newly_persistent.items():
+            context.log.warning(f"{len(files)} {dataset.name} files of {partition} are still not loaded")
+            notifier.publish(PipelineEvent("files_unloaded", dataset=dataset.name, partition=partition,
+                                           asset=raw_key(dataset).to_user_string(),
+                                           details={"files": [f.uri for f in files[:50]], "count": len(files),
+                                                    "reconcile_ticks": result.plan.cursor.missing[partition][1]}))
+        cursor = result.plan.cursor.to_json()
+        if not result.plan.requests:
+            return dg.SensorResult(skip_reason=f"nothing unloaded: {result.looked_at}", cursor=cursor)
+        context.log.info(result.looked_at)
+        return dg.SensorResult(run_requests=run_requests(result.plan.requests, dataset), cursor=cursor)
+
+    return reconcile_sensor

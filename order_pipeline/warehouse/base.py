@@ -58,6 +58,10 @@ class LoadError(RuntimeError):
         self.cause = cause
 
 
+class WarehouseBusy(RuntimeError):
+    """The warehouse is held by another process for longer than the caller chose to wait (DuckDB: one writer)."""
+
+
 class Warehouse(abc.ABC):
     """One small interface, two backends. All methods are safe to call repeatedly."""
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
 from order_pipeline.warehouse import ledger_lookup, sql_ddl, sql_load
-from order_pipeline.warehouse.base import LEDGER_TABLE, LoadBatch, LoadError, LoadResult, Warehouse
+from order_pipeline.warehouse.base import LEDGER_TABLE, LoadBatch, LoadError, LoadResult, Warehouse, WarehouseBusy
 from order_pipeline.warehouse.s3_parquet import read_parts
 from order_pipeline.warehouse.sql_batch import check_batch, files_stage_rows, flat, ledger_params, part_uris
 from order_pipeline.warehouse.sql_ddl import LEDGER_COLUMNS
@@ -24,14 +24,31 @@ from order_pipeline.warehouse.sql_upsert import upsert_staged
 _ARROW_VIEW = "_arrow_stage"
 
 
+def connect_waiting(path: str, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting while another process holds its lock: a run's load and a sensor's ledger read take
+    turns instead of failing each other (DuckDB allows one process per file to write)."""
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(path)
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(f"{path} is held by another process: {error}") from error
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
 class DuckDBWarehouse(Warehouse):
     """One DuckDB file, one connection. A load is one transaction: a killed process leaves the file at
     the last commit (DuckDB writes a transaction to its WAL only when it commits)."""
 
-    def __init__(self, path: str | Path, s3_client: Any) -> None:
+    def __init__(self, path: str | Path, s3_client: Any, *, lock_wait_seconds: float = 120.0) -> None:
         self._path = str(path)
         self._s3 = s3_client
-        self._con = duckdb.connect(self._path)
+        self._con = connect_waiting(self._path, lock_wait_seconds)
         self._con.execute("SET TimeZone = 'UTC'")
 
     def ensure_tables(self, dataset: Dataset) -> None:

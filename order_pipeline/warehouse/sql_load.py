@@ -151,12 +151,31 @@ def ledger_insert_sql() -> str:
     )
 
 
-def loaded_versions_sql(pairs: int) -> str:
-    """(key, etag) pairs the ledger holds among `pairs` candidates. Parameters: dataset, then keys."""
-    if pairs < 1:
-        raise ValueError("at least one file")
-    keys = ", ".join("?" for _ in range(pairs))
+def ledger_table_exists_sql() -> str:
+    """1 when the ledger table exists in the current schema (a fresh warehouse has none). Parameter: its name."""
+    return ("SELECT COUNT(*) FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_name = ?")
+
+
+def ledger_partitions_sql(partitions: int) -> str:
+    """(partition, key, etag) of every ledger row of a dataset in `partitions` dates. Parameters: dataset, dates."""
+    if partitions < 1:
+        raise ValueError("at least one partition")
+    dates = ", ".join("?" for _ in range(partitions))
     return (
-        f"SELECT DISTINCT {quote_ident('key')}, {quote_ident('etag')} FROM {quote_ident(LEDGER_TABLE)} "
-        f"WHERE {quote_ident('dataset')} = ? AND {quote_ident('key')} IN ({keys})"
+        f"SELECT {quote_ident('partition')}, {quote_ident('key')}, {quote_ident('etag')} "
+        f"FROM {quote_ident(LEDGER_TABLE)} WHERE {quote_ident('dataset')} = ? "
+        f"AND {quote_ident('partition')} IN ({dates})"
+    )
+
+
+def ledger_statuses_sql(keys: int) -> str:
+    """(key, etag, status) of a dataset's ledger rows for `keys` landing keys. Parameters: dataset, then keys."""
+    if keys < 1:
+        raise ValueError("at least one key")
+    placeholders = ", ".join("?" for _ in range(keys))
+    return (
+        f"SELECT {quote_ident('key')}, {quote_ident('etag')}, {quote_ident('status')} "
+        f"FROM {quote_ident(LEDGER_TABLE)} WHERE {quote_ident('dataset')} = ? "
+        f"AND {quote_ident('key')} IN ({placeholders})"
     )

@@ -42,7 +42,7 @@ class PoisonedDuckDBWarehouse(DuckDBWarehouse):
 class PoisonedDuckDBResource(DuckDBWarehouseResource):
     marker: str
 
-    def open(self, s3_client: Any) -> Warehouse:
+    def open(self, s3_client: Any, *, wait_seconds: float | None = None) -> Warehouse:
         return PoisonedDuckDBWarehouse(self.path, s3_client, marker=self.marker)
 
 

@@ -14,25 +14,31 @@ from order_pipeline.aws.moto_server import endpoint_is_up, free_port
 pytestmark = pytest.mark.e2e
 
 
-def demo(state_dir, port: int) -> str:
+def demo(state_dir, port: int, *args: str) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ORDER_PIPELINE_", "DAGSTER_"))}
     done = subprocess.run(
         [sys.executable, "-m", "order_pipeline.cli", "demo", "--state-dir", str(state_dir), "--port", str(port),
-         "--count", "120", "--days", "2"],
-        env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
-    return done.stdout.strip().splitlines()[-1]
+         *args], env=env, capture_output=True, text=True, timeout=600)
+    return done.returncode, done.stdout + done.stderr[-3000:]
 
 
-def test_demo_loads_everything_then_finds_nothing_new(tmp_path):
+def test_demo_over_six_days_loads_every_landed_file_and_order_then_finds_nothing_new(tmp_path):
+    """The demo once loaded 7 of 13 files (1,600 of 3,000 orders) and reported success: dates outside the
+    sensor's window were never seen. Now every landed file is in the ledger, and the summary says so."""
     port = free_port()
-    first = demo(tmp_path / "state", port)
-    match = re.search(r"-> (\d+) runs \(0 failed\); warehouse holds (\d+) orders and (\d+) order items", first)
-    assert match, first
-    runs, orders, items = map(int, match.groups())
-    assert runs >= 2 and orders == 120 and items >= orders
+    code, out = demo(tmp_path / "state", port, "--count", "3000", "--days", "6", "--files", "2")
+    assert code == 0, out
+    landing = re.search(r"landing: (\d+) files landed in (\d+) landing dates: (\d+) loaded; 0 not loaded", out)
+    assert landing, out
+    landed, dates, loaded = map(int, landing.groups())
+    assert landed == loaded >= 12 and dates >= 6
+    summary = re.search(r"-> (\d+) runs \(0 failed\); warehouse holds (\d+) orders \((\d+) generated\)", out)
+    assert summary, out
+    assert int(summary[2]) == int(summary[3]) == 3000
     assert not endpoint_is_up(f"http://127.0.0.1:{port}")  # the demo stopped the endpoint it started
     assert (tmp_path / "state" / "warehouse.duckdb").exists()
 
-    second = demo(tmp_path / "state", port)  # a restart resumes: cursor and ledger survive in the state folder
-    assert "0 new files in 0 partitions" in second and f"holds {orders} orders" in second, second
+    code, again = demo(tmp_path / "state", port, "--count", "3000", "--days", "6", "--files", "2")
+    assert code == 0, again  # a restart resumes: cursor and ledger survive in the state folder
+    assert "0 new files in 0 partitions" in again and "holds 3000 orders" in again, again
+    assert f"{landed} files landed in {dates} landing dates: {loaded} loaded; 0 not loaded" in again

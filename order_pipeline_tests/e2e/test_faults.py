@@ -68,7 +68,7 @@ class FaultyDuckDBResource(DuckDBWarehouseResource):
     marker: str
     observations: str = ""
 
-    def open(self, s3_client: Any) -> Warehouse:
+    def open(self, s3_client: Any, *, wait_seconds: float | None = None) -> Warehouse:
         return FaultyDuckDBWarehouse(self.path, s3_client, fault=self.fault, marker=self.marker,
                                      observations=self.observations)
 

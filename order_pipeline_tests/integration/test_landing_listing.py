@@ -1,11 +1,15 @@
-"""The sensor's listing: paginated, and its cost follows the lookback window, not the bucket's history."""
+"""Finding landing files in S3 (moto over HTTP): paginated, every key accounted for, and a cost that follows the
+number of dates — not the number of objects in the bucket."""
 
 from datetime import date, datetime, timezone
 
 import boto3
 
-from order_pipeline.aws.s3_objects import list_landing_day, list_landing_window, list_prefix
+from order_pipeline.aws.s3_landing import list_landing_day, list_landing_window, scan_landing_tree
+from order_pipeline.aws.s3_objects import list_prefix
 from order_pipeline.landing import days_between
+
+ROOT = "landing/orders/"
 
 
 class CountingClient:
@@ -28,32 +32,52 @@ def _put(s3_client, bucket, keys):
 def test_listing_paginates_past_1000_keys(s3_client, bucket):
     _put(s3_client, bucket, [f"landing/orders/2026/11/20/f{i:05d}.jsonl" for i in range(1105)])
     assert len(list(list_prefix(s3_client, bucket, "landing/orders/2026/11/20/"))) == 1105
+    assert len(list_landing_day(s3_client, bucket, ROOT, date(2026, 11, 20))) == 1105
 
 
-def test_listing_cost_grows_with_window_not_with_old_objects(s3_client, bucket):
+def test_window_cost_follows_dates_not_old_objects(s3_client, bucket):
     window = days_between(date(2026, 11, 20), date(2026, 11, 22))
     _put(s3_client, bucket, ["landing/orders/2026/11/21/new.jsonl"])
     counting = CountingClient()
-    found = list_landing_window(counting.client, bucket, "landing/orders/", window)
-    calls_small_bucket = counting.list_calls
-    # thousands of old objects in earlier date prefixes must not change the number of list calls
+    found = list_landing_window(counting.client, bucket, ROOT, window)
+    assert {p: [v.key for v in vs] for p, vs in found.items()} == {
+        "2026-11-21": ["landing/orders/2026/11/21/new.jsonl"]}
+    # root, year 2026, month 11, and the one existing date folder of the window
+    assert counting.list_calls == 4
+    # thousands of old objects in earlier dated folders change nothing
     _put(s3_client, bucket, [f"landing/orders/2025/0{1 + i % 9}/1{i % 9}/old{i}.jsonl" for i in range(2000)])
     counting = CountingClient()
-    found_again = list_landing_window(counting.client, bucket, "landing/orders/", window)
-    assert [v.key for v in found] == [v.key for v in found_again] == ["landing/orders/2026/11/21/new.jsonl"]
-    assert counting.list_calls == calls_small_bucket == 2 * len(window) + 1
-    # and a wider window costs more calls
+    again = list_landing_window(counting.client, bucket, ROOT, window)
+    assert again.keys() == found.keys() and counting.list_calls == 4
+
+
+def test_discovery_walks_dates_with_delimiters(s3_client, bucket):
+    _put(s3_client, bucket, [f"landing/orders/2025/{m:02d}/{d:02d}/f{n}.jsonl"
+                             for m in (1, 2, 3) for d in (1, 15) for n in range(40)])
+    _put(s3_client, bucket, ["landing/orders/dt=2026-01-05/a.parquet"])
     counting = CountingClient()
-    wider = days_between(date(2026, 11, 15), date(2026, 11, 22))
-    list_landing_window(counting.client, bucket, "landing/orders/", wider)
-    assert counting.list_calls == 2 * 8 + 1
+    tree = scan_landing_tree(counting.client, bucket, ROOT)
+    assert sorted(tree.dated_folders) == ["2025-01-01", "2025-01-15", "2025-02-01", "2025-02-15", "2025-03-01",
+                                         "2025-03-15", "2026-01-05"]
+    assert tree.undated == []
+    assert counting.list_calls == 1 + 1 + 3  # root, one year, three months: the 240 files are never listed
 
 
-def test_day_listing_includes_both_layouts_and_undated_files_of_that_date(s3_client, bucket):
-    _put(s3_client, bucket, ["landing/orders/2026/11/20/a.jsonl", "landing/orders/dt=2026-11-20/b.parquet",
-                             "landing/orders/2026/11/21/other-day.jsonl", "landing/orders/undated.json"])
+def test_every_key_is_found_and_dated(s3_client, bucket):
+    odd = ["landing/orders/2026/13/45/orders.jsonl",  # impossible date: LastModified
+           "landing/orders/2026/11/orders.jsonl",  # month folder only: LastModified
+           "landing/orders/batch-7/orders.jsonl",  # any other folder: LastModified
+           "landing/orders/archive/dt=2026-11-02/orders.jsonl",  # a date deeper down: that date
+           "landing/orders/_partial.jsonl", "landing/orders/.hidden.jsonl",  # hidden names are seen (and reported)
+           "landing/orders/top.jsonl"]
+    _put(s3_client, bucket, [*odd, "landing/orders/2026/11/20/a.jsonl", "landing/orders/dt=2026-11-20/b.parquet",
+                             "landing/orders/2026/11/21/other-day.jsonl"])
+    s3_client.put_object(Bucket=bucket, Key="landing/orders/2026/11/22/", Body=b"")  # a folder marker: no file
     today = datetime.now(timezone.utc).date()
-    keys = {v.key for v in list_landing_day(s3_client, bucket, "landing/orders/", date(2026, 11, 20))}
-    assert keys == {"landing/orders/2026/11/20/a.jsonl", "landing/orders/dt=2026-11-20/b.parquet"}
-    undated = {v.key for v in list_landing_day(s3_client, bucket, "landing/orders/", today)}
-    assert undated == {"landing/orders/undated.json"}
+    day = {v.key for v in list_landing_day(s3_client, bucket, ROOT, date(2026, 11, 20))}
+    assert day == {"landing/orders/2026/11/20/a.jsonl", "landing/orders/dt=2026-11-20/b.parquet"}
+    assert {v.key for v in list_landing_day(s3_client, bucket, ROOT, date(2026, 11, 2))} == {odd[3]}
+    undated = {v.key for v in list_landing_day(s3_client, bucket, ROOT, today)}
+    assert undated == set(odd) - {odd[3]}
+    assert scan_landing_tree(s3_client, bucket, ROOT).partitions() >= {"2026-11-02", "2026-11-20", "2026-11-21",
+                                                                       today.isoformat()}

@@ -22,8 +22,8 @@ from order_pipeline.commands.local_stack import LocalStack, provision
 from order_pipeline.config import Settings, load_settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.datasets.orders import ORDERS
-from order_pipeline.defs.build import SENSOR_NAMES, build_definitions, open_warehouse
-from order_pipeline.headless import TickOutcome, run_sensor_tick
+from order_pipeline.defs.build import build_definitions, open_warehouse, reconcile_sensor_name, sensor_name
+from order_pipeline.headless import TickOutcome, drain, run_sensor_tick
 
 
 @dataclass
@@ -33,6 +33,7 @@ class LocalPipeline:
     queue_url: str
     datasets: tuple[Dataset, ...] = (ORDERS,)
     cursor: str | None = None
+    reconcile_cursor: str | None = None
     ticks: list[TickOutcome] = field(default_factory=list)
 
     @property
@@ -43,16 +44,28 @@ class LocalPipeline:
         return build_definitions(load_settings(), datasets=self.datasets)
 
     def sensor_name(self, dataset: Dataset = ORDERS) -> str:
-        return SENSOR_NAMES.get(dataset.name, f"s3_{dataset.name}_files_sensor")
+        return sensor_name(dataset)
 
     def land(self, key: str, body: bytes) -> str:
         response = self.s3.put_object(Bucket=self.settings.bucket, Key=key, Body=body)
         return response["ETag"].strip('"')
 
-    def tick(self, dataset: Dataset = ORDERS) -> TickOutcome:
-        outcome = run_sensor_tick(self.defs(), self.instance, self.sensor_name(dataset), self.cursor)
+    def tick(self, dataset: Dataset = ORDERS, *, execute: bool = True) -> TickOutcome:
+        outcome = run_sensor_tick(self.defs(), self.instance, self.sensor_name(dataset), self.cursor,
+                                  execute=execute)
         self.cursor = outcome.cursor
         self.ticks.append(outcome)
+        return outcome
+
+    def drain(self, dataset: Dataset = ORDERS, max_ticks: int = 20) -> list[TickOutcome]:
+        self.cursor, ticks = drain(self.defs(), self.instance, self.sensor_name(dataset), self.cursor,
+                                   max_ticks=max_ticks)
+        self.ticks.extend(ticks)
+        return ticks
+
+    def reconcile(self, dataset: Dataset = ORDERS) -> TickOutcome:
+        outcome = run_sensor_tick(self.defs(), self.instance, reconcile_sensor_name(dataset), self.reconcile_cursor)
+        self.reconcile_cursor = outcome.cursor
         return outcome
 
     def query(self, sql: str) -> list[tuple]:
@@ -84,14 +97,17 @@ def local_pipeline(aws_endpoint: str, bucket: str, state_dir: Path, *, datasets:
                    extra_env: dict[str, str] | None = None) -> Iterator[LocalPipeline]:
     endpoint = urlparse(aws_endpoint)
     stack = LocalStack(state_dir=state_dir, host=endpoint.hostname or "127.0.0.1", port=endpoint.port or 80,
-                       bucket=bucket, topic=f"{bucket}-events", queue=f"{bucket}-inbox")
+                       bucket=bucket, topic=f"{bucket}-events", queue=f"{bucket}-inbox", queue_prefix=bucket,
+                       datasets=tuple(d.name for d in datasets))
     created = provision(stack)
     env = {
         "ORDER_PIPELINE_BUCKET": bucket,
         "ORDER_PIPELINE_STATE_DIR": str(state_dir),
         "ORDER_PIPELINE_DUCKDB_PATH": str(state_dir / "warehouse.duckdb"),
         "ORDER_PIPELINE_SNS_TOPIC_ARN": created["topic_arn"],
+        "ORDER_PIPELINE_QUEUE_PREFIX": bucket,
         "ORDER_PIPELINE_LOOKBACK_DAYS": "5",
+        "ORDER_PIPELINE_RECONCILE_MIN_AGE_SECONDS": "0",
         **(extra_env or {}),
     }
     saved = {name: os.environ.get(name) for name in env}

@@ -61,8 +61,11 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
     out["files.insert.1"] = (sql_load.insert_files_sql(1), exp.Insert)
     out["files.insert.200"] = (sql_load.insert_files_sql(200), exp.Insert)
     out["ledger.insert"] = (sql_load.ledger_insert_sql(), exp.Insert)
-    out["ledger.loaded.1"] = (sql_load.loaded_versions_sql(1), exp.Select)
-    out["ledger.loaded.500"] = (sql_load.loaded_versions_sql(500), exp.Select)
+    out["ledger.statuses.1"] = (sql_load.ledger_statuses_sql(1), exp.Select)
+    out["ledger.statuses.500"] = (sql_load.ledger_statuses_sql(500), exp.Select)
+    out["ledger.partitions.1"] = (sql_load.ledger_partitions_sql(1), exp.Select)
+    out["ledger.partitions.35"] = (sql_load.ledger_partitions_sql(35), exp.Select)
+    out["ledger.exists"] = (sql_load.ledger_table_exists_sql(), exp.Select)
     out["columns"] = (sql_ddl.existing_columns_sql(), exp.Select)
     drop, create, count = sql_ddl.rebuild_table_sql("daily_order_summary", DAILY_ORDER_SUMMARY.select_sql)
     out["rebuild.drop"], out["rebuild.create"], out["rebuild.count"] = (

@@ -1,9 +1,15 @@
-"""Where files land and which partition they belong to. Pure: no boto3, no Dagster."""
+"""Where files land and which partition they belong to. Pure: no boto3, no Dagster.
+
+The landing layout: `<root>/YYYY/MM/DD/…` or `<root>/dt=YYYY-MM-DD/…` is dated by its folder; every other key
+(top-level files, other folders, month-only or impossible dates such as `2026/13/45/`) is *undated* and belongs
+to its LastModified date in UTC. Nothing is ignored but folder markers (keys ending in `/`).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -70,3 +76,39 @@ def is_hidden(key: str) -> bool:
     """Folder markers and hidden or temporary files are not landing files."""
     name = key.rsplit("/", 1)[-1]
     return not name or name.startswith((".", "_"))
+
+
+def folder_date(segment: str) -> date | None:
+    """The date of a `dt=YYYY-MM-DD` folder name, if it is one and the date exists."""
+    match = re.fullmatch(r"dt=(\d{4})-(\d{2})-(\d{2})", segment)
+    return _valid_date(int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+def year_folder(segment: str) -> int | None:
+    return int(segment) if re.fullmatch(r"\d{4}", segment) else None
+
+
+def month_folder(segment: str) -> int | None:
+    return int(segment) if re.fullmatch(r"\d{2}", segment) and 1 <= int(segment) <= 12 else None
+
+
+def day_folder(year: int, month: int, segment: str) -> date | None:
+    return _valid_date(year, month, int(segment)) if re.fullmatch(r"\d{2}", segment) else None
+
+
+def _valid_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def version_digest(versions: Iterable[FileVersion]) -> str:
+    """A short digest of a set of file versions (order-insensitive): what cursors and run keys compare."""
+    text = "\n".join(sorted(v.version_id for v in versions))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def is_folder_marker(key: str) -> bool:
+    """A zero-length 'folder' object some tools create: `…/2026/11/20/`. Never a landing file."""
+    return key.endswith("/")

@@ -1,0 +1,35 @@
+"""One reconcile tick, without Dagster: every file version that landed in the last `depth_days` dates and has
+no ledger row gets its partition requested again — whichever sensor saw it, and whatever happened to its run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from order_pipeline.aws.s3_landing import files_of, scan_landing_tree
+from order_pipeline.landing.cursor import ReconcileCursor
+from order_pipeline.landing.reconcile import ReconcilePlan, plan_reconcile
+from order_pipeline.steps.landing_tick import LandingSource, LedgerReader
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    plan: ReconcilePlan
+    looked_at: str
+
+
+def reconcile_tick(s3: Any, ledger: LedgerReader, source: LandingSource, cursor: ReconcileCursor, now: datetime, *,
+                   depth_days: int, min_age_seconds: int) -> ReconcileResult:
+    """Raises WarehouseBusy when the ledger cannot be read now (the cursor then stays as it was)."""
+    today = now.date()
+    low = max(source.first_day, today - timedelta(days=depth_days))
+    tree = scan_landing_tree(s3, source.bucket, source.root)
+    partitions = sorted(p for p in tree.partitions() if low.isoformat() <= p <= today.isoformat())
+    files = files_of(s3, source.bucket, tree, partitions)
+    held = ledger(partitions) if partitions else {}
+    plan = plan_reconcile(cursor, files, held, now, min_age=timedelta(seconds=min_age_seconds))
+    landed = sum(len(v) for v in files.values())
+    return ReconcileResult(plan, f"compared {landed} files of {len(partitions)} landing dates ({low}..{today}) in "
+                                 f"{source.uri} with the ledger: {plan.missing_files} unloaded in "
+                                 f"{len(plan.requests)} dates")
