@@ -35,6 +35,7 @@ check-defs: install
 bench: install
 	$(BIN)/python benchmarks/bench_convert.py
 	$(BIN)/python benchmarks/bench_upsert.py
+	$(BIN)/python benchmarks/bench_sensor.py
 
 lint: install
 	$(BIN)/ruff check order_pipeline order_pipeline_tests benchmarks

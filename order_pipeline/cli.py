@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--fixed", type=Path, help="a fixed local copy to land instead (one URI only)")
     replay.add_argument("--dataset", default="orders")
 
+    aws = commands.add_parser("aws", help="AWS resources: create or update them from the configuration")
+    aws.add_argument("action", choices=["bootstrap"])
+    aws.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
+
     local = commands.add_parser("local", help="the local S3/SNS/SQS endpoint")
     local.add_argument("action", choices=["up", "down", "env"])
     for sub in (local, commands.add_parser("demo", help="headless: land orders, tick the sensor, run, summarise"),
@@ -110,6 +114,14 @@ def main(argv: list[str] | None = None) -> int:
             except ReplayError as error:
                 print(f"cannot replay: {error}", file=sys.stderr)
                 return 1
+        return 0
+    if args.command == "aws":
+        from order_pipeline.aws.bootstrap import describe
+        from order_pipeline.commands.aws_bootstrap import run_bootstrap
+        from order_pipeline.config import load_settings
+        from order_pipeline.datasets.orders import ORDERS
+
+        print(describe(run_bootstrap(load_settings(), [ORDERS], dry_run=args.dry_run)))
         return 0
     if args.command == "local":
         from order_pipeline.commands import local_stack

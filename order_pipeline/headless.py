@@ -79,6 +79,6 @@ def drain(defs: dg.Definitions, instance: dg.DagsterInstance, sensor_name: str, 
         ticks.append(outcome)
         cursor = outcome.cursor
         state = LandingCursor.from_json(cursor)
-        if not outcome.runs and not state.backlog and not state.acks:
+        if not outcome.runs and not state.backlog and not state.pending_acks:
             break
     return cursor, ticks

@@ -27,7 +27,8 @@ SENSOR_LEDGER_WAIT_SECONDS = 5.0  # a sensor does not wait long for a warehouse 
 
 def landing_source(settings: Settings, dataset: Dataset) -> LandingSource:
     return LandingSource(bucket=settings.bucket, root=settings.landing_root(dataset.name),
-                         first_day=settings.partition_start)
+                         first_day=settings.partition_start,
+                         acks_prefix=f"{settings.lake_prefix.strip('/')}/_sensors/{settings.queue_name(dataset.name)}/")
 
 
 def ledger_reader(warehouse: WarehouseResource, s3_client, dataset: Dataset) -> LedgerReader:

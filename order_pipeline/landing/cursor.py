@@ -2,8 +2,10 @@
 
 The landing sensor's cursor grows with the number of dates it watches, never with the number of files: a
 listing tick keeps one digest of key@ETag per date in its window, and the ledger in the warehouse, not the
-cursor, decides what a run loads. In events mode the cursor carries the receipt handles of the messages whose
-run requests it commits; the next tick deletes them (acknowledges) — only once this cursor is durably stored.
+cursor, decides what a run loads. In events mode the cursor names the S3 object holding the receipt handles of
+the messages whose run requests it commits; the next tick deletes those messages (acknowledges them) — only
+once this cursor is durably stored. (Handles are up to 1 KB each: a thousand of them do not belong in a cursor
+the instance stores with every tick.)
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ class LandingCursor:
     backlog: tuple[str, ...] = ()  # discovered partitions still to compare with the ledger, next first
     through: str | None = None  # listing: the latest landing date the last tick covered
     digests: dict[str, str] = field(default_factory=dict)  # listing: partition -> digest of its files
-    acks: tuple[str, ...] = ()  # events: receipt handles to delete on the next tick
+    pending_acks: str | None = None  # events: S3 key of the receipt handles to delete on the next tick
 
     def to_json(self) -> str:
         return json.dumps({"v": CURSOR_VERSION, "discovered": self.discovered, "backlog": list(self.backlog),
                            "through": self.through, "digests": dict(sorted(self.digests.items())),
-                           "acks": list(self.acks)}, separators=(",", ":"))
+                           "pending_acks": self.pending_acks}, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | None) -> LandingCursor:
@@ -37,7 +39,7 @@ class LandingCursor:
             return cls(through=data.get("through"))
         return cls(discovered=bool(data.get("discovered")), backlog=tuple(data.get("backlog", ())),
                    through=data.get("through"), digests=dict(data.get("digests", {})),
-                   acks=tuple(data.get("acks", ())))
+                   pending_acks=data.get("pending_acks"))
 
 
 @dataclass(frozen=True)

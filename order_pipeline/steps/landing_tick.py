@@ -10,6 +10,8 @@ Three sources, one decision (`PartitionRequest`s, one per partition, merged):
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from typing import Any
 
 from order_pipeline.aws import sqs_queue
 from order_pipeline.aws.s3_landing import LandingTree, files_of, list_landing_window, scan_landing_tree
+from order_pipeline.aws.s3_objects import put_bytes
 from order_pipeline.landing.cursor import LandingCursor
 from order_pipeline.landing.events import ObjectCreated, parse_message
 from order_pipeline.landing.keys import FileVersion, date_in_key, is_folder_marker
@@ -46,6 +49,7 @@ class LandingSource:
     bucket: str
     root: str  # landing/<dataset>/
     first_day: date
+    acks_prefix: str = ""  # events mode: where a tick keeps the receipt handles the next tick acknowledges
 
     @property
     def uri(self) -> str:
@@ -164,15 +168,32 @@ def _landing_version(s3: Any, source: LandingSource, created: ObjectCreated) -> 
                        head["LastModified"]), ""
 
 
+def _write_handles(s3: Any, source: LandingSource, handles: list[str]) -> str:
+    """Keep a tick's receipt handles in S3 under a name derived from them (a re-evaluated tick writes the same)."""
+    key = f"{source.acks_prefix}{hashlib.sha256(''.join(sorted(handles)).encode()).hexdigest()[:24]}.json"
+    put_bytes(s3, source.bucket, key, json.dumps(handles).encode(), "application/json")
+    return key
+
+
+def _read_handles(s3: Any, bucket: str, key: str) -> list[str]:
+    """The handles a committed cursor names; none when a tick that failed after acknowledging removed them."""
+    try:
+        return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        return []
+
+
 def events_tick(s3: Any, sqs: Any, queue_url: str, ledger: LedgerReader, source: LandingSource,
                 cursor: LandingCursor, today: date, *, max_messages: int, wait_seconds: int,
                 visibility_seconds: int, backlog_dates_per_tick: int) -> TickResult:
     looked_at: list[str] = []
     warnings: list[str] = []
-    if cursor.acks:
-        # the cursor holding these handles is committed, and with it the run requests of their messages
-        refused = sqs_queue.delete(sqs, queue_url, list(cursor.acks))
-        looked_at.append(f"acknowledged {len(cursor.acks) - len(refused)} messages of the previous tick")
+    if cursor.pending_acks:
+        # the cursor naming these handles is committed, and with it the run requests of their messages
+        handles = _read_handles(s3, source.bucket, cursor.pending_acks)
+        refused = sqs_queue.delete(sqs, queue_url, handles) if handles else []
+        s3.delete_object(Bucket=source.bucket, Key=cursor.pending_acks)
+        looked_at.append(f"acknowledged {len(handles) - len(refused)} messages of the previous tick")
         if refused:
             warnings.append(f"{len(refused)} acknowledgements refused ({refused[0]}): those messages are delivered "
                             "again and load nothing twice")
@@ -202,7 +223,8 @@ def events_tick(s3: Any, sqs: Any, queue_url: str, ledger: LedgerReader, source:
     requests = [PartitionRequest(partition, tuple(group), "event") for partition, group in in_range.items()]
     looked_at.insert(0, f"received {len(messages)} messages from {queue_url}: {len(versions)} landed files, "
                         f"{len(ignored)} events ignored" + (f" (e.g. {ignored[0]})" if ignored else ""))
+    pending = _write_handles(s3, source, acks) if acks else None
     return TickResult(
         requests=merge_requests([*requests, *caught.requests]),
-        cursor=LandingCursor(discovered=True, backlog=caught.backlog, acks=tuple(acks)),
+        cursor=LandingCursor(discovered=True, backlog=caught.backlog, pending_acks=pending),
         looked_at=[*looked_at, *caught.looked_at], warnings=[*warnings, *caught.warnings])

@@ -7,7 +7,7 @@ from order_pipeline.landing.cursor import LandingCursor, ReconcileCursor
 
 def test_landing_cursor_round_trips():
     cursor = LandingCursor(discovered=True, backlog=("2026-11-02", "2026-11-01"), through="2026-11-26",
-                           digests={"2026-11-26": "abc"}, acks=("handle-1",))
+                           digests={"2026-11-26": "abc"}, pending_acks="lake/_sensors/q/abc.json")
     assert LandingCursor.from_json(cursor.to_json()) == cursor
     assert LandingCursor.from_json(None) == LandingCursor()
 
