@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from order_pipeline.landing import FileVersion, date_prefixes, is_hidden, partition_of
+from order_pipeline.landing import FileVersion, date_prefixes, partition_of
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -31,7 +31,7 @@ def list_prefix(client: Any, bucket: str, prefix: str, *, delimiter: str | None 
         kwargs["Delimiter"] = delimiter
     for page in client.get_paginator("list_objects_v2").paginate(**kwargs):
         for item in page.get("Contents", ()):
-            if not is_hidden(item["Key"]):
+            if not item["Key"].endswith("/"):  # folder markers; hidden names are the lake step's to account for
                 yield _version(bucket, item)
 
 
