@@ -20,7 +20,7 @@ from order_pipeline.conversion import convert_file
 from order_pipeline.conversion.engine import MAX_CHUNK_BYTES
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_generator import generate_orders
-from order_pipeline_tests.support.generated_files import BAD_KINDS, START, GeneratedFile, generated_file
+from order_pipeline_tests.support.generated_files import BAD_KINDS, START, GeneratedFile, cut_file, generated_file
 
 SEEDS = range(160)
 
@@ -84,25 +84,6 @@ def test_the_result_does_not_depend_on_the_chunk_size(chunk_bytes: int, tmp_path
     for seed in (3, 11, 42):
         file = generated_file(seed)
         _check(file, _convert(file, tmp_path / str(seed), chunk_bytes))
-
-
-def cut_file(count: int = 9_000) -> tuple[bytes, int, dict, dict]:
-    """The reported case: `count` orders, a duplicate-key copy of order 101 in the first 4 MiB (record 101),
-    and a second version of one order (same updated_at, so the later record wins) on the far side of the
-    default 4 MiB chunk cut from its first. Returns (content, record of the first version, first, second)."""
-    orders = list(generate_orders(count, seed=13, start_date=START, id_prefix="CUT"))
-    lines = [orjson.dumps(order) for order in orders]
-    lines.insert(100, lines[100][:-1] + b',"order_id":' + orjson.dumps(orders[100]["order_id"]) + b"}")
-    offset, last_in_chunk = 0, -1
-    while offset + len(lines[last_in_chunk + 1]) + 1 <= MAX_CHUNK_BYTES:
-        offset += len(lines[last_in_chunk + 1]) + 1
-        last_in_chunk += 1
-    first = orjson.loads(lines[last_in_chunk])
-    second = {**first, "status": "cancelled" if first["status"] != "cancelled" else "refunded",
-              "note": "n" * 2000}  # long enough to straddle the 4 MiB cut
-    lines.insert(last_in_chunk + 1, orjson.dumps(second))
-    assert offset <= MAX_CHUNK_BYTES < offset + len(lines[last_in_chunk + 1]) + 1
-    return b"\n".join(lines) + b"\n", last_in_chunk + 1, first, second
 
 
 def test_duplicate_key_record_with_versions_on_both_sides_of_the_4_mib_cut(tmp_path: Path) -> None:
