@@ -174,3 +174,30 @@ def test_an_exception_for_every_record_quarantines_the_file_instead_of_raising(t
     result = convert_file(dataset, path, tmp_path / "out", source_name=SOURCE)
     assert result.status == "rejected" and "5 of 5 records invalid" in result.file_error
     assert all("could not be converted" in r["reason"] for r in result.first_rejects)
+
+
+def test_invalid_utf8_in_a_parquet_string_rejects_its_record(tmp_path: Path) -> None:
+    """Arrow reads Parquet strings without checking their UTF-8; the warehouse would refuse the whole load."""
+    reference = convert_file(ORDERS, _write(tmp_path / "ref.jsonl", [order(n) for n in range(1, 5)]),
+                             tmp_path / "ref")
+    table = pq.read_table(reference.outputs["orders"]).drop_columns(["_source_file", "_source_record"])
+    names = [b"Ana", b"B\xffob", b"Cy", b"Di"]  # the second is not UTF-8
+    offsets = np.cumsum([0] + [len(n) for n in names]).astype(np.int32)
+    broken = pa.Array.from_buffers(pa.string(), 4, [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(names))])
+    table = table.set_column(table.schema.get_field_index("ship_name"), "ship_name", broken)
+    items = pq.read_table(reference.outputs["order_items"])
+    nested = [[{k: i[k] for k in ("sku", "quantity", "unit_price")} for i in items.to_pylist()
+               if i["order_id"] == order_id] for order_id in table["order_id"].to_pylist()]
+    source = tmp_path / "flat.parquet"
+    pq.write_table(table.append_column("items", pa.array(nested)), source)
+    result = convert_file(ORDERS, source, tmp_path / "out")
+    assert result.counts == {"read": 4, "written": 3, "rejected": 1}
+    (reject,) = result.first_rejects
+    assert (reject["record"], reject["field"]) == (2, "shipping_address.name")
+    assert reject["reason"] == "is not valid UTF-8 text"
+    assert pq.read_table(result.outputs["orders"])["ship_name"].to_pylist() == ["Ana", "Cy", "Di"]
+
+
+def _write(path: Path, records: list[dict]) -> Path:
+    path.write_bytes(jsonl_bytes(records))
+    return path
