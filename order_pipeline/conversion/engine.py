@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from order_pipeline.conversion.accounting import RecordCounts, check_batch, check_file
+from order_pipeline.conversion.accounting import AccountingError, RecordCounts, check_batch, check_file
 from order_pipeline.conversion.batch import ParsedBatch, Reject
 from order_pipeline.conversion.errors import ConversionError
 from order_pipeline.conversion.formats import HEAD_BYTES, InputFormat, sniff
@@ -114,7 +114,7 @@ def _convert_batch(dataset: Dataset, batch: ParsedBatch, name: str, outputs: Tab
     tables, reasons = _normalise_isolating(dataset, batch.table, batch.ordinals, name)
     written = sum(t[dataset.name].num_rows for t in tables)
     if written + len(reasons) != batch.table.num_rows:
-        raise ConversionError(f"{name}: {batch.table.num_rows} rows were validated into {written} rows and "
+        raise AccountingError(f"{name}: {batch.table.num_rows} rows were validated into {written} rows and "
                               f"{len(reasons)} rejects; the file is quarantined instead of loading a partial result")
     if batch.read_rejects or reasons:
         rejects.add(_batch_rejects(batch, reasons))
