@@ -1,4 +1,8 @@
-"""Pipeline events as notification messages: one JSON message per event, pure (no boto3 here)."""
+"""Pipeline events as notification messages: one JSON message per event, pure (no boto3 here).
+
+A message always fits in one SNS publish (256 KB): long text in the details (a rejected record's raw line can
+be megabytes) is cut, with its size noted, and long lists are shortened, until the message fits.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,37 @@ _SUBJECTS: dict[str, str] = {
     "files_unloaded": "Landed {dataset} files still not loaded in {partition}",
 }
 
+SNS_MAX_BYTES = 256 * 1024  # an SNS message, attributes and subject included
+MAX_MESSAGE_BYTES = 200 * 1024  # what the JSON body may take, leaving room for the rest
+_LIMITS = ((2000, 200), (500, 50), (120, 10), (40, 3))  # (characters per text, items per list), tried in order
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    size = len(text.encode("utf-8", "replace"))
+    return f"{text[:limit]}… [truncated: {size} bytes in all]"
+
+
+def _bounded(value: Any, chars: int, items: int) -> Any:
+    """`value` with every text cut to `chars` characters and every list to `items` items (noted when cut)."""
+    if isinstance(value, str):
+        return _clip(value, chars)
+    if isinstance(value, dict):
+        return {_clip(str(key), chars): _bounded(child, chars, items) for key, child in value.items()}
+    if isinstance(value, (list, tuple)):
+        kept = [_bounded(child, chars, items) for child in value[:items]]
+        if len(value) > items:
+            kept.append(f"… and {len(value) - items} more")
+        return kept
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return _clip(str(value), chars)
+
+
+def _dumps(body: dict[str, Any]) -> str:
+    return json.dumps(body, default=str, sort_keys=True)
+
 
 @dataclass(frozen=True)
 class PipelineEvent:
@@ -38,10 +73,23 @@ class PipelineEvent:
                                                  asset=self.asset or "asset")
         return text.strip()[:100]  # SNS subjects are limited to 100 characters
 
-    def message(self) -> str:
-        body = {"event_type": self.event_type, "dataset": self.dataset, "partition": self.partition,
-                "asset": self.asset, "at": self.at.isoformat(), **self.details}
-        return json.dumps(body, default=str, sort_keys=True)
+    def message(self, max_bytes: int = MAX_MESSAGE_BYTES) -> str:
+        """The event as JSON, at most `max_bytes` long in UTF-8."""
+        head = {"event_type": self.event_type, "dataset": self.dataset, "partition": self.partition,
+                "asset": self.asset, "at": self.at.isoformat()}
+        text = _dumps({**head, **self.details})
+        if len(text.encode()) <= max_bytes:
+            return text
+        for chars, items in _LIMITS:
+            text = _dumps({**head, **_bounded(self.details, chars, items), "truncated": True})
+            if len(text.encode()) <= max_bytes:
+                return text
+        # Too many details even when cut hard: keep only the scalar ones.
+        scalars = {k: v for k, v in self.details.items() if v is None or isinstance(v, (bool, int, float))}
+        text = _dumps({**head, **_bounded(scalars, 40, 3), "truncated": True, "details_dropped": True})
+        if len(text.encode()) <= max_bytes:
+            return text
+        return _dumps({**_bounded(head, 40, 3), "truncated": True, "details_dropped": True})
 
     def message_attributes(self) -> dict[str, dict[str, str]]:
         """SNS message attributes: subscribers filter on event_type (e.g. email only failures)."""

@@ -18,6 +18,7 @@ class Reject:
     line: int | None
     reasons: list[tuple[str | None, str]]
     raw: Any
+    raw_bytes: int | None = None  # set when `raw` is only the head of a record this many bytes long
 
     def report(self, source: str) -> dict[str, Any]:
         field_name, reason = self.reasons[0]
@@ -25,6 +26,8 @@ class Reject:
                                   "field": field_name, "reason": reason, "raw": self.raw}
         if len(self.reasons) > 1:
             report["reasons"] = [{"field": f, "reason": r} for f, r in self.reasons]
+        if self.raw_bytes is not None:
+            report.update(raw_truncated=True, raw_bytes=self.raw_bytes)
         return report
 
 

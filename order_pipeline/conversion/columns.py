@@ -1,6 +1,7 @@
 """One declared column: input values -> canonical Arrow values, with every failing value recorded.
 
-Everything here is driven by the Column declaration (kind, nullable, bounds, allowed, pattern, max_bytes).
+Everything here is driven by the Column declaration (kind, nullable, bounds, allowed, pattern, max_bytes,
+allow_blank).
 """
 
 from __future__ import annotations
@@ -53,7 +54,10 @@ def _all_bad(values: pa.Array, target: pa.DataType, expected: str) -> Converted:
 
 def _string(values: pa.Array) -> Converted:
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        return pc.cast(values, pa.string()), np.zeros(len(values), dtype=bool), str
+        # Arrow does not check the UTF-8 of strings read from Parquet: one validating pass, isolating the bad
+        # values (JSON text was checked when it was read).
+        text, bad = cast_isolating(pc.cast(values, pa.string()).view(pa.binary()), pa.string())
+        return text, bad, lambda i: "is not valid UTF-8 text"
     return _all_bad(values, pa.string(), "a string")
 
 
@@ -150,6 +154,11 @@ def _check_numbers(column: Column, values: pa.Array, target: ColumnTarget) -> np
 
 
 def _check_strings(column: Column, values: pa.Array, target: ColumnTarget) -> None:
+    if not column.blank_allowed:  # empty or only whitespace (Unicode's, e.g. U+3000): nothing was said
+        blank = true_mask(pc.equal(pc.binary_length(pc.utf8_trim_whitespace(values)), 0))
+        target.fail(blank, lambda i: f"{_show(values, i)} is blank")
+    nul = true_mask(pc.match_substring(values, "\x00"))
+    target.fail(nul, lambda i: "holds a NUL character (\\u0000), which warehouse strings cannot store")
     if column.allowed is not None:
         allowed = pa.array(list(column.allowed), pa.string())
         outside = true_mask(pc.invert(pc.is_in(values, value_set=allowed)))
@@ -159,10 +168,13 @@ def _check_strings(column: Column, values: pa.Array, target: ColumnTarget) -> No
     if column.pattern is not None:
         mismatch = true_mask(pc.invert(pc.match_substring_regex(values, f"^(?:{column.pattern})$")))
         target.fail(mismatch, lambda i: f"{_show(values, i)} does not match the pattern {column.pattern}")
-    if column.max_bytes is not None:
-        lengths = pc.binary_length(values)
-        long = true_mask(pc.greater(lengths, column.max_bytes))
-        target.fail(long, lambda i: f"is {lengths[i].as_py()} bytes long, more than {column.max_bytes}")
+    # Redshift's VARCHAR(n) counts UTF-8 bytes: "é" is 2, an emoji 4. A value that fits in characters but
+    # not in bytes would fail the whole COPY, so it rejects its own record here.
+    limit = column.byte_limit
+    lengths = pc.binary_length(values)
+    long = true_mask(pc.greater(lengths, limit))
+    target.fail(long, lambda i: f"is {lengths[i].as_py()} bytes long in UTF-8 ({len(values[i].as_py())} "
+                                f"characters), more than its limit of {limit} bytes")
 
 
 def canonical_values(column: Column, values: pa.Array | None, target: ColumnTarget, rows: int) -> pa.Array:

@@ -40,12 +40,22 @@ def _decimal_problem(value: Any, type_: pa.Decimal128Type) -> str | None:
     except InvalidOperation:
         number = None
     if number is None or not number.is_finite():
-        return f"{value!r} is not a decimal number"
-    if number != number.quantize(Decimal(1).scaleb(-type_.scale), rounding="ROUND_DOWN"):
-        return f"{value} has more than {type_.scale} decimal places"
-    if abs(number) >= Decimal(10) ** (type_.precision - type_.scale):
-        return f"{value} is out of range"
+        return f"{_short(value)} is not a decimal number"
+    # The range first, by exponent (no arithmetic: abs() or quantize() of 1e400 raise instead of answering).
+    if number and number.adjusted() >= type_.precision - type_.scale:
+        return f"{_short(value)} is out of range"
+    try:
+        exact = number == number.quantize(Decimal(1).scaleb(-type_.scale), rounding="ROUND_DOWN")
+    except ArithmeticError:  # e.g. an exponent beyond the decimal context's limits
+        exact = False
+    if not exact:
+        return f"{_short(value)} has more than {type_.scale} decimal places"
     return None
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _leaf_problem(value: Any, type_: pa.DataType) -> str | None:
@@ -89,6 +99,25 @@ def value_problem(value: Any, type_: pa.DataType, path: str, reject_extra: bool)
         return None
     reason = _leaf_problem(value, type_)
     return (path, reason) if reason else None
+
+
+def lone_surrogate(record: Any) -> Problem | None:
+    """A string holding half of a UTF-16 surrogate pair (`"\\ud800"` alone): valid JSON, not valid text."""
+    stack: list[tuple[str, Any]] = [("", record)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                code = ord(value[exc.start])
+                return path or None, f"holds a lone surrogate \\u{code:04x}: not valid Unicode text"
+        elif isinstance(value, dict):
+            for key, child in value.items():  # keys are text too
+                stack.extend(((_join(path, key), key), (_join(path, key), child)))
+        elif isinstance(value, list):
+            stack.extend((path, child) for child in value)
+    return None
 
 
 def record_problem(record: Any, schema: pa.Schema, reject_extra: bool) -> Problem | None:

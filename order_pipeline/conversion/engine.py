@@ -1,4 +1,9 @@
-"""convert_file: one input file -> canonical Parquet per table, validated, with per-record rejects."""
+"""convert_file: one input file -> canonical Parquet per table, validated, with per-record rejects.
+
+Poison-proof: an exception while converting one record makes that record a reject (with the exception as
+its reason); any other failure makes the whole file a "rejected" result. Only environment problems (the
+local disk: OSError) raise. Every record is accounted for: read = written + rejected (see accounting).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+
+from order_pipeline.conversion.accounting import AccountingError, RecordCounts, check_batch, check_file
 from order_pipeline.conversion.batch import ParsedBatch, Reject
 from order_pipeline.conversion.errors import ConversionError
 from order_pipeline.conversion.formats import HEAD_BYTES, InputFormat, sniff
@@ -26,6 +35,7 @@ CHUNK_BYTES_PER_ROW = 64
 MIN_CHUNK_BYTES = 1024
 MAX_CHUNK_BYTES = 4 << 20
 PARSE_THREADS = max(2, min(4, os.cpu_count() or 2))
+Reasons = dict[int, list[tuple[str | None, str]]]
 
 
 def _sniff_file(source: Path, name: str) -> InputFormat:
@@ -33,11 +43,10 @@ def _sniff_file(source: Path, name: str) -> InputFormat:
         return sniff(file.read(HEAD_BYTES), name)
 
 
-def _json_batches(dataset: Dataset, source: Path, fmt: InputFormat, batch_rows: int,
+def _json_batches(dataset: Dataset, source: Path, fmt: InputFormat, chunk_bytes: int,
                   name: str) -> Iterator[ParsedBatch]:
     reader = JsonChunkReader(input_schema(dataset), dataset.extra_fields == "reject")
     with open_stream(source, fmt) as stream:
-        chunk_bytes = min(max(batch_rows * CHUNK_BYTES_PER_ROW, MIN_CHUNK_BYTES), MAX_CHUNK_BYTES)
         if fmt.kind == "jsonl":
             chunks = jsonl_chunks(stream, chunk_bytes, name)
         else:
@@ -48,11 +57,11 @@ def _json_batches(dataset: Dataset, source: Path, fmt: InputFormat, batch_rows: 
             records += batch.records
 
 
-def _batches(dataset: Dataset, source: Path, fmt: InputFormat, batch_rows: int,
+def _batches(dataset: Dataset, source: Path, fmt: InputFormat, batch_rows: int, chunk_bytes: int,
              name: str) -> Iterator[ParsedBatch]:
     if fmt.kind == "parquet":
         return parquet_batches(source, dataset, batch_rows, name)
-    return _json_batches(dataset, source, fmt, batch_rows, name)
+    return _json_batches(dataset, source, fmt, chunk_bytes, name)
 
 
 def _threshold_error(dataset: Dataset, total: int, bad: int, name: str) -> str | None:
@@ -68,50 +77,94 @@ def _threshold_error(dataset: Dataset, total: int, bad: int, name: str) -> str |
     return f"{name}: {bad} of {total} records invalid ({share:.0%}), above the dataset's limit of {limit}"
 
 
-def _batch_rejects(batch: ParsedBatch, failures_reasons: dict[int, list[tuple[str | None, str]]],
-                   ordinals: list[int]) -> list[Reject]:
+def _normalise_isolating(dataset: Dataset, table: pa.Table, ordinals: np.ndarray, name: str,
+                         start: int = 0) -> tuple[list[dict[str, pa.Table]], Reasons]:
+    """normalise() on `table`; when it raises, halve until the records that make it raise are alone, and
+    reject each of them with the exception as its reason. Returns the tables to write and the reasons of
+    the rejected rows (row indices of `table`, offset by `start`)."""
+    try:
+        result = normalise(dataset, table, ordinals, name)
+    except Exception as exc:  # noqa: BLE001 - one record's failure must not fail its neighbours
+        if table.num_rows == 0:
+            raise
+        if table.num_rows == 1:
+            return [], {start: [(None, f"could not be converted ({type(exc).__name__}: {str(exc)[:300]})")]}
+        middle = table.num_rows // 2
+        left_tables, left = _normalise_isolating(dataset, table.slice(0, middle), ordinals[:middle], name, start)
+        right_tables, right = _normalise_isolating(dataset, table.slice(middle), ordinals[middle:], name,
+                                                   start + middle)
+        return left_tables + right_tables, {**left, **right}
+    return [result.tables], {start + row: reasons for row, reasons in result.failures.reasons.items()}
+
+
+def _batch_rejects(batch: ParsedBatch, reasons: Reasons) -> list[Reject]:
     rejects = list(batch.read_rejects)
-    for row, reasons in failures_reasons.items():
-        line, raw = batch.origin(row)
-        rejects.append(Reject(ordinals[row], line, reasons, raw))
+    for row, why in reasons.items():
+        try:
+            line, raw = batch.origin(row)
+        except Exception as exc:  # noqa: BLE001 - the reject is kept even when its raw record cannot be shown
+            line, raw = None, f"(the raw record could not be recovered: {type(exc).__name__}: {exc})"
+        rejects.append(Reject(int(batch.ordinals[row]), line, why, raw))
     rejects.sort(key=lambda reject: reject.record)
     return rejects
 
 
+def _convert_batch(dataset: Dataset, batch: ParsedBatch, name: str, outputs: TableOutputs,
+                   rejects: RejectLog) -> None:
+    tables, reasons = _normalise_isolating(dataset, batch.table, batch.ordinals, name)
+    written = sum(t[dataset.name].num_rows for t in tables)
+    if written + len(reasons) != batch.table.num_rows:
+        raise AccountingError(f"{name}: {batch.table.num_rows} rows were validated into {written} rows and "
+                              f"{len(reasons)} rejects; the file is quarantined instead of loading a partial result")
+    if batch.read_rejects or reasons:
+        rejects.add(_batch_rejects(batch, reasons))
+    for table_set in tables:
+        outputs.write(table_set)
+
+
 def convert_file(dataset: Dataset, source: Path, out_dir: Path, *, source_name: str | None = None,
-                 batch_rows: int = 65_536) -> ConversionResult:
+                 batch_rows: int = 65_536, chunk_bytes: int | None = None) -> ConversionResult:
     """Convert one input file (JSON Lines, JSON array or object, Parquet; gzip or not) into
     `out_dir/<table>.parquet` for every table of `dataset`, plus `out_dir/rejects.jsonl` if any record is
-    rejected. Bad data gives a "rejected" result; only environment problems raise."""
+    rejected. Bad data gives a "rejected" result; only environment problems raise. `chunk_bytes` overrides
+    the JSON read chunk size (tests use small ones to cross chunk boundaries often)."""
     name = source_name or str(source)
     source, out_dir = Path(source), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if chunk_bytes is None:
+        chunk_bytes = min(max(batch_rows * CHUNK_BYTES_PER_ROW, MIN_CHUNK_BYTES), MAX_CHUNK_BYTES)
     rejects = RejectLog(out_dir, name)
     outputs = TableOutputs(dataset, out_dir, batch_rows)
     label = ""
     total = 0
     try:
-        fmt = _sniff_file(source, name)
-        label = fmt.label
-        for batch in _batches(dataset, source, fmt, batch_rows, name):
-            result = normalise(dataset, batch.table, batch.ordinals, name)
-            if batch.read_rejects or result.failures.reasons:
-                ordinals = batch.ordinals.tolist()
-                rejects.add(_batch_rejects(batch, result.failures.reasons, ordinals))
-            outputs.write(result.tables)
-            total += batch.records
-        error = _threshold_error(dataset, total, rejects.count, name)
-        if error:
-            raise ConversionError(error)
+        try:
+            fmt = _sniff_file(source, name)
+            label = fmt.label
+            for batch in _batches(dataset, source, fmt, batch_rows, chunk_bytes, name):
+                check_batch(batch, total + 1, name)
+                _convert_batch(dataset, batch, name, outputs, rejects)
+                total += batch.records
+            error = _threshold_error(dataset, total, rejects.count, name)
+            if error:
+                raise ConversionError(error)
+            check_file(RecordCounts(total, outputs.rows[dataset.name], rejects.count), name)
+        except (ConversionError, OSError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever else goes wrong with this file quarantines it
+            raise ConversionError(f"{name}: the file could not be converted ({type(exc).__name__}: "
+                                  f"{str(exc)[:500]})") from exc
     except ConversionError as exc:
         outputs.discard()
+        counts = RecordCounts(total, 0, rejects.count)
         return ConversionResult(name, "rejected", total, {}, {}, rejects.count, rejects.close(), str(exc),
-                                tuple(rejects.first), label)
+                                tuple(rejects.first), label, counts.as_dict())
     except BaseException:
         outputs.discard()
         rejects.close()
         raise
     paths = outputs.commit()
     status = "partial" if rejects.count else "converted"
+    counts = RecordCounts(total, outputs.rows[dataset.name], rejects.count)
     return ConversionResult(name, status, total, dict(outputs.rows), paths, rejects.count, rejects.close(),
-                            None, tuple(rejects.first), label)
+                            None, tuple(rejects.first), label, counts.as_dict())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -33,22 +34,48 @@ def _gunzip_head(head: bytes, name: str) -> bytes:
         raise UnsupportedFile(f"{name}: corrupt gzip data ({exc})") from exc
 
 
+def _lines(text: bytes) -> list[bytes]:
+    """The complete, non-blank lines of a head (any line end), stripped; the last, maybe cut, line is left out."""
+    lines = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")[:-1]
+    return [line.strip() for line in lines if line.strip()]
+
+
+def _parses(line: bytes) -> bool:
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
 def _sniff_object_start(text: bytes) -> str:
     """`{...}` on the first line is JSON Lines; a first line that is an incomplete object continued on
     indented lines is one (pretty-printed) JSON document."""
-    newline = text.find(b"\n")
-    if newline < 0:
+    newline = re.search(rb"[\r\n]", text)
+    if newline is None:
         return "jsonl"  # one line (or longer than the head): read as JSON Lines
-    first = text[:newline].strip()
-    try:
-        orjson.loads(first)
+    first = text[: newline.start()].strip()
+    if _parses(first):
         return "jsonl"
-    except orjson.JSONDecodeError:
-        pass
-    following = text[newline + 1:].lstrip(b"\r\n")
-    if first == b"{" or following[:1] in (b" ", b"\t", b'"', b"}"):
+    following = text[newline.start() + 1:].lstrip(b" \t\r\n")  # the next non-blank line
+    if first == b"{" or following[:1] in (b'"', b"}"):
         return "json_object"
     return "jsonl"  # a broken first line: JSON Lines with a bad record
+
+
+def _sniff_array_start(text: bytes) -> str:
+    """`[` starts a JSON array document, unless its first line is a whole value followed by more lines: then
+    it is JSON Lines whose first record is (wrongly) an array."""
+    lines = _lines(text)
+    if len(lines) >= 2 and _parses(lines[0]) and lines[1][:1] in (b"{", b"["):
+        return "jsonl"
+    return "json_array"
+
+
+def _json_lines_follow(text: bytes) -> bool:
+    """Whether a head that does not start like JSON still holds JSON Lines records after its first line (a
+    garbage first record must not condemn the records after it)."""
+    return any(line[:1] == b"{" and _parses(line) for line in _lines(text)[1:])
 
 
 def sniff(head: bytes, name: str) -> InputFormat:
@@ -65,9 +92,11 @@ def sniff(head: bytes, name: str) -> InputFormat:
     if not text:
         raise UnsupportedFile(f"{name}: the file is empty (no records)")
     if text[:1] == b"[":
-        return InputFormat("json_array", gzip)
+        return InputFormat(_sniff_array_start(text), gzip)
     if text[:1] == b"{":
         return InputFormat(_sniff_object_start(text), gzip)
+    if _json_lines_follow(text):
+        return InputFormat("jsonl", gzip)
     preview = text[:40].decode("utf-8", "replace")
     raise UnsupportedFile(f"{name}: not JSON, JSON Lines or Parquet (starts with {preview!r})")
 

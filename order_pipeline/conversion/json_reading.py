@@ -1,6 +1,10 @@
 """Chunks of JSON text -> ParsedBatch. Fast path: Arrow's multi-threaded JSON reader on the whole chunk.
 Slow path (a chunk the fast reader refuses): line by line, so each bad record becomes a precise reject and
-the good ones are still read by Arrow, giving exactly the rows the fast path would have given."""
+the good ones are still read by Arrow, giving exactly the rows the fast path would have given.
+
+Every non-blank line of a chunk is one record, and every record ends up either as a row or as a reject:
+`ParsedBatch.records` counts them all (the engine checks the books).
+"""
 
 from __future__ import annotations
 
@@ -14,10 +18,12 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from order_pipeline.conversion.batch import ParsedBatch, Reject
-from order_pipeline.conversion.diagnose import record_problem
-from order_pipeline.conversion.text_sources import TextChunk
+from order_pipeline.conversion.diagnose import Problem, lone_surrogate, record_problem
+from order_pipeline.conversion.nesting import MAX_DEPTH, too_deep
+from order_pipeline.conversion.text_sources import MAX_LINE_BYTES, OversizedLine, TextChunk
 
 ARROW_BLOCK_BYTES = 64 << 20  # at least a chunk: each chunk is parsed as one block
+_BLANK = b" \t"  # what Arrow skips as a blank line (line ends are already `\n` only)
 
 
 class JsonChunkReader:
@@ -36,45 +42,52 @@ class JsonChunkReader:
 
     def read(self, chunk: TextChunk) -> ParsedBatch:
         """The chunk's records; ordinals count from 1 within the chunk (the caller shifts them)."""
+        if chunk.oversized is not None:
+            return self._oversized(chunk.first_line, chunk.oversized)
         try:
             table = self._arrow_read(chunk.data)
-        except pa.ArrowException:
+        except Exception:  # noqa: BLE001 - whatever the fast reader refuses, the slow path explains per record
             return self._read_slowly(chunk)
         if not valid_utf8(chunk.data):  # Arrow passes invalid UTF-8 in strings through to the output
             return self._read_slowly(chunk)
         lines = _ChunkLines(chunk)
         # Arrow skips blank lines and would read two objects on one line as two rows: count to be sure.
-        if table.num_rows != chunk.data.count(b"\n") and table.num_rows != len(lines.records()):
+        if table.num_rows != lines.count():
             return self._read_slowly(chunk)
         ordinals = np.arange(1, 1 + table.num_rows, dtype=np.int64)
         return ParsedBatch(table, ordinals, table.num_rows, lines.origin)
 
+    def _oversized(self, line: int | None, oversized: OversizedLine) -> ParsedBatch:
+        reason = (f"line is {oversized.size} bytes long, more than the limit of {MAX_LINE_BYTES} bytes: not read "
+                  f"(the report keeps its first {len(oversized.head)} bytes)")
+        reject = Reject(1, line, [(None, reason)], _text(oversized.head), raw_bytes=oversized.size)
+        return ParsedBatch(self.schema.empty_table(), np.zeros(0, dtype=np.int64), 1, _no_rows, [reject])
+
     def _read_slowly(self, chunk: TextChunk) -> ParsedBatch:
         rejects: list[Reject] = []
         kept: list[tuple[int, int | None, bytes]] = []  # (ordinal, line, text)
-        ordinal = 0
-        for line, text in _ChunkLines(chunk).records():
-            ordinal += 1
+        deep: set[int] = set()  # indices into `kept` of records too deep to diagnose here (Arrow decides)
+        records = _ChunkLines(chunk).records()
+        for ordinal, (line, text) in enumerate(records, start=1):
             try:
-                decoded = text.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                reason = f"invalid UTF-8: byte 0x{text[exc.start]:02x} at position {exc.start} ({exc.reason})"
-                rejects.append(Reject(ordinal, line, [(None, reason)], _text(text)))
-                continue
-            try:
-                record = json.loads(decoded, parse_float=Decimal)
-            except ValueError as exc:
-                rejects.append(Reject(ordinal, line, [(None, f"invalid JSON: {exc}")], _text(text)))
-                continue
-            problem = record_problem(record, self.schema, self.reject_extra)
-            if problem:
+                problem = self._line_problem(text)
+            except Exception as exc:  # noqa: BLE001 - one record's failure is that record's reject
+                problem = (None, f"could not be read ({type(exc).__name__}: {str(exc)[:300]})")
+            if problem is _TOO_DEEP:
+                deep.add(len(kept))
+                kept.append((ordinal, line, text))
+            elif problem is not None:
                 rejects.append(Reject(ordinal, line, [problem], _raw(text)))
             else:
                 kept.append((ordinal, line, text))
         tables, refused = self._read_isolating([text for _, _, text in kept])
         for index, message in refused:
             ordinal, line, text = kept[index]
-            rejects.append(Reject(ordinal, line, [(None, f"unreadable record: {message}")], _raw(text)))
+            if index in deep:
+                reason = f"nested deeper than {MAX_DEPTH} levels ({message})"
+            else:
+                reason = f"unreadable record: {message}"
+            rejects.append(Reject(ordinal, line, [(None, reason)], _raw(text)))
         refused_rows = {index for index, _ in refused}
         rows = [entry for index, entry in enumerate(kept) if index not in refused_rows]
         table = pa.concat_tables(tables) if tables else self.schema.empty_table()
@@ -83,8 +96,25 @@ class JsonChunkReader:
         def origin(row: int) -> tuple[int | None, Any]:
             return rows[row][1], _raw(rows[row][2])
 
-        ordinals = np.array([ordinal for ordinal, _, _ in rows], dtype=np.int64)
-        return ParsedBatch(table, ordinals, ordinal, origin, rejects)
+        ordinals = np.array([entry[0] for entry in rows], dtype=np.int64)
+        return ParsedBatch(table, ordinals, len(records), origin, rejects)
+
+    def _line_problem(self, text: bytes) -> Problem | None:
+        """Why one line is not a readable record, or None; _TOO_DEEP when only Arrow can tell."""
+        try:
+            decoded = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return None, f"invalid UTF-8: byte 0x{text[exc.start]:02x} at position {exc.start} ({exc.reason})"
+        if too_deep(text):  # json.loads recurses: Arrow's parser does not, and drops what is not declared
+            return _TOO_DEEP
+        try:
+            record = json.loads(decoded, parse_float=Decimal)
+        except ValueError as exc:
+            return None, f"invalid JSON: {exc}"
+        surrogate = lone_surrogate(record) if "\\u" in decoded else None
+        if surrogate is not None:
+            return surrogate
+        return record_problem(record, self.schema, self.reject_extra)
 
     def _read_isolating(self, texts: list[bytes]) -> tuple[list[pa.Table], list[tuple[int, str]]]:
         """Read `texts` with Arrow, halving on failure to isolate the records Arrow refuses (a safety net
@@ -96,14 +126,30 @@ class JsonChunkReader:
             if table.num_rows == len(texts):
                 return [table], []
             error = "one line holds more than one record"
-        except pa.ArrowException as exc:
-            error = str(exc).removeprefix("JSON parse error: ")
+        except Exception as exc:  # noqa: BLE001 - isolated below, down to the one record that fails
+            error = _arrow_message(exc)
         if len(texts) == 1:
             return [], [(0, error)]
         middle = len(texts) // 2
         left_tables, left_refused = self._read_isolating(texts[:middle])
         right_tables, right_refused = self._read_isolating(texts[middle:])
         return left_tables + right_tables, left_refused + [(i + middle, m) for i, m in right_refused]
+
+
+_TOO_DEEP: Problem = (None, "too deep")  # a marker, compared by identity
+
+
+def _arrow_message(exc: Exception) -> str:
+    message = str(exc).removeprefix("JSON parse error: ")
+    if isinstance(exc, pa.ArrowException):
+        message = message.removesuffix(" in row 0")  # one record at a time: the row number says nothing
+    else:
+        message = f"{type(exc).__name__}: {message}"
+    return message[:500]
+
+
+def _no_rows(row: int) -> tuple[int | None, Any]:
+    raise IndexError(f"no row {row}: the batch has no rows")
 
 
 def valid_utf8(data: bytes) -> bool:
@@ -125,13 +171,20 @@ class _ChunkLines:
         self.chunk = chunk
         self._records: list[tuple[int | None, bytes]] | None = None
 
+    def count(self) -> int:
+        """How many records (non-blank lines) the chunk holds; without splitting when no line can be blank."""
+        data = self.chunk.data
+        if data[:1] in (b"\n", b" ", b"\t") or b"\n\n" in data or b"\n " in data or b"\n\t" in data:
+            return len(self.records())
+        return data.count(b"\n")
+
     def records(self) -> list[tuple[int | None, bytes]]:
         if self._records is None:
             first = self.chunk.first_line
             self._records = [
                 (None if first is None else first + index, text)
                 for index, text in enumerate(self.chunk.data.split(b"\n")[:-1])
-                if text.strip()
+                if text.strip(_BLANK)
             ]
         return self._records
 
@@ -141,13 +194,15 @@ class _ChunkLines:
 
 
 def _text(text: bytes) -> str:
-    return text.decode("utf-8", "replace").rstrip("\r")
+    return text.decode("utf-8", "replace")
 
 
 def _raw(text: bytes) -> Any:
-    """The record as JSON (for reject reports), or its text when it does not parse."""
+    """The record as JSON (for reject reports), or its text when it does not parse or is nested too deeply
+    to be written back as JSON."""
+    if too_deep(text):
+        return _text(text)
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         return _text(text)
-

@@ -21,3 +21,4 @@ class ConversionResult:
     file_error: str | None = None  # why the whole file was rejected
     first_rejects: tuple[dict[str, Any], ...] = ()  # up to 10 reject reports, as in rejects.jsonl
     input_format: str = ""
+    counts: dict[str, int] = field(default_factory=dict)  # read, written, rejected (see accounting.RecordCounts)

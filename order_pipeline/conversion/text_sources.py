@@ -16,17 +16,33 @@ from order_pipeline.conversion.formats import UTF8_BOM, InputFormat
 
 READ_BYTES = 1 << 20
 MAX_RECORD_CHARS = 64 << 20  # a JSON document element larger than this is not a record, the file is broken
+# A JSON Lines line longer than this is rejected as a record without being held in memory (its head is kept
+# for the report). Chunks stay below the Arrow block size (json_reading.ARROW_BLOCK_BYTES) with this bound.
+MAX_LINE_BYTES = 32 << 20
+OVERSIZED_HEAD_BYTES = 1024  # what the report keeps of an oversized line
+MIN_CHUNK_BYTES = 16  # room for the BOM check
 
 _WHITESPACE = re.compile(r"[ \t\r\n\ufeff]*")
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*(?P<close>")?|[\[\]{}]')  # strings (closed or not) and brackets
+
+
+@dataclass(frozen=True)
+class OversizedLine:
+    """A line longer than MAX_LINE_BYTES: skipped while reading; only its size and head are known."""
+
+    size: int
+    head: bytes
 
 
 @dataclass(frozen=True)
 class TextChunk:
-    """Complete lines of JSON text. `first_line` is the 1-based file line of the first one (None when the
-    input is not line-oriented, i.e. JSON documents whose elements were re-joined one per line)."""
+    """Complete lines of JSON text, each ending with `\\n`. `first_line` is the 1-based file line of the first
+    one (None when the input is not line-oriented, i.e. JSON documents whose elements were re-joined one per
+    line). An oversized line comes alone, as `oversized` with empty `data`."""
 
     data: bytes
     first_line: int | None
+    oversized: OversizedLine | None = None
 
 
 def open_stream(source: Path, fmt: InputFormat) -> pa.NativeFile:
@@ -41,26 +57,86 @@ def _read(stream: pa.NativeFile, size: int, name: str) -> bytes:
         raise ConversionError(f"{name}: unreadable input ({exc})") from exc
 
 
-def jsonl_chunks(stream: pa.NativeFile, chunk_bytes: int, name: str) -> Iterator[TextChunk]:
-    """Chunks of about `chunk_bytes` cut at line ends, tracking line numbers."""
+class _UniversalNewlines:
+    """Reads of a stream with every line end (`\\r\\n`, a lone `\\r`, `\\n`) made `\\n`, the BOM dropped.
+
+    A `\\r\\n` cut between two reads counts once: a read ending with `\\r` drops the `\\n` starting the next.
+    """
+
+    def __init__(self, stream: pa.NativeFile, read_bytes: int, name: str) -> None:
+        self.stream, self.read_bytes, self.name = stream, read_bytes, name
+        self.first = True
+        self.after_cr = False
+
+    def read(self) -> bytes:
+        """The next normalised bytes; b"" only at the end of the input."""
+        while True:
+            data = _read(self.stream, self.read_bytes, self.name)
+            if not data:
+                return b""
+            if self.first:
+                while len(data) < len(UTF8_BOM) and UTF8_BOM.startswith(data):
+                    more = _read(self.stream, self.read_bytes, self.name)
+                    if not more:
+                        break
+                    data += more
+                if data.startswith(UTF8_BOM):
+                    data = data[len(UTF8_BOM):]
+                self.first = False
+            if self.after_cr and data.startswith(b"\n"):
+                data = data[1:]
+            if data:
+                self.after_cr = data.endswith(b"\r")
+                if b"\r" in data:
+                    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+                return data
+
+
+def jsonl_chunks(stream: pa.NativeFile, chunk_bytes: int, name: str,
+                 max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[TextChunk]:
+    """Chunks of about `chunk_bytes` cut at line ends, tracking line numbers.
+
+    Line ends are universal (`\\n`, `\\r\\n` or a lone `\\r`) and come out as `\\n`. A line longer than
+    `max_line_bytes` is streamed past, not buffered, and comes as a chunk of its own with `oversized` set.
+    """
+    # Reads no longer than the line limit: a line held whole in one read is never oversized, so only the
+    # line carried over from earlier reads (`rest`) needs watching.
+    source = _UniversalNewlines(stream, max(min(chunk_bytes, max_line_bytes), MIN_CHUNK_BYTES), name)
     line = 1
-    rest = b""
-    first = True
+    rest = b""  # the start of a line not ended yet
+    skipped: tuple[int, bytes] | None = None  # (bytes so far, head) of an oversized line being skipped
     while True:
-        data = _read(stream, chunk_bytes, name)
-        if first and data.startswith(UTF8_BOM):
-            data = data[len(UTF8_BOM):]
-        first = False
-        if not data:
+        data = source.read()
+        if skipped is not None:
+            end = data.find(b"\n")
+            if data and end < 0:
+                skipped = (skipped[0] + len(data), skipped[1])
+                continue
+            yield TextChunk(b"", line, OversizedLine(skipped[0] + max(end, 0), skipped[1]))
+            line += 1
+            skipped = None
+            if end < 0:
+                return
+            data = data[end + 1:]
+        elif not data:
             break
         buffer = rest + data if rest else data
+        if rest:
+            end = buffer.find(b"\n")  # where the carried-over line ends
+            if end > max_line_bytes or (end < 0 and len(buffer) > max_line_bytes):
+                head = buffer[:OVERSIZED_HEAD_BYTES]
+                rest = b""
+                if end < 0:
+                    skipped = (len(buffer), head)
+                    continue
+                yield TextChunk(b"", line, OversizedLine(end, head))
+                line += 1
+                buffer = buffer[end + 1:]
         cut = buffer.rfind(b"\n") + 1
-        if cut == 0:  # a line longer than a chunk: keep reading
-            rest = buffer
-            continue
         chunk, rest = buffer[:cut], buffer[cut:]
-        yield TextChunk(chunk, line)
-        line += chunk.count(b"\n")
+        if chunk:
+            yield TextChunk(chunk, line)
+            line += chunk.count(b"\n")
     if rest:
         yield TextChunk(rest + b"\n", line)
 
@@ -114,6 +190,13 @@ class _DocumentReader:
                 if len(self.buffer) - self.pos > MAX_RECORD_CHARS or not self._fill():
                     raise self._error(exc.msg) from exc
                 continue
+            except RecursionError:  # nested too deeply for the json module: find its end, the reader rejects it
+                found = _nested_value_end(self.buffer, self.pos)
+                if found is None:
+                    if len(self.buffer) - self.pos > MAX_RECORD_CHARS or not self._fill():
+                        raise self._error("unterminated deeply nested value") from None
+                    continue
+                end = found
             if end == len(self.buffer) and not self.eof:  # a number may continue in the next read
                 self._fill()
                 continue
@@ -141,6 +224,23 @@ class _DocumentReader:
                     raise self._error("expected ',' or ']'" if separator else "unterminated array")
         if self._peek():
             raise self._error("unexpected data after the array")
+
+
+def _nested_value_end(text: str, pos: int) -> int | None:
+    """Where the array or object starting at `pos` ends, found without recursion; None if `text` ends first."""
+    depth = 0
+    for match in _STRUCTURE.finditer(text, pos):
+        token = match.group()
+        if token[0] == '"':
+            if match.group("close") is None:
+                return None
+        elif token in ("[", "{"):
+            depth += 1
+        else:
+            depth -= 1
+            if depth <= 0:
+                return match.end()
+    return None
 
 
 def _encode(texts: list[str]) -> bytes:

@@ -20,6 +20,8 @@ ColumnKind = Literal["string", "int32", "int64", "decimal", "timestamp", "boolea
 # They make "latest version wins, then file order" decidable inside the warehouse.
 SOURCE_FILE_COLUMN = "_source_file"
 SOURCE_RECORD_COLUMN = "_source_record"
+# What a string column without max_bytes holds: Redshift's VARCHAR default size in this project (sql_ddl).
+DEFAULT_MAX_BYTES = 256
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,12 @@ class Column:
     kind: ColumnKind
     source: str | None = None
     nullable: bool = True
-    max_bytes: int | None = None  # strings: the VARCHAR size in bytes (Redshift counts bytes, not chars)
+    # strings: the VARCHAR size in bytes (Redshift counts UTF-8 bytes, not characters); unset: the warehouse
+    # default, DEFAULT_MAX_BYTES. A longer value rejects its record.
+    max_bytes: int | None = None
+    # strings: whether an empty or whitespace-only value is accepted; unset: only where the column is nullable
+    # (a required string must say something)
+    allow_blank: bool | None = None
     precision: int = 12  # decimals
     scale: int = 2
     min_value: Decimal | int | None = None  # inclusive lower bound for numbers
@@ -46,6 +53,15 @@ class Column:
     @property
     def source_path(self) -> str:
         return self.source or self.name
+
+    @property
+    def byte_limit(self) -> int:
+        """The longest string value the warehouse column holds, in UTF-8 bytes."""
+        return self.max_bytes if self.max_bytes is not None else DEFAULT_MAX_BYTES
+
+    @property
+    def blank_allowed(self) -> bool:
+        return self.allow_blank if self.allow_blank is not None else self.nullable
 
     def arrow_type(self) -> pa.DataType:
         return arrow_type_for(self)

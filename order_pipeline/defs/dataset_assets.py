@@ -95,7 +95,9 @@ def build_dataset_assets(dataset: Dataset, settings: Settings,
             records.append(converted)
             if not now:
                 continue
-            if converted.status == "rejected":
+            if converted.status == "ignored":
+                context.log.info(converted.error or f"ignored {converted.source.uri}")
+            elif converted.status == "rejected":
                 context.log.warning(f"quarantined {converted.source.uri}: {converted.error}")
                 notifier.publish(PipelineEvent(
                     "file_quarantined", dataset=dataset.name, partition=partition,
@@ -116,6 +118,7 @@ def build_dataset_assets(dataset: Dataset, settings: Settings,
                 "dagster/row_count": sum(r.rows.get(table, 0) for r in records),
                 "files": len(records),
                 "files_quarantined": len(quarantined),
+                "files_ignored": sum(r.status == "ignored" for r in records),
                 "records_rejected": sum(r.rejected_records for r in records),
                 "location": dg.MetadataValue.url(
                     f"s3://{settings.bucket}/{settings.lake_key(table, partition, '')}"),

@@ -2,7 +2,10 @@
 
 Each file is downloaded to a temporary folder and converted by the same `convert_file` the CLI uses, so
 memory stays bounded whatever the file size. The conversion record is written last: a crash before it
-means the file is simply converted again next time.
+means the file is simply converted again next time (up to MAX_ATTEMPTS times, see conversion_attempts).
+
+Whatever is wrong with one file quarantines that file, never the partition: only infrastructure faults
+(S3, network, the local disk) raise, so that the step is retried.
 """
 
 from __future__ import annotations
@@ -13,12 +16,18 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from boto3.exceptions import Boto3Error
+from botocore.exceptions import BotoCoreError, ClientError
+
 from order_pipeline.aws import s3_objects
 from order_pipeline.config import Settings
-from order_pipeline.conversion import convert_file
+from order_pipeline.conversion import ConversionResult, convert_file
 from order_pipeline.datasets.declaration import Dataset
-from order_pipeline.landing import FileVersion
+from order_pipeline.landing import FileVersion, is_hidden
+from order_pipeline.steps.conversion_attempts import MAX_ATTEMPTS, ConversionAttempts, cut_short_reason
 from order_pipeline.steps.lake_files import ConvertedFile, part_key, quarantine_key, record_key
+
+INFRASTRUCTURE_ERRORS = (OSError, BotoCoreError, ClientError, Boto3Error)
 
 
 def read_record(s3: Any, settings: Settings, dataset: Dataset, partition: str,
@@ -31,39 +40,106 @@ def read_record(s3: Any, settings: Settings, dataset: Dataset, partition: str,
     return ConvertedFile.from_json(body)
 
 
-def convert_landing_file(s3: Any, settings: Settings, dataset: Dataset, partition: str,
-                         version: FileVersion) -> ConvertedFile:
-    with tempfile.TemporaryDirectory(prefix="order-pipeline-") as tmp:
-        local = Path(tmp) / "source"
-        s3_objects.download(s3, version.uri, local)
-        result = convert_file(dataset, local, Path(tmp) / "out", source_name=version.uri)
-        parts: dict[str, str] = {}
-        if result.status != "rejected":
-            for table, path in result.outputs.items():
-                parts[table] = s3_objects.upload(s3, path, settings.bucket,
-                                                 part_key(settings, table, partition, version))
-        rejects_uri = None
-        if result.rejects_path is not None and result.rejected_records:
-            rejects_uri = s3_objects.upload(
-                s3, result.rejects_path, settings.bucket,
-                quarantine_key(settings, dataset, partition, version, ".rejects.jsonl"), "application/x-ndjson")
-        quarantine_uri = None
-        if result.status == "rejected":
-            quarantine_uri = s3_objects.copy_object(
-                s3, version, settings.bucket, quarantine_key(settings, dataset, partition, version, ""))
-            report = {"source": version.uri, "etag": version.etag, "error": result.file_error,
-                      "rejected_records": result.rejected_records, "first_rejects": list(result.first_rejects)}
-            s3_objects.put_bytes(s3, settings.bucket,
-                                 quarantine_key(settings, dataset, partition, version, ".error.json"),
-                                 json.dumps(report, indent=2, default=str).encode(), "application/json")
-    converted = ConvertedFile(
+def _write_record(s3: Any, settings: Settings, dataset: Dataset, converted: ConvertedFile) -> ConvertedFile:
+    s3_objects.put_bytes(s3, settings.bucket, record_key(settings, dataset, converted.partition, converted.source),
+                         converted.to_json().encode(), "application/json")
+    return converted
+
+
+def _quarantine(s3: Any, settings: Settings, dataset: Dataset, partition: str, version: FileVersion,
+                error: str, **details: Any) -> str:
+    """The file copied to quarantine beside an `.error.json` naming why; returns the copy's URI."""
+    copy_key = quarantine_key(settings, dataset, partition, version, "")
+    uri = s3_objects.copy_object(s3, version, settings.bucket, copy_key)
+    report = {"source": version.uri, "etag": version.etag, "error": error, **details}
+    s3_objects.put_bytes(s3, settings.bucket, quarantine_key(settings, dataset, partition, version, ".error.json"),
+                         json.dumps(report, indent=2, default=str).encode(), "application/json")
+    return uri
+
+
+def _quarantined_record(s3: Any, settings: Settings, dataset: Dataset, partition: str, version: FileVersion,
+                        error: str, attempts: int = 1) -> ConvertedFile:
+    """A file quarantined without a conversion result (hidden name, crashed conversions, a failure of ours)."""
+    uri = _quarantine(s3, settings, dataset, partition, version, error, attempts=attempts)
+    return _write_record(s3, settings, dataset, ConvertedFile(
+        source=version, partition=partition, status="rejected", quarantine_uri=uri, error=error,
+        attempts=attempts))
+
+
+def _hidden_name(s3: Any, settings: Settings, dataset: Dataset, partition: str,
+                 version: FileVersion) -> ConvertedFile:
+    """A name starting with `.` or `_`: a zero-byte one is a marker (Spark's `_SUCCESS`), recorded as ignored;
+    anything else is quarantined, as a half-written or temporary upload may be."""
+    name = version.key.rsplit("/", 1)[-1]
+    if version.size == 0:
+        return _write_record(s3, settings, dataset, ConvertedFile(
+            source=version, partition=partition, status="ignored", input_format="empty",
+            error=f"ignored: {version.uri} is a zero-byte marker with a hidden name (like Spark's _SUCCESS)",
+            counts={"read": 0, "written": 0, "rejected": 0}))
+    error = (f"{version.uri}: hidden or temporary file name ({name!r} starts with "
+             f"{name[0]!r}: such files are not loaded); rename it to load it")
+    return _quarantined_record(s3, settings, dataset, partition, version, error)
+
+
+def _store_result(s3: Any, settings: Settings, dataset: Dataset, partition: str, version: FileVersion,
+                  result: ConversionResult, attempts: int) -> ConvertedFile:
+    parts: dict[str, str] = {}
+    if result.status != "rejected":
+        for table, path in result.outputs.items():
+            parts[table] = s3_objects.upload(s3, path, settings.bucket, part_key(settings, table, partition, version))
+    rejects_uri = None
+    if result.rejects_path is not None and result.rejected_records:
+        rejects_uri = s3_objects.upload(
+            s3, result.rejects_path, settings.bucket,
+            quarantine_key(settings, dataset, partition, version, ".rejects.jsonl"), "application/x-ndjson")
+    quarantine_uri = None
+    if result.status == "rejected":
+        quarantine_uri = _quarantine(s3, settings, dataset, partition, version, result.file_error or "rejected",
+                                     rejected_records=result.rejected_records, counts=result.counts,
+                                     first_rejects=list(result.first_rejects))
+    return _write_record(s3, settings, dataset, ConvertedFile(
         source=version, partition=partition, status=result.status, input_format=result.input_format,
         total_records=result.total_records, parts=parts, rows=dict(result.rows),
         rejected_records=result.rejected_records, rejects_uri=rejects_uri, quarantine_uri=quarantine_uri,
         error=result.file_error, first_rejects=[dict(r) for r in result.first_rejects],
-    )
-    s3_objects.put_bytes(s3, settings.bucket, record_key(settings, dataset, partition, version),
-                         converted.to_json().encode(), "application/json")
+        counts=dict(result.counts), attempts=attempts,
+    ))
+
+
+def _convert(s3: Any, settings: Settings, dataset: Dataset, partition: str, version: FileVersion,
+             attempts: int) -> ConvertedFile:
+    with tempfile.TemporaryDirectory(prefix="order-pipeline-") as tmp:
+        local = Path(tmp) / "source"
+        s3_objects.download(s3, version.uri, local)
+        try:
+            result = convert_file(dataset, local, Path(tmp) / "out", source_name=version.uri)
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception as error:  # noqa: BLE001 - convert_file isolates bad data; this is a safety net
+            return _quarantined_record(s3, settings, dataset, partition, version,
+                                       f"{version.uri}: the file could not be converted "
+                                       f"({type(error).__name__}: {str(error)[:500]})", attempts)
+        return _store_result(s3, settings, dataset, partition, version, result, attempts)
+
+
+def convert_landing_file(s3: Any, settings: Settings, dataset: Dataset, partition: str,
+                         version: FileVersion) -> ConvertedFile:
+    if is_hidden(version.key):
+        return _hidden_name(s3, settings, dataset, partition, version)
+    guard = ConversionAttempts(s3, settings, dataset, partition, version)
+    cut_short = guard.cut_short()
+    if cut_short >= MAX_ATTEMPTS:
+        converted = _quarantined_record(s3, settings, dataset, partition, version,
+                                        cut_short_reason(version, cut_short), cut_short)
+        guard.finish()
+        return converted
+    guard.start(cut_short)
+    try:
+        converted = _convert(s3, settings, dataset, partition, version, cut_short + 1)
+    except BaseException:
+        guard.finish(previous=cut_short)  # we are alive to see it: not a crash, the step's retry tries again
+        raise
+    guard.finish()
     return converted
 
 

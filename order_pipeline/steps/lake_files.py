@@ -16,7 +16,8 @@ from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
 
-ConversionStatus = Literal["converted", "partial", "rejected"]
+# ignored: nothing to load by design (a zero-byte marker such as Spark's _SUCCESS), still recorded and ledgered
+ConversionStatus = Literal["converted", "partial", "rejected", "ignored"]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -32,6 +33,11 @@ def part_key(settings: Settings, table: str, partition: str, version: FileVersio
 
 def record_key(settings: Settings, dataset: Dataset, partition: str, version: FileVersion) -> str:
     return settings.lake_key(f"_conversions/{dataset.name}", partition, f"{safe_name(version)}.json")
+
+
+def attempts_key(settings: Settings, dataset: Dataset, partition: str, version: FileVersion) -> str:
+    """Beside the conversion record: how many times converting this version started without finishing."""
+    return record_key(settings, dataset, partition, version) + ".attempts"
 
 
 def quarantine_key(settings: Settings, dataset: Dataset, partition: str, version: FileVersion, suffix: str) -> str:
@@ -54,6 +60,14 @@ class ConvertedFile:
     quarantine_uri: str | None = None  # the whole file, when it was rejected
     error: str | None = None
     first_rejects: list[dict[str, Any]] = field(default_factory=list)
+    # records read = rows written + rejected, as checked at the end of the conversion (accounting.RecordCounts)
+    counts: dict[str, int] = field(default_factory=dict)
+    attempts: int = 1  # conversion attempts this version took (more than one: earlier ones were cut short)
+
+    @property
+    def loadable(self) -> bool:
+        """Whether the file has rows for the warehouse (a rejected or ignored one only gets a ledger row)."""
+        return self.status in ("converted", "partial")
 
     def to_json(self) -> str:
         data = asdict(self)

@@ -31,8 +31,9 @@ class PartitionLoad:
 
     @property
     def loaded_files(self) -> list[ConvertedFile]:
+        """Pending files whose rows were loaded (not dead-lettered, quarantined or ignored)."""
         dead = {file.source.version_id for file, _ in self.dead_lettered}
-        return [file for file in self.pending if file.source.version_id not in dead]
+        return [file for file in self.pending if file.source.version_id not in dead and file.loadable]
 
     def total(self, attribute: str) -> int:
         return sum(getattr(result, attribute) for result in self.results)
@@ -48,7 +49,7 @@ class PartitionLoad:
 def batch_file(converted: ConvertedFile, *, dead_letter_error: str | None = None) -> BatchFile:
     if dead_letter_error is not None:
         return BatchFile(source=converted.source, status="dead_letter", error=dead_letter_error)
-    if converted.status == "rejected":
+    if not converted.loadable:  # rejected, or an ignored marker: a ledger row with the reason, no rows
         return BatchFile(source=converted.source, status="quarantined", error=converted.error)
     return BatchFile(source=converted.source, parts=dict(converted.parts), rows=dict(converted.rows))
 

@@ -1,5 +1,7 @@
 """A corpus of bad (and tricky-but-good) orders landing files, with what converting each must produce.
 
+More kinds (poisoned records, string rules, hidden names) are in bad_inputs_poison; build_corpus has them all.
+
 Most files mix a few good records (from `generate_orders`, a distinct id prefix per file, so ids never
 collide across files) with bad ones, so "the good records still land" is tested next to "the bad ones are
 rejected". Every bad record has exactly one problem (amounts are recomputed after a mutation), so the reject
@@ -35,6 +37,8 @@ class BadInput:
     bad_records: int  # records expected in rejects (0 when whole_file_rejected)
     good_records: int  # records expected to load from this file (0 when whole_file_rejected)
     reason_contains: str  # lowercase substring of the reject field + reason, or of the file error
+    hidden_name: bool = False  # the outcome comes from the file name (the lake step), not the content
+    ignored: bool = False  # a marker with nothing to load: recorded, ledgered, not quarantined
 
 
 Good = Callable[[int], list[dict]]  # n -> n good orders, ids unique to the file
@@ -369,8 +373,10 @@ def _good_maker(seed: int, prefix: str) -> Good:
 
 def build_corpus(seed: int = 7) -> list[BadInput]:
     """Every kind of bad input once, deterministic for `seed`."""
+    from order_pipeline_tests.support import bad_inputs_poison  # it builds on the helpers above
+
     corpus = []
-    for index, builder in enumerate(BUILDERS):
+    for index, builder in enumerate(BUILDERS + bad_inputs_poison.BUILDERS):
         rng = random.Random(seed * 1000 + index)
         corpus.append(builder(_good_maker(seed * 1000 + index, f"BAD{index:02d}"), rng))
     return corpus
