@@ -95,6 +95,13 @@ def build_dataset_assets(dataset: Dataset, settings: Settings,
             records.append(converted)
             if not now:
                 continue
+            # the raw asset is external: each landed file version shows as one event of its partition, once
+            context.log_event(dg.AssetMaterialization(
+                asset_key=raw.key, partition=partition, description="file landed",
+                metadata={"uri": dg.MetadataValue.url(converted.source.uri), "etag": converted.source.etag,
+                          "size_bytes": converted.source.size,
+                          "last_modified": converted.source.last_modified.isoformat(),
+                          "conversion": converted.status}))
             if converted.status == "ignored":
                 context.log.info(converted.error or f"ignored {converted.source.uri}")
             elif converted.status == "rejected":

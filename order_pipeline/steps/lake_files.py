@@ -40,6 +40,11 @@ def attempts_key(settings: Settings, dataset: Dataset, partition: str, version: 
     return record_key(settings, dataset, partition, version) + ".attempts"
 
 
+def load_attempts_key(settings: Settings, dataset: Dataset, partition: str) -> str:
+    """One per partition: the file versions whose warehouse load started and has not ended (see load_attempts)."""
+    return settings.lake_key(f"_conversions/{dataset.name}", partition, "_load.attempts.json")
+
+
 def quarantine_key(settings: Settings, dataset: Dataset, partition: str, version: FileVersion, suffix: str) -> str:
     return settings.quarantine_key(dataset.name, partition, f"{safe_name(version)}{suffix}")
 

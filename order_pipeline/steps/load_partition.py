@@ -17,6 +17,7 @@ from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
 from order_pipeline.steps.convert_partition import read_record
 from order_pipeline.steps.lake_files import ConvertedFile
+from order_pipeline.steps.load_attempts import MAX_LOAD_ATTEMPTS, LoadAttempts, cut_short_reason
 from order_pipeline.warehouse.base import BatchFile, LoadBatch, LoadResult, Warehouse
 
 log = logging.getLogger(__name__)
@@ -75,8 +76,16 @@ def load_partition(s3: Any, warehouse: Warehouse, settings: Settings, dataset: D
     plan = pending_files(s3, warehouse, settings, dataset, partition, files)
     if not plan.pending:
         return plan
+    attempts = LoadAttempts(s3, settings, dataset, partition)
+    cut_short = attempts.cut_short()
+    if any(cut_short.get(c.source.version_id) for c in plan.pending):
+        log.warning("a load of %s %s was cut short before; loading its %d files one by one", dataset.name,
+                    partition, len(plan.pending))
+        return _one_by_one(warehouse, plan, attempts, cut_short, dataset, partition, run_id)
+    versions = [c.source for c in plan.pending]
     batch = LoadBatch(dataset=dataset, partition=partition, run_id=run_id,
                       files=tuple(batch_file(converted) for converted in plan.pending))
+    attempts.start(versions)
     try:
         plan.results.append(warehouse.load_batch(batch))
         return plan
@@ -85,14 +94,33 @@ def load_partition(s3: Any, warehouse: Warehouse, settings: Settings, dataset: D
             raise
         log.warning("batch for %s %s failed; loading its %d files one by one", dataset.name, partition,
                     len(plan.pending), exc_info=True)
+    finally:
+        attempts.finish(versions)
+    return _one_by_one(warehouse, plan, attempts, {}, dataset, partition, run_id)
+
+
+def _one_by_one(warehouse: Warehouse, plan: PartitionLoad, attempts: LoadAttempts, cut_short: dict[str, int],
+                dataset: Dataset, partition: str, run_id: str) -> PartitionLoad:
+    """Each file in a load of its own: the good ones land, each failing one is dead-lettered with its error."""
+
+    def dead_letter(converted: ConvertedFile, error: str) -> None:
+        dead = LoadBatch(dataset=dataset, partition=partition, run_id=run_id,
+                         files=(batch_file(converted, dead_letter_error=error),))
+        plan.results.append(warehouse.load_batch(dead))
+        plan.dead_lettered.append((converted, error))
+
     for converted in plan.pending:
+        version = converted.source
+        previous = cut_short.get(version.version_id, 0)
+        if previous >= MAX_LOAD_ATTEMPTS:
+            dead_letter(converted, cut_short_reason(version, previous))
+            continue
         single = LoadBatch(dataset=dataset, partition=partition, run_id=run_id, files=(batch_file(converted),))
+        attempts.start([version])
         try:
             plan.results.append(warehouse.load_batch(single))
         except Exception as error:  # noqa: BLE001 - the error is kept in the ledger and reported
-            message = f"{converted.source.uri}: {error}"[:2000]
-            dead = LoadBatch(dataset=dataset, partition=partition, run_id=run_id,
-                             files=(batch_file(converted, dead_letter_error=message),))
-            plan.results.append(warehouse.load_batch(dead))
-            plan.dead_lettered.append((converted, message))
+            dead_letter(converted, f"{version.uri}: {error}"[:2000])
+        finally:
+            attempts.finish([version])
     return plan

@@ -22,7 +22,7 @@ import orjson
 import pytest
 from dagster_aws.s3 import S3Resource
 
-from order_pipeline.aws.s3_objects import list_landing_day
+from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.config import load_settings
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_generator import generate_orders

@@ -194,3 +194,27 @@ def test_run_process_killed_mid_load_then_the_partition_loads_exactly_once(pipel
     items = pipeline.query('SELECT COUNT(*), COUNT(DISTINCT (order_id, line_number)) FROM "order_items"')[0]
     assert items[0] == items[1] > 0
     assert pipeline.tick().runs == []
+
+
+def test_a_load_that_keeps_killing_its_process_ends_dead_lettered_and_the_others_load(pipeline, tmp_path):
+    """A load that kills its process cannot be caught; after a load is cut short its files are loaded one at a
+    time, and the one cut short three times is dead-lettered instead of being tried forever."""
+    day = TODAY - timedelta(days=1)
+    keys = land_day(pipeline, day, "DOOM", (5, 6, 7))
+    marker = tmp_path / "kill-once"
+    for _ in range(3):
+        marker.touch()
+        killed = subprocess.run([sys.executable, "-c", KILLED_RUN, str(marker), day.isoformat()], cwd=REPO,
+                                env=dict(os.environ), capture_output=True, text=True, timeout=120)
+        assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    assert counts(pipeline) == (0, 0, 0)
+
+    outcome = pipeline.tick()
+    assert outcome.partitions == [day.isoformat()] and not outcome.failed_runs
+    statuses = dict(pipeline.query('SELECT key, status FROM "file_ledger"'))
+    assert sorted(statuses.values()) == ["dead_letter", "loaded", "loaded"] and set(statuses) == set(keys)
+    doomed = next(key for key, status in statuses.items() if status == "dead_letter")
+    error = pipeline.query(f"SELECT error FROM \"file_ledger\" WHERE key = '{doomed}'")[0][0]
+    assert "did not complete in 3 attempts" in error
+    assert counts(pipeline)[0] == 18 - dict(zip(keys, (5, 6, 7), strict=True))[doomed]
+    assert pipeline.tick().runs == []

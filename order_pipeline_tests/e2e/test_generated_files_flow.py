@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from order_pipeline.aws.s3_objects import list_landing_day
+from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.conversion import engine
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.steps.convert_partition import read_record

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import orjson
 import pytest
 
-from order_pipeline.aws.s3_objects import list_landing_day
+from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_generator import generate_orders
 from order_pipeline.steps.convert_partition import read_record

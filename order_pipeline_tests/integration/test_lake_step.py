@@ -9,7 +9,7 @@ import orjson
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from order_pipeline.aws.s3_objects import list_landing_day
+from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.config import Settings
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.steps.conversion_attempts import MAX_ATTEMPTS
