@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> None:
     from order_pipeline.commands.aws_bootstrap import run_bootstrap
     from order_pipeline.config import load_settings
     from order_pipeline.datasets.orders import ORDERS
-    from order_pipeline.defs.build import build_definitions, sensor_name
+    from order_pipeline.defs.build import build_definitions
     from order_pipeline.headless import run_sensor_tick
     from order_pipeline.landing.cursor import LandingCursor
 
@@ -137,11 +137,11 @@ def run(args: argparse.Namespace) -> None:
                 import pstats
                 profiler = cProfile.Profile()
                 profiler.enable()
-                run_sensor_tick(defs, instance, sensor_name(ORDERS), cursor, execute=False)
+                run_sensor_tick(defs, instance, ORDERS.landing_sensor_name, cursor, execute=False)
                 profiler.disable()
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
             begun = time.perf_counter()
-            outcome = run_sensor_tick(defs, instance, sensor_name(ORDERS), cursor, execute=False)
+            outcome = run_sensor_tick(defs, instance, ORDERS.landing_sensor_name, cursor, execute=False)
             return time.perf_counter() - begun, outcome.cursor or "", len(outcome.requests)
 
     steady = LandingCursor(discovered=True, through=today.isoformat()).to_json()

@@ -33,6 +33,17 @@ def _local_stack(args: argparse.Namespace):
     return LocalStack(state_dir=Path(args.state_dir), port=args.port)
 
 
+def _dataset(name: str):
+    """The declared dataset of that name, or None after saying which exist."""
+    from order_pipeline.datasets import dataset_named
+
+    try:
+        return dataset_named(name)
+    except KeyError as error:
+        print(error.args[0], file=sys.stderr)
+        return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="order-pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -46,12 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     convert = commands.add_parser("convert", help="validate and convert JSON / JSON Lines / Parquet files")
     convert.add_argument("sources", nargs="+", type=Path)
     convert.add_argument("--out", type=Path, required=True, help="output folder")
-    convert.add_argument("--dataset", default="orders")
+    convert.add_argument("--dataset", default="orders", help="a declared dataset (order_pipeline.datasets)")
 
     replay = commands.add_parser("replay", help="re-drive fixed quarantined or dead-lettered files, exactly once")
     replay.add_argument("uris", nargs="+", help="s3:// URIs of quarantined files, .rejects.jsonl or landing files")
     replay.add_argument("--fixed", type=Path, help="a fixed local copy to land instead (one URI only)")
-    replay.add_argument("--dataset", default="orders")
+    replay.add_argument("--dataset", default="orders", help="a declared dataset (order_pipeline.datasets)")
 
     aws = commands.add_parser("aws", help="AWS resources: create or update them from the configuration")
     aws.add_argument("action", choices=["bootstrap"])
@@ -86,13 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "convert":
         from order_pipeline.commands.convert import convert_paths
-        from order_pipeline.datasets.orders import ORDERS
 
-        if args.dataset != ORDERS.name:
-            print(f"unknown dataset {args.dataset!r}", file=sys.stderr)
+        dataset = _dataset(args.dataset)
+        if dataset is None:
             return 2
         failed = 0
-        for result in convert_paths(ORDERS, args.sources, args.out):
+        for result in convert_paths(dataset, args.sources, args.out):
             print(f"{result.source_name}: {result.status}, rows {result.rows}, rejected {result.rejected_records}"
                   + (f" ({result.file_error})" if result.file_error else ""))
             failed += result.status == "rejected"
@@ -102,15 +112,17 @@ def main(argv: list[str] | None = None) -> int:
 
         from order_pipeline.commands.replay import ReplayError, replay
         from order_pipeline.config import load_settings
-        from order_pipeline.datasets.orders import ORDERS
 
+        dataset = _dataset(args.dataset)
+        if dataset is None:
+            return 2
         if args.fixed and len(args.uris) != 1:
             print("--fixed goes with exactly one URI", file=sys.stderr)
             return 2
         settings, client = load_settings(), boto3.client("s3")
         for uri in args.uris:
             try:
-                print(f"{uri} -> {replay(client, settings, ORDERS, uri, args.fixed)} (the sensor loads it)")
+                print(f"{uri} -> {replay(client, settings, dataset, uri, args.fixed)} (the sensor loads it)")
             except ReplayError as error:
                 print(f"cannot replay: {error}", file=sys.stderr)
                 return 1
@@ -119,9 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         from order_pipeline.aws.bootstrap import describe
         from order_pipeline.commands.aws_bootstrap import run_bootstrap
         from order_pipeline.config import load_settings
-        from order_pipeline.datasets.orders import ORDERS
+        from order_pipeline.datasets import DATASETS
 
-        print(describe(run_bootstrap(load_settings(), [ORDERS], dry_run=args.dry_run)))
+        print(describe(run_bootstrap(load_settings(), DATASETS, dry_run=args.dry_run)))
         return 0
     if args.command == "local":
         from order_pipeline.commands import local_stack

@@ -18,7 +18,7 @@ from order_pipeline.commands.generate import GenerateOptions, write_to_s3
 from order_pipeline.commands.local_stack import LocalStack, down, up
 from order_pipeline.config import Settings, load_settings
 from order_pipeline.datasets.orders import ORDERS
-from order_pipeline.defs.build import build_definitions, open_warehouse, sensor_name
+from order_pipeline.defs.build import build_definitions, open_warehouse
 from order_pipeline.defs.sensors import landing_source
 from order_pipeline.headless import drain
 from order_pipeline.steps.landing_audit import LandingAudit, audit_landing
@@ -81,7 +81,7 @@ def run_demo(stack: LocalStack, options: GenerateOptions, *, keep_stack: bool = 
         cursor_file = stack.state_dir / "demo_sensor_cursor.json"
         cursor = cursor_file.read_text() if cursor_file.exists() else None
         with dg.DagsterInstance.get() as instance:
-            cursor, ticks = drain(defs, instance, sensor_name(ORDERS), cursor)
+            cursor, ticks = drain(defs, instance, ORDERS.landing_sensor_name, cursor)
         if cursor:
             cursor_file.write_text(cursor)
         runs = [run for tick in ticks for run in tick.runs]

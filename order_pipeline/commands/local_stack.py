@@ -20,6 +20,7 @@ from order_pipeline.aws.bootstrap import bootstrap
 from order_pipeline.aws.moto_server import endpoint_is_up, start_moto_server
 from order_pipeline.commands.aws_bootstrap import aws_clients, infrastructure
 from order_pipeline.config import load_settings
+from order_pipeline.datasets import DATASETS
 
 LOCAL_ACCOUNT = "123456789012"  # moto's default account id
 
@@ -34,7 +35,7 @@ class LocalStack:
     topic: str = "order-pipeline-events"
     queue: str = "order-pipeline-events-inbox"  # subscribed to the topic: notifications can be read back
     queue_prefix: str = "order-pipeline"  # landing event queues: <prefix>-<dataset>-landing
-    datasets: tuple[str, ...] = ("orders",)
+    datasets: tuple[str, ...] = tuple(d.name for d in DATASETS)  # each gets its landing event queue
 
     @property
     def endpoint(self) -> str:

@@ -123,6 +123,28 @@ class RecordRule:
 
 
 @dataclass(frozen=True)
+class DerivedCheck:
+    """A consistency rule of a derived table: `sql` returns one row of two numbers that must be equal
+    (e.g. Σ order_count in the summary, orders in the source table)."""
+
+    name: str
+    description: str
+    sql: str
+    labels: tuple[str, str] = ("derived", "source")  # what the two numbers are, in the check's metadata
+
+
+@dataclass(frozen=True)
+class DerivedTable:
+    """A table the warehouse rebuilds from a dataset's tables after each load (e.g. a daily summary)."""
+
+    name: str
+    select_sql: str
+    columns: tuple[Column, ...]
+    description: str = ""
+    check: DerivedCheck | None = None
+
+
+@dataclass(frozen=True)
 class Dataset:
     name: str  # table name of the parent, and the dataset's name in S3 prefixes and asset keys
     columns: tuple[Column, ...]
@@ -137,6 +159,8 @@ class Dataset:
     description: str = ""
     owners: tuple[str, ...] = ()
     group_name: str | None = None
+    sensor_name: str | None = None  # default s3_<name>_files_sensor; operators and alerts refer to it
+    derived: tuple[DerivedTable, ...] = ()  # rebuilt after each load of this dataset
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
@@ -145,6 +169,14 @@ class Dataset:
         for key in (*self.merge_key, self.version_column, self.event_time_column):
             if key not in names:
                 raise ValueError(f"dataset {self.name!r}: {key!r} is not a declared column")
+
+    @property
+    def landing_sensor_name(self) -> str:
+        return self.sensor_name or f"s3_{self.name}_files_sensor"
+
+    @property
+    def reconcile_sensor_name(self) -> str:
+        return self.landing_sensor_name.removesuffix("_sensor") + "_reconcile"
 
     @property
     def table_names(self) -> tuple[str, ...]:

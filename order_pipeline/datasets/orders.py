@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from order_pipeline.datasets.declaration import ChildTable, Column, Dataset, RecordRule
+from order_pipeline.datasets.orders_summary import DAILY_ORDER_SUMMARY
 
 ORDER_STATUSES = ("pending", "paid", "shipped", "delivered", "cancelled", "refunded")
 PAYMENT_METHODS = ("card", "paypal", "bank_transfer", "gift_card", "apple_pay")
@@ -73,6 +74,8 @@ ORDERS = Dataset(
     description="Customer orders landing as JSON / JSON Lines / Parquet files; upserted on order_id.",
     owners=("team:data-engineering",),
     group_name="orders",
+    sensor_name="s3_order_files_sensor",
+    derived=(DAILY_ORDER_SUMMARY,),
     merge_key=("order_id",),
     version_column="updated_at",
     event_time_column="order_ts",

@@ -7,18 +7,7 @@ cancelled or refunded. Portable SQL: runs unchanged on DuckDB, PostgreSQL and Re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from order_pipeline.datasets.declaration import Column
-
-
-@dataclass(frozen=True)
-class DerivedTable:
-    name: str
-    select_sql: str
-    columns: tuple[Column, ...]
-    description: str = ""
-
+from order_pipeline.datasets.declaration import Column, DerivedCheck, DerivedTable
 
 DAILY_ORDER_SUMMARY = DerivedTable(
     name="daily_order_summary",
@@ -42,4 +31,10 @@ LEFT JOIN (
 ) AS i ON i."order_id" = o."order_id"
 GROUP BY 1
 """.strip(),
+    check=DerivedCheck(
+        name="daily_order_summary_counts_every_order",
+        description="Σ order_count equals the number of rows in orders.",
+        sql='SELECT (SELECT COALESCE(SUM("order_count"), 0) FROM "daily_order_summary"), '
+            '(SELECT COUNT(*) FROM "orders")',
+        labels=("summary_orders", "orders")),
 )

@@ -1,4 +1,5 @@
-"""analytics/daily_order_summary: rebuilt in the warehouse from the latest version of every order."""
+"""A dataset's derived tables (e.g. analytics/daily_order_summary): rebuilt in the warehouse after each load,
+with the consistency check the declaration states."""
 
 import time
 
@@ -6,48 +7,46 @@ import dagster as dg
 from dagster_aws.s3 import S3Resource
 
 from order_pipeline.config import Settings
-from order_pipeline.datasets.orders_summary import DerivedTable
+from order_pipeline.datasets.declaration import Dataset, DerivedTable
 from order_pipeline.defs.dataset_assets import LOAD_RETRY_POLICY, WAREHOUSE_POOL, opened_warehouse, warehouse_key
 from order_pipeline.defs.metadata import column_schema, markdown_table
 from order_pipeline.defs.resources import SNSResource, WarehouseResource
 from order_pipeline.notifications import PipelineEvent
-from order_pipeline.steps.warehouse_checks import row_count
 from order_pipeline.warehouse.sql_names import quote_ident
 
 
-def build_summary_asset(derived: DerivedTable, source_tables: tuple[str, ...], settings: Settings,
-                        partitions_def: dg.PartitionsDefinition, *, group: str,
-                        owners: tuple[str, ...]) -> dg.AssetsDefinition:
+def build_derived_asset(derived: DerivedTable, dataset: Dataset, settings: Settings,
+                        partitions_def: dg.PartitionsDefinition, *, group: str = "analytics") -> dg.AssetsDefinition:
     key = dg.AssetKey(["analytics", derived.name])
-    parent = source_tables[0]
-    consistent = dg.AssetCheckSpec(f"{derived.name}_counts_every_order", asset=key,
-                                   description=f"Σ order_count equals the number of rows in {parent}.")
+    checks = [dg.AssetCheckSpec(derived.check.name, asset=key, description=derived.check.description)] \
+        if derived.check else []
     kind = "redshift" if settings.warehouse == "redshift" else "duckdb"
 
-    @dg.asset(key=key, deps=[warehouse_key(t) for t in source_tables], partitions_def=partitions_def,
-              group_name=group, owners=list(owners), kinds={kind, "sql"}, description=derived.description,
-              retry_policy=LOAD_RETRY_POLICY, pool=WAREHOUSE_POOL, check_specs=[consistent],
+    @dg.asset(key=key, deps=[warehouse_key(t) for t in dataset.table_names], partitions_def=partitions_def,
+              group_name=group, owners=list(dataset.owners), kinds={kind, "sql"}, description=derived.description,
+              retry_policy=LOAD_RETRY_POLICY, pool=WAREHOUSE_POOL, check_specs=checks,
               metadata={"dagster/column_schema": column_schema(derived.columns), "dagster/table_name": derived.name})
-    def summary(context: dg.AssetExecutionContext, s3: S3Resource, warehouse: WarehouseResource,
-                notifier: SNSResource):
+    def derived_table(context: dg.AssetExecutionContext, s3: S3Resource, warehouse: WarehouseResource,
+                      notifier: SNSResource):
         started = time.monotonic()
         with opened_warehouse(warehouse, s3.get_client()) as db:
             rows = db.rebuild_table(derived.name, derived.select_sql)
-            counted = db.query(f"SELECT COALESCE(SUM(order_count), 0) FROM {quote_ident(derived.name)}")[0][0]
-            orders = row_count(db, parent)
+            observed = db.query(derived.check.sql)[0] if derived.check else None
             recent = db.query(f"SELECT * FROM {quote_ident(derived.name)} ORDER BY 1 DESC LIMIT 10")
         yield dg.MaterializeResult(metadata={
             "dagster/row_count": rows,
             "duration_seconds": round(time.monotonic() - started, 3),
             "preview": markdown_table([c.name for c in derived.columns], recent),
         })
-        passed = int(counted) == int(orders)
+        if derived.check is None or observed is None:
+            return
+        figures = {label: int(value) for label, value in zip(derived.check.labels, observed, strict=True)}
+        passed = len(set(figures.values())) == 1
         if not passed:
-            notifier.publish(PipelineEvent("check_failed", partition=context.partition_key,
+            notifier.publish(PipelineEvent("check_failed", dataset=dataset.name, partition=context.partition_key,
                                            asset=key.to_user_string(),
-                                           details={"check": consistent.name, "summary_orders": int(counted),
-                                                    "orders": int(orders)}))
-        yield dg.AssetCheckResult(check_name=consistent.name, passed=passed, severity=dg.AssetCheckSeverity.WARN,
-                                  metadata={"summary_orders": int(counted), "orders": int(orders)})
+                                           details={"check": derived.check.name, **figures}))
+        yield dg.AssetCheckResult(check_name=derived.check.name, passed=passed,
+                                  severity=dg.AssetCheckSeverity.WARN, metadata=figures)
 
-    return summary
+    return derived_table

@@ -9,19 +9,15 @@ import dagster as dg
 from dagster_aws.s3 import S3Resource
 
 from order_pipeline.config import Settings
+from order_pipeline.datasets import DATASETS
 from order_pipeline.datasets.declaration import Dataset
-from order_pipeline.datasets.orders import ORDERS
-from order_pipeline.datasets.orders_summary import DAILY_ORDER_SUMMARY
 from order_pipeline.defs.alerts import build_run_failure_alert
-from order_pipeline.defs.analytics_assets import build_summary_asset
+from order_pipeline.defs.analytics_assets import build_derived_asset
 from order_pipeline.defs.dataset_assets import build_dataset_assets
 from order_pipeline.defs.partitions import landing_date_partitions
 from order_pipeline.defs.resources import DuckDBWarehouseResource, SNSResource, SQSResource, WarehouseResource
 from order_pipeline.defs.sensors import build_landing_sensor, build_reconcile_sensor
 from order_pipeline.warehouse.base import Warehouse
-
-# Sensor names are part of the product (operators and our acceptance checks use them).
-SENSOR_NAMES = {"orders": "s3_order_files_sensor"}
 
 
 def warehouse_resource(settings: Settings) -> WarehouseResource:
@@ -50,15 +46,7 @@ def job_name(dataset: Dataset) -> str:
     return f"{dataset.name}_load_job"
 
 
-def sensor_name(dataset: Dataset) -> str:
-    return SENSOR_NAMES.get(dataset.name, f"s3_{dataset.name}_files_sensor")
-
-
-def reconcile_sensor_name(dataset: Dataset) -> str:
-    return sensor_name(dataset).removesuffix("_sensor") + "_reconcile"
-
-
-def build_definitions(settings: Settings, datasets: Sequence[Dataset] = (ORDERS,),
+def build_definitions(settings: Settings, datasets: Sequence[Dataset] = DATASETS,
                       resources: dict[str, object] | None = None) -> dg.Definitions:
     partitions_def = landing_date_partitions(settings.partition_start)
     assets: list[dg.AssetSpec | dg.AssetsDefinition] = []
@@ -67,17 +55,15 @@ def build_definitions(settings: Settings, datasets: Sequence[Dataset] = (ORDERS,
     for dataset in datasets:
         built = build_dataset_assets(dataset, settings, partitions_def)
         dataset_assets: list[dg.AssetSpec | dg.AssetsDefinition] = [built.lake, built.warehouse]
-        if dataset.name == ORDERS.name:
-            dataset_assets.append(build_summary_asset(
-                DAILY_ORDER_SUMMARY, dataset.table_names, settings, partitions_def,
-                group="analytics", owners=dataset.owners))
+        dataset_assets.extend(build_derived_asset(derived, dataset, settings, partitions_def)
+                              for derived in dataset.derived)
         job = dg.define_asset_job(
             job_name(dataset), selection=dg.AssetSelection.assets(*dataset_assets), partitions_def=partitions_def,
             description=f"Convert, load and summarise one landing date of {dataset.name}.",
             tags={"order_pipeline/dataset": dataset.name})
         assets.extend([built.raw, *dataset_assets])
         jobs.append(job)
-        sensors.append(build_landing_sensor(dataset, settings, job.name, name=sensor_name(dataset)))
-        sensors.append(build_reconcile_sensor(dataset, settings, job.name, name=reconcile_sensor_name(dataset)))
+        sensors.append(build_landing_sensor(dataset, settings, job.name, name=dataset.landing_sensor_name))
+        sensors.append(build_reconcile_sensor(dataset, settings, job.name, name=dataset.reconcile_sensor_name))
     return dg.Definitions(assets=assets, jobs=jobs, sensors=sensors,
                           resources=resources if resources is not None else build_resources(settings))

@@ -150,7 +150,7 @@ KILLED_TICK = textwrap.dedent("""
     import dagster as dg
     from order_pipeline.config import load_settings
     from order_pipeline.datasets.orders import ORDERS
-    from order_pipeline.defs.build import build_definitions, build_resources, sensor_name
+    from order_pipeline.defs.build import build_definitions, build_resources
     from order_pipeline.defs.resources import SQSResource
     from order_pipeline.headless import run_sensor_tick
 
@@ -178,7 +178,7 @@ KILLED_TICK = textwrap.dedent("""
     resources = build_resources(settings)
     resources["queue"] = KilledSQSResource(region_name=settings.region)
     with dg.instance_for_test() as instance:
-        run_sensor_tick(build_definitions(settings, resources=resources), instance, sensor_name(ORDERS),
+        run_sensor_tick(build_definitions(settings, resources=resources), instance, ORDERS.landing_sensor_name,
                         sys.argv[1] or None)
     print("the tick finished: it should have been killed")
 """)

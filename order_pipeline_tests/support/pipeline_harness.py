@@ -22,7 +22,7 @@ from order_pipeline.commands.local_stack import LocalStack, provision
 from order_pipeline.config import Settings, load_settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.datasets.orders import ORDERS
-from order_pipeline.defs.build import build_definitions, open_warehouse, reconcile_sensor_name, sensor_name
+from order_pipeline.defs.build import build_definitions, open_warehouse
 from order_pipeline.headless import TickOutcome, drain, run_sensor_tick
 
 
@@ -44,7 +44,7 @@ class LocalPipeline:
         return build_definitions(load_settings(), datasets=self.datasets)
 
     def sensor_name(self, dataset: Dataset = ORDERS) -> str:
-        return sensor_name(dataset)
+        return dataset.landing_sensor_name
 
     def land(self, key: str, body: bytes) -> str:
         response = self.s3.put_object(Bucket=self.settings.bucket, Key=key, Body=body)
@@ -64,7 +64,7 @@ class LocalPipeline:
         return ticks
 
     def reconcile(self, dataset: Dataset = ORDERS) -> TickOutcome:
-        outcome = run_sensor_tick(self.defs(), self.instance, reconcile_sensor_name(dataset), self.reconcile_cursor)
+        outcome = run_sensor_tick(self.defs(), self.instance, dataset.reconcile_sensor_name, self.reconcile_cursor)
         self.reconcile_cursor = outcome.cursor
         return outcome
 

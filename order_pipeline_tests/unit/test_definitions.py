@@ -76,3 +76,16 @@ def test_dg_check_defs_passes():
     assert dg_cli, "dagster-dg-cli is a dev dependency"
     result = subprocess.run([dg_cli, "check", "defs"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_derived_tables_and_sensor_names_come_from_the_declaration_not_the_name():
+    from order_pipeline.datasets.declaration import Column, Dataset
+
+    other_orders = Dataset(name="orders", merge_key=("id",), version_column="v", event_time_column="at",
+                           columns=(Column("id", "int64", nullable=False), Column("v", "int64", nullable=False),
+                                    Column("at", "timestamp", nullable=False)))
+    defs = build_definitions(load_settings({}), datasets=(other_orders,))
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert keys == {"raw/orders_json", "lake/orders_parquet", "warehouse/orders"}  # no order summary attached
+    assert {s.name for s in defs.sensors} == {"notify_run_failures", "s3_orders_files_sensor",
+                                              "s3_orders_files_reconcile"}
