@@ -6,8 +6,8 @@ full-prefix listing baseline (what dagster-aws's `get_objects` does) measured in
 
 The endpoint is moto's server, in a thread of this process so the bucket can be filled directly (no 140,000
 PUTs); every measured call goes over HTTP through boto3, as the sensor's do. Ticks run through the real sensor
-definitions (`order_pipeline.headless.run_sensor_tick`, runs not executed). Targets: events-mode tick <= 1 s for
-1,000 new files; listing-mode cursor <= 64 KB whatever the file count.
+definitions (`order_pipeline.commands.headless.run_sensor_tick`, runs not executed). Targets: events-mode tick
+<= 1 s for 1,000 new files; listing-mode cursor <= 64 KB whatever the file count.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def main() -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
 
-    from order_pipeline.aws.moto_server import free_port
+    from order_pipeline.commands.moto_server import free_port
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -99,10 +99,10 @@ def run(args: argparse.Namespace) -> None:
 
     from order_pipeline.aws.s3_objects import list_prefix
     from order_pipeline.commands.aws_bootstrap import run_bootstrap
+    from order_pipeline.commands.headless import run_sensor_tick
+    from order_pipeline.components.pipeline import build_definitions
     from order_pipeline.config import load_settings
     from order_pipeline.datasets.orders import ORDERS
-    from order_pipeline.defs.build import build_definitions
-    from order_pipeline.headless import run_sensor_tick
     from order_pipeline.landing.cursor import LandingCursor
 
     settings = load_settings()

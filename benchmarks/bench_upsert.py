@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from order_pipeline.aws.moto_server import free_port, start_moto_server
+from order_pipeline.commands.moto_server import free_port, start_moto_server
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.landing import FileVersion
 from order_pipeline.warehouse.base import BatchFile, LoadBatch

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         settings, client = load_settings(), boto3.client("s3")
         for uri in args.uris:
             try:
-                print(f"{uri} -> {replay(client, settings, dataset, uri, args.fixed)} (the sensor loads it)")
+                print(f"{uri} -> {replay(client, settings.layout, dataset, uri, args.fixed)} (the sensor loads it)")
             except ReplayError as error:
                 print(f"cannot replay: {error}", file=sys.stderr)
                 return 1

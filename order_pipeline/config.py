@@ -14,6 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
+from order_pipeline.layout import LakeLayout
+
 WarehouseBackend = Literal["duckdb", "redshift"]
 SensorMode = Literal["events", "listing"]
 
@@ -60,14 +62,13 @@ class Settings:
     ui_base_url: str = "http://127.0.0.1:3000"
     region: str = "us-east-1"
 
+    @property
+    def layout(self) -> LakeLayout:
+        """Every object key in the bucket (steps and commands take this, not the settings)."""
+        return LakeLayout(self.bucket, self.landing_prefix, self.lake_prefix, self.quarantine_prefix)
+
     def landing_root(self, dataset: str) -> str:
-        return f"{self.landing_prefix.strip('/')}/{dataset}/"
-
-    def lake_key(self, table: str, partition: str, name: str) -> str:
-        return f"{self.lake_prefix.strip('/')}/{table}/dt={partition}/{name}"
-
-    def quarantine_key(self, dataset: str, partition: str, name: str) -> str:
-        return f"{self.quarantine_prefix.strip('/')}/{dataset}/dt={partition}/{name}"
+        return self.layout.landing_root(dataset)
 
     def queue_name(self, dataset: str) -> str:
         """The SQS queue S3 sends the dataset's landing events to (its dead-letter queue adds `-dlq`)."""

@@ -1,14 +1,14 @@
-"""The code location: `dagster dev -w workspace.yaml`, `dg check defs` and `dg dev` load `defs` from here.
+"""The code location: `dagster dev -w workspace.yaml`, `dg check defs`, `dg list defs` and `dg dev` load `defs`.
 
-Settings are read when Dagster loads the definitions, never at import time.
+It loads `order_pipeline/defs/` the way dg expects (each file there a lazy `@dg.definitions` function); the
+settings are read when Dagster loads them, never at import time.
 """
 
-import dagster as dg
+from pathlib import Path
 
-from order_pipeline.config import load_settings
-from order_pipeline.defs.build import build_definitions
+import dagster as dg
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return build_definitions(load_settings())
+    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)

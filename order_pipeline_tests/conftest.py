@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from order_pipeline.aws.moto_server import free_port, start_moto_server
+from order_pipeline.commands.moto_server import free_port, start_moto_server
 
 pytest_plugins = ["order_pipeline_tests.support.redshift_fixtures"]
 

@@ -15,12 +15,13 @@ import boto3
 import dagster as dg
 
 from order_pipeline.commands.generate import GenerateOptions, write_to_s3
+from order_pipeline.commands.headless import drain
 from order_pipeline.commands.local_stack import LocalStack, down, up
+from order_pipeline.components.landing_sensors import landing_source
+from order_pipeline.components.pipeline import build_definitions
+from order_pipeline.components.resources import open_warehouse
 from order_pipeline.config import Settings, load_settings
 from order_pipeline.datasets.orders import ORDERS
-from order_pipeline.defs.build import build_definitions, open_warehouse
-from order_pipeline.defs.sensors import landing_source
-from order_pipeline.headless import drain
 from order_pipeline.steps.landing_audit import LandingAudit, audit_landing
 from order_pipeline.steps.warehouse_checks import row_count
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from order_pipeline.aws.bootstrap import bootstrap
-from order_pipeline.aws.moto_server import endpoint_is_up, start_moto_server
 from order_pipeline.commands.aws_bootstrap import aws_clients, infrastructure
+from order_pipeline.commands.moto_server import endpoint_is_up, start_moto_server
 from order_pipeline.config import load_settings
 from order_pipeline.datasets import DATASETS
 

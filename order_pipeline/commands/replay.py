@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from order_pipeline.aws.s3_objects import parse_s3_uri, put_bytes
-from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import date_in_key
+from order_pipeline.layout import LakeLayout
 
 _PARTITION = re.compile(r"/dt=(\d{4}-\d{2}-\d{2})/")
 REJECTS_SUFFIX = ".rejects.jsonl"
@@ -44,7 +44,7 @@ def records_from_rejects(content: bytes, source: str) -> bytes:
     return ("\n".join(lines) + "\n").encode() if lines else b""
 
 
-def replay_key(settings: Settings, dataset: Dataset, uri: str) -> tuple[str, str]:
+def replay_key(layout: LakeLayout, dataset: Dataset, uri: str) -> tuple[str, str]:
     """(landing key, partition) for replaying the quarantined or landing object at `uri`."""
     _, key = parse_s3_uri(uri)
     match = _PARTITION.search("/" + key)
@@ -58,10 +58,10 @@ def replay_key(settings: Settings, dataset: Dataset, uri: str) -> tuple[str, str
         partition = day.isoformat()
     else:
         partition = match[1]
-    return f"{settings.landing_root(dataset.name)}dt={partition}/replay-{name}", partition
+    return layout.replay_key(dataset.name, partition, name), partition
 
 
-def replay(s3: Any, settings: Settings, dataset: Dataset, uri: str, fixed_file: Path | None = None) -> str:
+def replay(s3: Any, layout: LakeLayout, dataset: Dataset, uri: str, fixed_file: Path | None = None) -> str:
     """Land the (fixed) content of `uri` again for loading; returns the s3:// URI it landed at."""
     bucket, key = parse_s3_uri(uri)
     if fixed_file is not None:
@@ -75,5 +75,5 @@ def replay(s3: Any, settings: Settings, dataset: Dataset, uri: str, fixed_file: 
         content = records_from_rejects(content, uri)
     if not content.strip():
         raise ReplayError(f"{uri} holds nothing to replay")
-    landing_key, _ = replay_key(settings, dataset, uri)
-    return put_bytes(s3, settings.bucket, landing_key, content)
+    landing_key, _ = replay_key(layout, dataset, uri)
+    return put_bytes(s3, layout.bucket, landing_key, content)

@@ -14,10 +14,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from order_pipeline.aws import s3_objects
-from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
-from order_pipeline.steps.lake_files import attempts_key
+from order_pipeline.layout import LakeLayout
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +31,9 @@ def cut_short_reason(version: FileVersion, attempts: int) -> str:
 class ConversionAttempts:
     """The attempts counter of one file version (a small JSON object beside its conversion record)."""
 
-    def __init__(self, s3: Any, settings: Settings, dataset: Dataset, partition: str, version: FileVersion) -> None:
-        self.s3, self.bucket, self.version = s3, settings.bucket, version
-        self.key = attempts_key(settings, dataset, partition, version)
+    def __init__(self, s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion) -> None:
+        self.s3, self.bucket, self.version = s3, layout.bucket, version
+        self.key = layout.attempts_key(dataset.name, partition, version)
 
     def cut_short(self) -> int:
         """How many earlier attempts started and never finished."""

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,84 +23,85 @@ from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
 
 from order_pipeline.aws import s3_objects
-from order_pipeline.config import Settings
+from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.conversion import ConversionResult, convert_file
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion, is_hidden
+from order_pipeline.layout import LakeLayout
 from order_pipeline.steps.conversion_attempts import MAX_ATTEMPTS, ConversionAttempts, cut_short_reason
-from order_pipeline.steps.lake_files import ConvertedFile, part_key, quarantine_key, record_key
+from order_pipeline.steps.lake_files import ConvertedFile
 
 INFRASTRUCTURE_ERRORS = (OSError, BotoCoreError, ClientError, Boto3Error)
 
 
-def read_record(s3: Any, settings: Settings, dataset: Dataset, partition: str,
+def read_record(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
                 version: FileVersion) -> ConvertedFile | None:
-    key = record_key(settings, dataset, partition, version)
+    key = layout.record_key(dataset.name, partition, version)
     try:
-        body = s3.get_object(Bucket=settings.bucket, Key=key)["Body"].read()
+        body = s3.get_object(Bucket=layout.bucket, Key=key)["Body"].read()
     except s3.exceptions.NoSuchKey:
         return None
     return ConvertedFile.from_json(body)
 
 
-def _write_record(s3: Any, settings: Settings, dataset: Dataset, converted: ConvertedFile) -> ConvertedFile:
-    s3_objects.put_bytes(s3, settings.bucket, record_key(settings, dataset, converted.partition, converted.source),
+def _write_record(s3: Any, layout: LakeLayout, dataset: Dataset, converted: ConvertedFile) -> ConvertedFile:
+    s3_objects.put_bytes(s3, layout.bucket, layout.record_key(dataset.name, converted.partition, converted.source),
                          converted.to_json().encode(), "application/json")
     return converted
 
 
-def _quarantine(s3: Any, settings: Settings, dataset: Dataset, partition: str, version: FileVersion,
+def _quarantine(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion,
                 error: str, **details: Any) -> str:
     """The file copied to quarantine beside an `.error.json` naming why; returns the copy's URI."""
-    copy_key = quarantine_key(settings, dataset, partition, version, "")
-    uri = s3_objects.copy_object(s3, version, settings.bucket, copy_key)
+    copy_key = layout.quarantine_key(dataset.name, partition, version)
+    uri = s3_objects.copy_object(s3, version, layout.bucket, copy_key)
     report = {"source": version.uri, "etag": version.etag, "error": error, **details}
-    s3_objects.put_bytes(s3, settings.bucket, quarantine_key(settings, dataset, partition, version, ".error.json"),
+    s3_objects.put_bytes(s3, layout.bucket, layout.quarantine_key(dataset.name, partition, version, ".error.json"),
                          json.dumps(report, indent=2, default=str).encode(), "application/json")
     return uri
 
 
-def _quarantined_record(s3: Any, settings: Settings, dataset: Dataset, partition: str, version: FileVersion,
+def _quarantined_record(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion,
                         error: str, attempts: int = 1) -> ConvertedFile:
     """A file quarantined without a conversion result (hidden name, crashed conversions, a failure of ours)."""
-    uri = _quarantine(s3, settings, dataset, partition, version, error, attempts=attempts)
-    return _write_record(s3, settings, dataset, ConvertedFile(
+    uri = _quarantine(s3, layout, dataset, partition, version, error, attempts=attempts)
+    return _write_record(s3, layout, dataset, ConvertedFile(
         source=version, partition=partition, status="rejected", quarantine_uri=uri, error=error,
         attempts=attempts))
 
 
-def _hidden_name(s3: Any, settings: Settings, dataset: Dataset, partition: str,
+def _hidden_name(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
                  version: FileVersion) -> ConvertedFile:
     """A name starting with `.` or `_`: a zero-byte one is a marker (Spark's `_SUCCESS`), recorded as ignored;
     anything else is quarantined, as a half-written or temporary upload may be."""
     name = version.key.rsplit("/", 1)[-1]
     if version.size == 0:
-        return _write_record(s3, settings, dataset, ConvertedFile(
+        return _write_record(s3, layout, dataset, ConvertedFile(
             source=version, partition=partition, status="ignored", input_format="empty",
             error=f"ignored: {version.uri} is a zero-byte marker with a hidden name (like Spark's _SUCCESS)",
             counts={"read": 0, "written": 0, "rejected": 0}))
     error = (f"{version.uri}: hidden or temporary file name ({name!r} starts with "
              f"{name[0]!r}: such files are not loaded); rename it to load it")
-    return _quarantined_record(s3, settings, dataset, partition, version, error)
+    return _quarantined_record(s3, layout, dataset, partition, version, error)
 
 
-def _store_result(s3: Any, settings: Settings, dataset: Dataset, partition: str, version: FileVersion,
+def _store_result(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion,
                   result: ConversionResult, attempts: int) -> ConvertedFile:
     parts: dict[str, str] = {}
     if result.status != "rejected":
         for table, path in result.outputs.items():
-            parts[table] = s3_objects.upload(s3, path, settings.bucket, part_key(settings, table, partition, version))
+            parts[table] = s3_objects.upload(s3, path, layout.bucket, layout.part_key(table, partition, version))
     rejects_uri = None
     if result.rejects_path is not None and result.rejected_records:
         rejects_uri = s3_objects.upload(
-            s3, result.rejects_path, settings.bucket,
-            quarantine_key(settings, dataset, partition, version, ".rejects.jsonl"), "application/x-ndjson")
+            s3, result.rejects_path, layout.bucket,
+            layout.quarantine_key(dataset.name, partition, version, ".rejects.jsonl"), "application/x-ndjson")
     quarantine_uri = None
     if result.status == "rejected":
-        quarantine_uri = _quarantine(s3, settings, dataset, partition, version, result.file_error or "rejected",
+        quarantine_uri = _quarantine(s3, layout, dataset, partition, version, result.file_error or "rejected",
                                      rejected_records=result.rejected_records, counts=result.counts,
                                      first_rejects=list(result.first_rejects))
-    return _write_record(s3, settings, dataset, ConvertedFile(
+    return _write_record(s3, layout, dataset, ConvertedFile(
         source=version, partition=partition, status=result.status, input_format=result.input_format,
         total_records=result.total_records, parts=parts, rows=dict(result.rows),
         rejected_records=result.rejected_records, rejects_uri=rejects_uri, quarantine_uri=quarantine_uri,
@@ -106,7 +110,7 @@ def _store_result(s3: Any, settings: Settings, dataset: Dataset, partition: str,
     ))
 
 
-def _convert(s3: Any, settings: Settings, dataset: Dataset, partition: str, version: FileVersion,
+def _convert(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion,
              attempts: int) -> ConvertedFile:
     with tempfile.TemporaryDirectory(prefix="order-pipeline-") as tmp:
         local = Path(tmp) / "source"
@@ -116,26 +120,26 @@ def _convert(s3: Any, settings: Settings, dataset: Dataset, partition: str, vers
         except INFRASTRUCTURE_ERRORS:
             raise
         except Exception as error:  # noqa: BLE001 - convert_file isolates bad data; this is a safety net
-            return _quarantined_record(s3, settings, dataset, partition, version,
+            return _quarantined_record(s3, layout, dataset, partition, version,
                                        f"{version.uri}: the file could not be converted "
                                        f"({type(error).__name__}: {str(error)[:500]})", attempts)
-        return _store_result(s3, settings, dataset, partition, version, result, attempts)
+        return _store_result(s3, layout, dataset, partition, version, result, attempts)
 
 
-def convert_landing_file(s3: Any, settings: Settings, dataset: Dataset, partition: str,
+def convert_landing_file(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
                          version: FileVersion) -> ConvertedFile:
     if is_hidden(version.key):
-        return _hidden_name(s3, settings, dataset, partition, version)
-    guard = ConversionAttempts(s3, settings, dataset, partition, version)
+        return _hidden_name(s3, layout, dataset, partition, version)
+    guard = ConversionAttempts(s3, layout, dataset, partition, version)
     cut_short = guard.cut_short()
     if cut_short >= MAX_ATTEMPTS:
-        converted = _quarantined_record(s3, settings, dataset, partition, version,
+        converted = _quarantined_record(s3, layout, dataset, partition, version,
                                         cut_short_reason(version, cut_short), cut_short)
         guard.finish()
         return converted
     guard.start(cut_short)
     try:
-        converted = _convert(s3, settings, dataset, partition, version, cut_short + 1)
+        converted = _convert(s3, layout, dataset, partition, version, cut_short + 1)
     except BaseException:
         guard.finish(previous=cut_short)  # we are alive to see it: not a crash, the step's retry tries again
         raise
@@ -143,12 +147,35 @@ def convert_landing_file(s3: Any, settings: Settings, dataset: Dataset, partitio
     return converted
 
 
-def convert_partition(s3: Any, settings: Settings, dataset: Dataset, partition: str,
+def convert_partition(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
                       files: Sequence[FileVersion]) -> Iterator[tuple[ConvertedFile, bool]]:
     """Convert every file not converted yet; yields (record, converted_now) per file, in file order."""
     for version in files:
-        existing = read_record(s3, settings, dataset, partition, version)
+        existing = read_record(s3, layout, dataset, partition, version)
         if existing is not None:
             yield existing, False
         else:
-            yield convert_landing_file(s3, settings, dataset, partition, version), True
+            yield convert_landing_file(s3, layout, dataset, partition, version), True
+
+
+@dataclass(frozen=True)
+class LakeRun:
+    """One landing date through the lake step: every file's conversion record, and which were converted now."""
+
+    partition: str
+    records: list[ConvertedFile]
+    converted_now: list[ConvertedFile]
+    seconds: float
+
+
+def convert_landing_date(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str) -> LakeRun:
+    """Every landing file of the date converted once: those converted by an earlier run are only read back."""
+    started = time.monotonic()
+    files = list_landing_day(s3, layout.bucket, layout.landing_root(dataset.name), date.fromisoformat(partition))
+    records: list[ConvertedFile] = []
+    now: list[ConvertedFile] = []
+    for converted, converted_now in convert_partition(s3, layout, dataset, partition, files):
+        records.append(converted)
+        if converted_now:
+            now.append(converted)
+    return LakeRun(partition, records, now, round(time.monotonic() - started, 3))

@@ -1,52 +1,17 @@
-"""Where a landing file version's derived objects live, and the conversion record kept beside them.
-
-Every name is derived from the file version (key@ETag), so re-running a conversion overwrites the same
-objects instead of adding new ones, and a re-written landing object gets new derived objects.
-"""
+"""The conversion record of a landing file version: what converting it produced, stored beside its lake Parquet
+(where: `order_pipeline.layout.LakeLayout.record_key`)."""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from order_pipeline.config import Settings
-from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
 
 # ignored: nothing to load by design (a zero-byte marker such as Spark's _SUCCESS), still recorded and ledgered
 ConversionStatus = Literal["converted", "partial", "rejected", "ignored"]
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_name(version: FileVersion) -> str:
-    """A name safe in any S3 URI or COPY manifest: the file name made plain, plus the version's short id."""
-    filename = version.key.rsplit("/", 1)[-1]
-    return f"{_UNSAFE.sub('_', filename)[:100]}.{version.short_id}"
-
-
-def part_key(settings: Settings, table: str, partition: str, version: FileVersion) -> str:
-    return settings.lake_key(table, partition, f"{safe_name(version)}.parquet")
-
-
-def record_key(settings: Settings, dataset: Dataset, partition: str, version: FileVersion) -> str:
-    return settings.lake_key(f"_conversions/{dataset.name}", partition, f"{safe_name(version)}.json")
-
-
-def attempts_key(settings: Settings, dataset: Dataset, partition: str, version: FileVersion) -> str:
-    """Beside the conversion record: how many times converting this version started without finishing."""
-    return record_key(settings, dataset, partition, version) + ".attempts"
-
-
-def load_attempts_key(settings: Settings, dataset: Dataset, partition: str) -> str:
-    """One per partition: the file versions whose warehouse load started and has not ended (see load_attempts)."""
-    return settings.lake_key(f"_conversions/{dataset.name}", partition, "_load.attempts.json")
-
-
-def quarantine_key(settings: Settings, dataset: Dataset, partition: str, version: FileVersion, suffix: str) -> str:
-    return settings.quarantine_key(dataset.name, partition, f"{safe_name(version)}{suffix}")
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from order_pipeline.aws import s3_objects
-from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
-from order_pipeline.steps.lake_files import load_attempts_key
+from order_pipeline.layout import LakeLayout
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +25,9 @@ MAX_LOAD_ATTEMPTS = 3
 
 
 class LoadAttempts:
-    def __init__(self, s3: Any, settings: Settings, dataset: Dataset, partition: str) -> None:
-        self.s3, self.bucket = s3, settings.bucket
-        self.key = load_attempts_key(settings, dataset, partition)
+    def __init__(self, s3: Any, layout: LakeLayout, dataset: Dataset, partition: str) -> None:
+        self.s3, self.bucket = s3, layout.bucket
+        self.key = layout.load_attempts_key(dataset.name, partition)
 
     def cut_short(self) -> dict[str, int]:
         """version_id -> loads of it that started and never ended."""

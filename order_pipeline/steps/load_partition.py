@@ -8,16 +8,20 @@ each file that still fails is dead-lettered in the ledger with its error — not
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from order_pipeline.config import Settings
+from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
+from order_pipeline.layout import LakeLayout
 from order_pipeline.steps.convert_partition import read_record
 from order_pipeline.steps.lake_files import ConvertedFile
 from order_pipeline.steps.load_attempts import MAX_LOAD_ATTEMPTS, LoadAttempts, cut_short_reason
+from order_pipeline.steps.warehouse_checks import duplicate_key_count, row_count
 from order_pipeline.warehouse.base import BatchFile, LoadBatch, LoadResult, Warehouse
 
 log = logging.getLogger(__name__)
@@ -55,14 +59,14 @@ def batch_file(converted: ConvertedFile, *, dead_letter_error: str | None = None
     return BatchFile(source=converted.source, parts=dict(converted.parts), rows=dict(converted.rows))
 
 
-def pending_files(s3: Any, warehouse: Warehouse, settings: Settings, dataset: Dataset, partition: str,
+def pending_files(s3: Any, warehouse: Warehouse, layout: LakeLayout, dataset: Dataset, partition: str,
                   files: Sequence[FileVersion]) -> PartitionLoad:
     loaded = warehouse.loaded_versions(dataset, files)
     plan = PartitionLoad()
     for version in files:
         if (version.key, version.etag) in loaded:
             continue
-        record = read_record(s3, settings, dataset, partition, version)
+        record = read_record(s3, layout, dataset, partition, version)
         if record is None:
             plan.not_converted.append(version)
         else:
@@ -70,13 +74,13 @@ def pending_files(s3: Any, warehouse: Warehouse, settings: Settings, dataset: Da
     return plan
 
 
-def load_partition(s3: Any, warehouse: Warehouse, settings: Settings, dataset: Dataset, partition: str,
+def load_partition(s3: Any, warehouse: Warehouse, layout: LakeLayout, dataset: Dataset, partition: str,
                    run_id: str, files: Sequence[FileVersion], *, isolate_failures: bool = False) -> PartitionLoad:
     warehouse.ensure_tables(dataset)
-    plan = pending_files(s3, warehouse, settings, dataset, partition, files)
+    plan = pending_files(s3, warehouse, layout, dataset, partition, files)
     if not plan.pending:
         return plan
-    attempts = LoadAttempts(s3, settings, dataset, partition)
+    attempts = LoadAttempts(s3, layout, dataset, partition)
     cut_short = attempts.cut_short()
     if any(cut_short.get(c.source.version_id) for c in plan.pending):
         log.warning("a load of %s %s was cut short before; loading its %d files one by one", dataset.name,
@@ -124,3 +128,25 @@ def _one_by_one(warehouse: Warehouse, plan: PartitionLoad, attempts: LoadAttempt
         finally:
             attempts.finish([version])
     return plan
+
+
+@dataclass(frozen=True)
+class WarehouseRun:
+    """One landing date through the warehouse step: what was loaded, and the tables' state afterwards."""
+
+    partition: str
+    load: PartitionLoad
+    duplicate_keys: int
+    table_rows: dict[str, int]
+    seconds: float
+
+
+def load_landing_date(s3: Any, warehouse: Warehouse, layout: LakeLayout, dataset: Dataset, partition: str,
+                      run_id: str, *, isolate_failures: bool = False) -> WarehouseRun:
+    """Load the date's converted, not yet loaded files; then count rows and merge-key duplicates (must be 0)."""
+    started = time.monotonic()
+    files = list_landing_day(s3, layout.bucket, layout.landing_root(dataset.name), date.fromisoformat(partition))
+    plan = load_partition(s3, warehouse, layout, dataset, partition, run_id, files, isolate_failures=isolate_failures)
+    return WarehouseRun(partition, plan, duplicate_key_count(warehouse, dataset),
+                        {table: row_count(warehouse, table) for table in dataset.table_names},
+                        round(time.monotonic() - started, 3))

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta, timezone
 import orjson
 import pytest
 
+from order_pipeline.components.keys import job_name
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_generator import generate_orders
-from order_pipeline.defs.build import job_name
 from order_pipeline_tests.support.bad_inputs import BadInput, build_corpus
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
@@ -115,7 +115,7 @@ def observe(pipeline, uri_of: dict[str, str]) -> tuple[dict[str, Observed], list
     per_prefix = dict(pipeline.query("SELECT split_part(order_id, '-', 1) AS p, COUNT(*) FROM \"orders\" GROUP BY p"))
     for index, entry in enumerate(CORPUS):
         seen[uri_of[entry.kind]].loaded = per_prefix.get(f"BAD{index:02d}", 0)
-    quarantined = list_keys(s3, bucket, pipeline.settings.quarantine_key("orders", PARTITION, ""))
+    quarantined = list_keys(s3, bucket, pipeline.settings.layout.quarantine_folder("orders", PARTITION))
     for key in quarantined:
         if key.endswith(".error.json"):
             report = json.loads(read(s3, bucket, key))

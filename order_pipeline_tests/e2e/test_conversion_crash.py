@@ -23,11 +23,12 @@ import pytest
 from dagster_aws.s3 import S3Resource
 
 from order_pipeline.aws.s3_landing import list_landing_day
+from order_pipeline.components.pipeline import build_definitions
+from order_pipeline.components.resources import build_resources
 from order_pipeline.config import load_settings
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_generator import generate_orders
-from order_pipeline.defs.build import build_definitions, build_resources
-from order_pipeline.steps.lake_files import attempts_key, safe_name
+from order_pipeline.layout import safe_name
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
 pytestmark = pytest.mark.e2e
@@ -62,7 +63,7 @@ def killing_definitions(victim: str) -> dg.Definitions:
 KILLED_RUN = textwrap.dedent("""
     import sys
     import dagster as dg
-    from order_pipeline.defs.build import job_name
+    from order_pipeline.components.keys import job_name
     from order_pipeline.datasets.orders import ORDERS
     from order_pipeline_tests.e2e.test_conversion_crash import killing_definitions
 
@@ -88,7 +89,7 @@ def test_a_file_that_kills_the_process_is_quarantined_after_three_attempts(pipel
     (killer,) = [v for v in list_landing_day(pipeline.s3, pipeline.settings.bucket,
                                              pipeline.settings.landing_root("orders"), DAY)
                  if v.key.endswith("/killer.jsonl")]
-    attempts = attempts_key(pipeline.settings, ORDERS, DAY.isoformat(), killer)
+    attempts = pipeline.settings.layout.attempts_key(ORDERS.name, DAY.isoformat(), killer)
 
     for attempt in (1, 2, 3):
         killed = subprocess.run([sys.executable, "-c", KILLED_RUN, safe_name(killer), DAY.isoformat()], cwd=REPO,

@@ -13,12 +13,12 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from order_pipeline.commands.headless import run_sensor_tick
 from order_pipeline.commands.replay import replay
+from order_pipeline.components.pipeline import build_definitions
+from order_pipeline.components.resources import DuckDBWarehouseResource, build_resources
 from order_pipeline.config import load_settings
 from order_pipeline.datasets.orders import ORDERS
-from order_pipeline.defs.build import build_definitions, build_resources
-from order_pipeline.defs.resources import DuckDBWarehouseResource
-from order_pipeline.headless import run_sensor_tick
 from order_pipeline.warehouse.base import LoadBatch, LoadResult, Warehouse
 from order_pipeline.warehouse.duckdb_backend import DuckDBWarehouse
 from order_pipeline_tests.e2e.test_faults import TODAY, counts, land_day
@@ -92,9 +92,9 @@ def test_poisoned_file_is_dead_lettered_reported_once_and_replayed_once(pipeline
     assert not [m for m in pipeline.notifications() if m["event_type"] == "file_dead_lettered"]
 
     marker.unlink()  # the cause is fixed: replay the file through the normal path
-    replayed = replay(pipeline.s3, pipeline.settings, ORDERS, f"s3://{pipeline.settings.bucket}/{poison_key}")
+    replayed = replay(pipeline.s3, pipeline.settings.layout, ORDERS, f"s3://{pipeline.settings.bucket}/{poison_key}")
     assert tick(pipeline, defs).runs[0].success
     assert counts(pipeline) == (18, 18, 3)
-    replay(pipeline.s3, pipeline.settings, ORDERS, f"s3://{pipeline.settings.bucket}/{poison_key}")
+    replay(pipeline.s3, pipeline.settings.layout, ORDERS, f"s3://{pipeline.settings.bucket}/{poison_key}")
     assert tick(pipeline, defs).runs == []  # same content, same key and ETag: nothing new
     assert counts(pipeline) == (18, 18, 3) and replayed.endswith(".jsonl")

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from order_pipeline.aws.moto_server import endpoint_is_up, free_port
+from order_pipeline.commands.moto_server import endpoint_is_up, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -22,11 +22,11 @@ import dagster as dg
 import orjson
 import pytest
 
-from order_pipeline.aws.moto_server import free_port
+from order_pipeline.commands.moto_server import free_port
+from order_pipeline.components.pipeline import build_definitions
+from order_pipeline.components.resources import DuckDBWarehouseResource, build_resources
 from order_pipeline.config import load_settings
 from order_pipeline.datasets.orders_generator import generate_orders
-from order_pipeline.defs.build import build_definitions, build_resources
-from order_pipeline.defs.resources import DuckDBWarehouseResource
 from order_pipeline.warehouse.base import LoadBatch, LoadResult, Warehouse
 from order_pipeline.warehouse.duckdb_backend import DuckDBWarehouse
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
@@ -164,7 +164,7 @@ def test_warehouse_failing_mid_load_rolls_back_and_the_retry_loads_once(pipeline
 KILLED_RUN = textwrap.dedent("""
     import sys
     import dagster as dg
-    from order_pipeline.defs.build import job_name
+    from order_pipeline.components.keys import job_name
     from order_pipeline.datasets.orders import ORDERS
     from order_pipeline_tests.e2e.test_faults import faulty_definitions
 

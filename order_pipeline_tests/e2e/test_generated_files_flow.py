@@ -46,7 +46,7 @@ def test_generated_files_are_counted_exactly_and_the_latest_versions_win(pipelin
     versions = {v.key.rsplit("/", 1)[-1]: v for v in list_landing_day(
         pipeline.s3, pipeline.settings.bucket, pipeline.settings.landing_root("orders"), DAY)}
     for file in files.values():
-        record = read_record(pipeline.s3, pipeline.settings, ORDERS, DAY.isoformat(), versions[file.name])
+        record = read_record(pipeline.s3, pipeline.settings.layout, ORDERS, DAY.isoformat(), versions[file.name])
         assert record is not None and record.status == ("partial" if file.bad else "converted"), file.name
         assert record.counts == {"read": len(file.records), "written": len(file.good), "rejected": len(file.bad)}
         assert record.total_records == record.rows["orders"] + record.rejected_records

@@ -21,7 +21,7 @@ import boto3
 import orjson
 import pytest
 
-from order_pipeline.aws.moto_server import free_port
+from order_pipeline.commands.moto_server import free_port
 from order_pipeline.datasets.orders_generator import generate_orders
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
@@ -115,7 +115,7 @@ def test_a_late_file_twenty_days_back_is_loaded(pipeline, mode):
 KILLED_RUN = textwrap.dedent("""
     import sys
     import dagster as dg
-    from order_pipeline.defs.build import job_name
+    from order_pipeline.components.keys import job_name
     from order_pipeline.datasets.orders import ORDERS
     from order_pipeline_tests.e2e.test_faults import faulty_definitions
 
@@ -148,11 +148,11 @@ def test_a_run_killed_after_the_sensor_saw_its_files_is_completed_by_the_reconci
 KILLED_TICK = textwrap.dedent("""
     import os, signal, sys
     import dagster as dg
+    from order_pipeline.commands.headless import run_sensor_tick
+    from order_pipeline.components.pipeline import build_definitions
+    from order_pipeline.components.resources import SQSResource, build_resources
     from order_pipeline.config import load_settings
     from order_pipeline.datasets.orders import ORDERS
-    from order_pipeline.defs.build import build_definitions, build_resources
-    from order_pipeline.defs.resources import SQSResource
-    from order_pipeline.headless import run_sensor_tick
 
 
     class KilledAfterReceive:

@@ -10,9 +10,9 @@ import orjson
 import pytest
 
 from order_pipeline.commands.replay import replay
+from order_pipeline.components.keys import job_name
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_generator import generate_orders
-from order_pipeline.defs.build import job_name
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
 pytestmark = pytest.mark.e2e
@@ -35,12 +35,12 @@ def one_message(pipeline, event_type: str) -> dict:
 
 
 def replay_and_tick(pipeline, uri: str, fixed_file) -> tuple[str, object]:
-    landed = replay(pipeline.s3, pipeline.settings, ORDERS, uri, fixed_file=fixed_file)
+    landed = replay(pipeline.s3, pipeline.settings.layout, ORDERS, uri, fixed_file=fixed_file)
     return landed, pipeline.tick()
 
 
 def assert_replaying_again_loads_nothing(pipeline, uri: str, fixed_file, landed: str, before) -> None:
-    assert replay(pipeline.s3, pipeline.settings, ORDERS, uri, fixed_file=fixed_file) == landed
+    assert replay(pipeline.s3, pipeline.settings.layout, ORDERS, uri, fixed_file=fixed_file) == landed
     assert pipeline.tick().runs == []
     # even a forced re-run of the partition loads nothing: the ledger already has that version
     job = pipeline.defs().resolve_job_def(job_name(ORDERS))

@@ -14,7 +14,6 @@ from order_pipeline.config import Settings
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.steps.conversion_attempts import MAX_ATTEMPTS
 from order_pipeline.steps.convert_partition import convert_landing_file, convert_partition
-from order_pipeline.steps.lake_files import attempts_key, record_key
 from order_pipeline.steps.load_partition import batch_file
 from order_pipeline_tests.support.order_samples import jsonl_bytes, order
 
@@ -46,7 +45,7 @@ def test_hidden_names_are_listed_and_accounted_for(s3_client, bucket) -> None:
     assert sorted(versions) == [".orders.jsonl.swp", "_SUCCESS", "_partial.jsonl", "orders.jsonl"]
 
     records = {c.source.key.rsplit("/", 1)[-1]: c for c, _ in
-               convert_partition(s3_client, settings, ORDERS, PARTITION, list(versions.values()))}
+               convert_partition(s3_client, settings.layout, ORDERS, PARTITION, list(versions.values()))}
 
     marker = records["_SUCCESS"]
     assert marker.status == "ignored" and not marker.loadable and marker.parts == {}
@@ -62,18 +61,18 @@ def test_hidden_names_are_listed_and_accounted_for(s3_client, bucket) -> None:
         assert json.loads(_get(s3_client, bucket, copy_key + ".error.json"))["error"] == hidden.error
     assert records["orders.jsonl"].status == "converted" and records["orders.jsonl"].rows["orders"] == 1
     # each has its conversion record: a re-run converts nothing again
-    again = list(convert_partition(s3_client, settings, ORDERS, PARTITION, list(versions.values())))
+    again = list(convert_partition(s3_client, settings.layout, ORDERS, PARTITION, list(versions.values())))
     assert [now for _, now in again] == [False] * 4
 
 
 def test_a_version_started_too_often_is_quarantined_instead_of_converted_again(s3_client, bucket) -> None:
     settings = Settings(bucket=bucket)
     version = _land(s3_client, bucket, {"killer.jsonl": jsonl_bytes([order(1)])})["killer.jsonl"]
-    key = attempts_key(settings, ORDERS, PARTITION, version)
-    assert key == record_key(settings, ORDERS, PARTITION, version) + ".attempts"
+    key = settings.layout.attempts_key(ORDERS.name, PARTITION, version)
+    assert key == settings.layout.record_key(ORDERS.name, PARTITION, version) + ".attempts"
     s3_client.put_object(Bucket=bucket, Key=key, Body=json.dumps({"attempts": MAX_ATTEMPTS}).encode())
 
-    converted = convert_landing_file(s3_client, settings, ORDERS, PARTITION, version)
+    converted = convert_landing_file(s3_client, settings.layout, ORDERS, PARTITION, version)
 
     assert converted.status == "rejected" and converted.attempts == MAX_ATTEMPTS and converted.parts == {}
     assert converted.error == (f"{version.uri}: conversion did not complete in 3 attempts (process killed or out "
@@ -87,9 +86,9 @@ def test_a_version_started_too_often_is_quarantined_instead_of_converted_again(s
 def test_a_version_cut_short_fewer_times_converts_and_says_how_many_attempts_it_took(s3_client, bucket) -> None:
     settings = Settings(bucket=bucket)
     version = _land(s3_client, bucket, {"flaky.jsonl": jsonl_bytes([order(1), order(2)])})["flaky.jsonl"]
-    key = attempts_key(settings, ORDERS, PARTITION, version)
+    key = settings.layout.attempts_key(ORDERS.name, PARTITION, version)
     s3_client.put_object(Bucket=bucket, Key=key, Body=json.dumps({"attempts": MAX_ATTEMPTS - 1}).encode())
-    converted = convert_landing_file(s3_client, settings, ORDERS, PARTITION, version)
+    converted = convert_landing_file(s3_client, settings.layout, ORDERS, PARTITION, version)
     assert converted.status == "converted" and converted.attempts == MAX_ATTEMPTS
     assert converted.counts == {"read": 2, "written": 2, "rejected": 0}
     assert not _exists(s3_client, bucket, key)
@@ -98,7 +97,7 @@ def test_a_version_cut_short_fewer_times_converts_and_says_how_many_attempts_it_
 def test_an_s3_fault_fails_the_file_without_counting_as_a_crash(s3_client, bucket) -> None:
     settings = Settings(bucket=bucket)
     version = _land(s3_client, bucket, {"a.jsonl": jsonl_bytes([order(1)])})["a.jsonl"]
-    key = attempts_key(settings, ORDERS, PARTITION, version)
+    key = settings.layout.attempts_key(ORDERS.name, PARTITION, version)
     s3_client.put_object(Bucket=bucket, Key=key, Body=json.dumps({"attempts": 1}).encode())
 
     def unreachable(params, **_):
@@ -108,18 +107,18 @@ def test_an_s3_fault_fails_the_file_without_counting_as_a_crash(s3_client, bucke
     s3_client.meta.events.register("provide-client-params.s3.PutObject", unreachable)
     try:
         with pytest.raises(EndpointConnectionError):
-            convert_landing_file(s3_client, settings, ORDERS, PARTITION, version)
+            convert_landing_file(s3_client, settings.layout, ORDERS, PARTITION, version)
     finally:
         s3_client.meta.events.unregister("provide-client-params.s3.PutObject", unreachable)
     assert json.loads(_get(s3_client, bucket, key))["attempts"] == 1  # back where it was
-    assert convert_landing_file(s3_client, settings, ORDERS, PARTITION, version).status == "converted"
+    assert convert_landing_file(s3_client, settings.layout, ORDERS, PARTITION, version).status == "converted"
 
 
 def test_the_conversion_record_keeps_the_counts(s3_client, bucket) -> None:
     settings = Settings(bucket=bucket)
     body = jsonl_bytes([order(1), order(2, customer_id="")]) + b"not json\n" + jsonl_bytes([order(4)])
     version = _land(s3_client, bucket, {"mixed.jsonl": body})["mixed.jsonl"]
-    convert_landing_file(s3_client, settings, ORDERS, PARTITION, version)
-    stored = orjson.loads(_get(s3_client, bucket, record_key(settings, ORDERS, PARTITION, version)))
+    convert_landing_file(s3_client, settings.layout, ORDERS, PARTITION, version)
+    stored = orjson.loads(_get(s3_client, bucket, settings.layout.record_key(ORDERS.name, PARTITION, version)))
     assert stored["status"] == "partial" and stored["attempts"] == 1
     assert stored["counts"] == {"read": 4, "written": 2, "rejected": 2}

@@ -1,7 +1,7 @@
 """A whole local pipeline for end-to-end tests: real moto endpoint, real DuckDB file, real Dagster instance.
 
 Configuration goes through the same environment variables a deployment uses; the sensor and runs are the
-real definitions driven by `order_pipeline.headless` (the code `order-pipeline demo` runs).
+real definitions driven by `order_pipeline.commands.headless` (the code `order-pipeline demo` runs).
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from urllib.parse import urlparse
 import boto3
 import dagster as dg
 
+from order_pipeline.commands.headless import TickOutcome, drain, run_sensor_tick
 from order_pipeline.commands.local_stack import LocalStack, provision
+from order_pipeline.components.pipeline import build_definitions
+from order_pipeline.components.resources import open_warehouse
 from order_pipeline.config import Settings, load_settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.datasets.orders import ORDERS
-from order_pipeline.defs.build import build_definitions, open_warehouse
-from order_pipeline.headless import TickOutcome, drain, run_sensor_tick
 
 
 @dataclass

@@ -10,8 +10,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from order_pipeline.components.pipeline import build_definitions
 from order_pipeline.config import load_settings
-from order_pipeline.defs.build import build_definitions
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_KEYS = {
@@ -89,3 +89,22 @@ def test_derived_tables_and_sensor_names_come_from_the_declaration_not_the_name(
     assert keys == {"raw/orders_json", "lake/orders_parquet", "warehouse/orders"}  # no order summary attached
     assert {s.name for s in defs.sensors} == {"notify_run_failures", "s3_orders_files_sensor",
                                               "s3_orders_files_reconcile"}
+
+
+@pytest.mark.slow
+def test_dg_list_defs_agrees_with_the_definitions_the_commands_and_tests_build():
+    """`defs/` (loaded by dg from the folder) and `build_definitions` (headless commands, tests) are one thing."""
+    import json
+
+    dg_cli = shutil.which("dg", path=str(Path(sys.executable).parent))
+    listed = subprocess.run([dg_cli, "list", "defs", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert listed.returncode == 0, listed.stderr
+    found = json.loads(listed.stdout)
+    built = build_definitions(load_settings({}))
+    graph = built.resolve_asset_graph()
+    assert {a["asset_key"] for a in found["assets"]} == {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {c["key"] for c in found["asset_checks"]} == {
+        f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys}
+    assert {j["name"] for j in found["jobs"]} == {j.name for j in built.jobs}
+    assert {s["name"] for s in found["sensors"]} == {s.name for s in built.sensors}
+    assert {r["name"] for r in found["resources"]} == set(built.resources)

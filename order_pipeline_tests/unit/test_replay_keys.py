@@ -9,15 +9,15 @@ SETTINGS = load_settings({"ORDER_PIPELINE_BUCKET": "b"})
 
 def test_replay_key_keeps_partition_and_is_deterministic():
     uri = "s3://b/quarantine/orders/dt=2026-11-20/bad.jsonl.abc123.rejects.jsonl"
-    key, partition = replay_key(SETTINGS, ORDERS, uri)
+    key, partition = replay_key(SETTINGS.layout, ORDERS, uri)
     assert partition == "2026-11-20"
     assert key == "landing/orders/dt=2026-11-20/replay-bad.jsonl.abc123.jsonl"
-    assert replay_key(SETTINGS, ORDERS, uri) == (key, partition)
+    assert replay_key(SETTINGS.layout, ORDERS, uri) == (key, partition)
 
 
 def test_replay_key_needs_a_partition():
     with pytest.raises(ReplayError, match="cannot tell its partition"):
-        replay_key(SETTINGS, ORDERS, "s3://b/somewhere/file.json")
+        replay_key(SETTINGS.layout, ORDERS, "s3://b/somewhere/file.json")
 
 
 def test_records_from_rejects_keeps_raw_records():

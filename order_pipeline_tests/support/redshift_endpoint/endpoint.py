@@ -10,7 +10,7 @@ from typing import Any
 
 import redshift_connector
 
-from order_pipeline.aws.moto_server import free_port
+from order_pipeline.commands.moto_server import free_port
 from order_pipeline_tests.support.redshift_endpoint.postgres_server import PostgresServer, start_postgres
 from order_pipeline_tests.support.redshift_endpoint.system_tables import SystemTables
 from order_pipeline_tests.support.redshift_endpoint.wire_adapter import WireAdapter

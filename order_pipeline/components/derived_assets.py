@@ -6,30 +6,30 @@ import time
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
+from order_pipeline.components.keys import LOAD_RETRY_POLICY, WAREHOUSE_POOL, derived_key, warehouse_key, warehouse_kind
+from order_pipeline.components.metadata import column_schema, markdown_table
+from order_pipeline.components.resources import SNSResource, WarehouseResource
 from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset, DerivedTable
-from order_pipeline.defs.dataset_assets import LOAD_RETRY_POLICY, WAREHOUSE_POOL, opened_warehouse, warehouse_key
-from order_pipeline.defs.metadata import column_schema, markdown_table
-from order_pipeline.defs.resources import SNSResource, WarehouseResource
 from order_pipeline.notifications import PipelineEvent
 from order_pipeline.warehouse.sql_names import quote_ident
 
 
 def build_derived_asset(derived: DerivedTable, dataset: Dataset, settings: Settings,
                         partitions_def: dg.PartitionsDefinition, *, group: str = "analytics") -> dg.AssetsDefinition:
-    key = dg.AssetKey(["analytics", derived.name])
+    key = derived_key(derived.name)
     checks = [dg.AssetCheckSpec(derived.check.name, asset=key, description=derived.check.description)] \
         if derived.check else []
-    kind = "redshift" if settings.warehouse == "redshift" else "duckdb"
 
     @dg.asset(key=key, deps=[warehouse_key(t) for t in dataset.table_names], partitions_def=partitions_def,
-              group_name=group, owners=list(dataset.owners), kinds={kind, "sql"}, description=derived.description,
+              group_name=group, owners=list(dataset.owners), kinds={warehouse_kind(settings), "sql"},
+              description=derived.description,
               retry_policy=LOAD_RETRY_POLICY, pool=WAREHOUSE_POOL, check_specs=checks,
               metadata={"dagster/column_schema": column_schema(derived.columns), "dagster/table_name": derived.name})
     def derived_table(context: dg.AssetExecutionContext, s3: S3Resource, warehouse: WarehouseResource,
                       notifier: SNSResource):
         started = time.monotonic()
-        with opened_warehouse(warehouse, s3.get_client()) as db:
+        with warehouse.connect(s3.get_client()) as db:
             rows = db.rebuild_table(derived.name, derived.select_sql)
             observed = db.query(derived.check.sql)[0] if derived.check else None
             recent = db.query(f"SELECT * FROM {quote_ident(derived.name)} ORDER BY 1 DESC LIMIT 10")

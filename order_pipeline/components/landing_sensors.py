@@ -10,10 +10,10 @@ import dagster as dg
 from dagster_aws.s3 import S3Resource
 
 from order_pipeline.aws import sqs_queue
+from order_pipeline.components.keys import raw_key
+from order_pipeline.components.resources import SNSResource, SQSResource, WarehouseResource
 from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
-from order_pipeline.defs.dataset_assets import opened_warehouse, raw_key
-from order_pipeline.defs.resources import SNSResource, SQSResource, WarehouseResource
 from order_pipeline.landing.cursor import LandingCursor, ReconcileCursor
 from order_pipeline.landing.plan import PartitionRequest
 from order_pipeline.notifications import PipelineEvent
@@ -28,12 +28,12 @@ SENSOR_LEDGER_WAIT_SECONDS = 5.0  # a sensor does not wait long for a warehouse 
 def landing_source(settings: Settings, dataset: Dataset) -> LandingSource:
     return LandingSource(bucket=settings.bucket, root=settings.landing_root(dataset.name),
                          first_day=settings.partition_start,
-                         acks_prefix=f"{settings.lake_prefix.strip('/')}/_sensors/{settings.queue_name(dataset.name)}/")
+                         acks_prefix=settings.layout.sensor_state_prefix(settings.queue_name(dataset.name)))
 
 
 def ledger_reader(warehouse: WarehouseResource, s3_client, dataset: Dataset) -> LedgerReader:
     def read(partitions: list[str]) -> dict[str, set[tuple[str, str]]]:
-        with opened_warehouse(warehouse, s3_client, wait_seconds=SENSOR_LEDGER_WAIT_SECONDS) as db:
+        with warehouse.connect(s3_client, wait_seconds=SENSOR_LEDGER_WAIT_SECONDS) as db:
             return ledger_by_partition(db.query, dataset, partitions)
 
     return read

@@ -8,8 +8,8 @@ import dagster as dg
 import redshift_connector
 from pydantic import Field
 
+from order_pipeline.components.resources import WarehouseResource
 from order_pipeline.config import Settings
-from order_pipeline.defs.resources import WarehouseResource
 from order_pipeline.warehouse.base import Warehouse
 from order_pipeline.warehouse.redshift_connection import RedshiftConnectionSettings, connect_kwargs
 from order_pipeline.warehouse.sql_names import quote_ident
@@ -69,4 +69,4 @@ def redshift_resource_from_settings(settings: Settings) -> RedshiftResource:
         iam=redshift.iam, cluster_identifier=redshift.cluster_identifier,
         serverless_workgroup=redshift.serverless_workgroup, db_user=redshift.db_user, region=settings.region,
         ssl=redshift.ssl, copy_iam_role=redshift.copy_iam_role, schema_name=redshift.schema,
-        manifest_prefix=f"s3://{settings.bucket}/{settings.lake_prefix.strip('/')}/_manifests/")
+        manifest_prefix=settings.layout.manifest_prefix())

@@ -1,0 +1,52 @@
+"""The whole pipeline's definitions, in pieces: one `Definitions` per dataset declaration, the alerts, the
+resources. `order_pipeline/defs/` deploys each piece from its own file; `build_definitions` merges them for
+the headless commands and the tests — the same functions either way."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import dagster as dg
+
+from order_pipeline.components.dataset_assets import build_dataset_assets
+from order_pipeline.components.derived_assets import build_derived_asset
+from order_pipeline.components.keys import job_name
+from order_pipeline.components.landing_sensors import build_landing_sensor, build_reconcile_sensor
+from order_pipeline.components.partitions import landing_date_partitions
+from order_pipeline.components.resources import build_resources
+from order_pipeline.components.run_failure_alert import build_run_failure_alert
+from order_pipeline.config import Settings
+from order_pipeline.datasets import DATASETS
+from order_pipeline.datasets.declaration import Dataset
+
+
+def dataset_definitions(dataset: Dataset, settings: Settings) -> dg.Definitions:
+    """A dataset's assets (raw → lake → warehouse → derived), its partition job, landing sensor and reconcile."""
+    partitions_def = landing_date_partitions(settings.partition_start)
+    built = build_dataset_assets(dataset, settings, partitions_def)
+    loaded = [built.lake, built.warehouse,
+              *(build_derived_asset(derived, dataset, settings, partitions_def) for derived in dataset.derived)]
+    job = dg.define_asset_job(
+        job_name(dataset), selection=dg.AssetSelection.assets(*loaded), partitions_def=partitions_def,
+        description=f"Convert, load and derive one landing date of {dataset.name}.",
+        tags={"order_pipeline/dataset": dataset.name})
+    return dg.Definitions(
+        assets=[built.raw, *loaded], jobs=[job],
+        sensors=[build_landing_sensor(dataset, settings, job.name, name=dataset.landing_sensor_name),
+                 build_reconcile_sensor(dataset, settings, job.name, name=dataset.reconcile_sensor_name)])
+
+
+def alert_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(sensors=[build_run_failure_alert(settings)])
+
+
+def resource_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(resources=build_resources(settings))
+
+
+def build_definitions(settings: Settings, datasets: Sequence[Dataset] = DATASETS,
+                      resources: Mapping[str, object] | None = None) -> dg.Definitions:
+    """Everything, merged: what `order_pipeline/defs/` deploys, for given datasets and (test) resources."""
+    return dg.Definitions.merge(
+        *(dataset_definitions(dataset, settings) for dataset in datasets), alert_definitions(settings),
+        dg.Definitions(resources=dict(resources)) if resources is not None else resource_definitions(settings))

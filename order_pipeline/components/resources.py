@@ -1,0 +1,108 @@
+"""Resources: small config classes that build their clients lazily (dagster-aws's S3Resource is the model);
+a test double is a subclass that overrides `get_client()` (or `open`, for the warehouse)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+import dagster as dg
+from botocore.config import Config
+from dagster_aws.s3 import S3Resource
+from dagster_aws.utils import ResourceWithBoto3Configuration
+from pydantic import Field
+
+from order_pipeline.aws.sns import publish_event
+from order_pipeline.config import Settings
+from order_pipeline.notifications import PipelineEvent
+from order_pipeline.warehouse.base import Warehouse
+
+CLIENT_MAX_ATTEMPTS = 5
+
+
+def boto3_client(resource: ResourceWithBoto3Configuration, service: str) -> Any:
+    """A client configured like dagster-aws's: botocore's "standard" retries (throttling, 5xx, dropped connections,
+    exponential backoff with jitter); the endpoint from `endpoint_url` or the standard AWS_ENDPOINT_URL."""
+    session = boto3.session.Session(profile_name=resource.profile_name)
+    return session.client(service, region_name=resource.region_name, endpoint_url=resource.endpoint_url,
+                          use_ssl=resource.use_ssl, verify=resource.verify,
+                          aws_access_key_id=resource.aws_access_key_id,
+                          aws_secret_access_key=resource.aws_secret_access_key,
+                          aws_session_token=resource.aws_session_token,
+                          config=Config(retries={"max_attempts": resource.max_attempts, "mode": "standard"}))
+
+
+class SNSResource(ResourceWithBoto3Configuration):
+    """Publishes pipeline events to an SNS topic; without a topic, publishing is a no-op."""
+
+    topic_arn: str | None = Field(default=None, description="ARN of the topic events go to; unset: no notifications")
+
+    def get_client(self) -> Any:
+        return boto3_client(self, "sns")
+
+    def publish(self, event: PipelineEvent) -> str | None:
+        """Publish one event; failures are logged and swallowed so a notification never fails a load."""
+        if not self.topic_arn:
+            return None
+        return publish_event(self.get_client(), self.topic_arn, event)
+
+
+class SQSResource(ResourceWithBoto3Configuration):
+    """An SQS client: the landing sensor's event queue."""
+
+    def get_client(self) -> Any:
+        return boto3_client(self, "sqs")
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The role 'warehouse': DuckDB (embedded default) or Redshift. Assets never ask which one they got."""
+
+    def open(self, s3_client: Any, *, wait_seconds: float | None = None) -> Warehouse:
+        """A warehouse connection. `wait_seconds` bounds how long to wait for a warehouse another process holds
+        (sensors pass a short wait and try again next tick); None waits as long as a load reasonably takes."""
+        raise NotImplementedError
+
+    @contextmanager
+    def connect(self, s3_client: Any, *, wait_seconds: float | None = None) -> Iterator[Warehouse]:
+        """The warehouse for the duration of a `with` block, closed after it."""
+        db = self.open(s3_client, wait_seconds=wait_seconds)
+        try:
+            yield db
+        finally:
+            db.close()
+
+
+class DuckDBWarehouseResource(WarehouseResource):
+    path: str = Field(description="DuckDB database file (created if missing)")
+
+    def open(self, s3_client: Any, *, wait_seconds: float | None = None) -> Warehouse:
+        from order_pipeline.warehouse.duckdb_backend import DuckDBWarehouse
+
+        if wait_seconds is None:
+            return DuckDBWarehouse(self.path, s3_client)
+        return DuckDBWarehouse(self.path, s3_client, lock_wait_seconds=wait_seconds)
+
+
+def warehouse_resource(settings: Settings) -> WarehouseResource:
+    if settings.warehouse == "redshift":
+        from order_pipeline.components.redshift_resource import redshift_resource_from_settings
+
+        return redshift_resource_from_settings(settings)
+    return DuckDBWarehouseResource(path=str(settings.duckdb_path))
+
+
+def open_warehouse(settings: Settings, s3_client: Any) -> Warehouse:
+    """The configured warehouse for code outside a run (demo, tests): EnvVar secrets resolved as in a run."""
+    return warehouse_resource(settings).process_config_and_initialize().open(s3_client)
+
+
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    return {
+        "s3": S3Resource(region_name=settings.region, max_attempts=CLIENT_MAX_ATTEMPTS),
+        "notifier": SNSResource(topic_arn=settings.sns_topic_arn, region_name=settings.region,
+                                max_attempts=CLIENT_MAX_ATTEMPTS),
+        "queue": SQSResource(region_name=settings.region, max_attempts=CLIENT_MAX_ATTEMPTS),
+        "warehouse": warehouse_resource(settings),
+    }
