@@ -8,11 +8,11 @@ only these values differ. boto3 finds a local endpoint through the standard AWS_
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from order_pipeline.layout import LakeLayout
 
@@ -29,7 +29,7 @@ class RedshiftSettings:
     schema: str = "public"
     iam: bool = False
     cluster_identifier: str | None = None
-    serverless_workgroup: str | None = None
+    serverless_workgroup: str | None = None  # read from ORDER_PIPELINE_REDSHIFT_WORKGROUP
     db_user: str | None = None
     ssl: bool = True
     copy_iam_role: str = ""  # the role Redshift assumes to read the lake for COPY
@@ -43,7 +43,7 @@ class Settings:
     quarantine_prefix: str = "quarantine"
     state_dir: Path = Path(".local")
     warehouse: WarehouseBackend = "duckdb"
-    duckdb_path: Path = Path(".local/warehouse.duckdb")
+    duckdb_path: Path | None = None  # default: <state_dir>/warehouse.duckdb
     redshift: RedshiftSettings = field(default_factory=RedshiftSettings)
     sns_topic_arn: str | None = None
     sensor_interval_seconds: int = 30
@@ -62,6 +62,10 @@ class Settings:
     ui_base_url: str = "http://127.0.0.1:3000"
     region: str = "us-east-1"
 
+    def __post_init__(self) -> None:
+        if self.duckdb_path is None:
+            object.__setattr__(self, "duckdb_path", self.state_dir / "warehouse.duckdb")
+
     @property
     def layout(self) -> LakeLayout:
         """Every object key in the bucket (steps and commands take this, not the settings)."""
@@ -75,67 +79,63 @@ class Settings:
         return f"{self.queue_prefix}-{dataset}-landing"
 
 
-def _flag(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
-        return default
+def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-# Integer settings read as ORDER_PIPELINE_<NAME>; their defaults are the dataclass's.
-_INT_SETTINGS = ("backlog_dates_per_tick", "queue_max_messages", "queue_wait_seconds", "queue_visibility_seconds",
-                 "queue_max_receives", "reconcile_days", "reconcile_interval_seconds", "reconcile_min_age_seconds")
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    return parse
 
 
-def _choice(value: str | None, name: str, choices: tuple[str, ...]) -> str:
-    if value is None:
-        return choices[0]
-    if value not in choices:
-        raise ValueError(f"ORDER_PIPELINE_{name} must be one of {', '.join(choices)}, not {value!r}")
-    return value
+# How each setting is read from its ORDER_PIPELINE_<NAME> variable (the name is the field's, upper-cased, unless
+# given here); a setting whose variable is unset or empty keeps the dataclass's default: each default is written once.
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "state_dir": Path, "duckdb_path": Path, "partition_start": date.fromisoformat,
+    "warehouse": _choice("duckdb", "redshift"), "sensor_mode": _choice("events", "listing"),
+    "port": int, "iam": _flag, "ssl": _flag,
+}
+_VARIABLES = {"serverless_workgroup": "WORKGROUP"}
+_NOT_FROM_ENV = {"redshift", "region"}
+
+
+def _variable(field_name: str, prefix: str) -> str:
+    return f"ORDER_PIPELINE_{prefix}{_VARIABLES.get(field_name, field_name.upper())}"
+
+
+def _read(cls: type, env: Mapping[str, str], prefix: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for item in fields(cls):
+        if item.name in _NOT_FROM_ENV:
+            continue
+        name = _variable(item.name, prefix)
+        raw = env.get(name)
+        if raw in (None, ""):
+            continue
+        parse = _PARSERS.get(item.name, int if isinstance(item.default, int) and not isinstance(item.default, bool)
+                             else str)
+        try:
+            values[item.name] = parse(raw)
+        except ValueError as error:
+            raise ValueError(f"{name}: {error}") from error
+    return values
+
+
+def variable_names() -> list[str]:
+    """Every ORDER_PIPELINE_* variable the settings read (README's Configuration table lists each one)."""
+    names = []
+    for cls, prefix in ((Settings, ""), (RedshiftSettings, "REDSHIFT_")):
+        names.extend(_variable(f.name, prefix) for f in fields(cls) if f.name not in _NOT_FROM_ENV)
+    return names
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings from ORDER_PIPELINE_* variables (and the standard AWS ones), with local defaults."""
+    """Settings from ORDER_PIPELINE_* variables (and the standard AWS region variables), with local defaults."""
     env = os.environ if environ is None else environ
-
-    def get(name: str, default: str | None = None) -> str | None:
-        value = env.get(f"ORDER_PIPELINE_{name}")
-        return value if value not in (None, "") else default
-
-    state_dir = Path(get("STATE_DIR", ".local") or ".local")
-    warehouse = get("WAREHOUSE", "duckdb")
-    if warehouse not in ("duckdb", "redshift"):
-        raise ValueError(f"ORDER_PIPELINE_WAREHOUSE must be 'duckdb' or 'redshift', not {warehouse!r}")
-    redshift = RedshiftSettings(
-        host=get("REDSHIFT_HOST"),
-        port=int(get("REDSHIFT_PORT", "5439") or 5439),
-        database=get("REDSHIFT_DATABASE", "dev") or "dev",
-        user=get("REDSHIFT_USER"),
-        schema=get("REDSHIFT_SCHEMA", "public") or "public",
-        iam=_flag(get("REDSHIFT_IAM"), False),
-        cluster_identifier=get("REDSHIFT_CLUSTER_IDENTIFIER"),
-        serverless_workgroup=get("REDSHIFT_WORKGROUP"),
-        db_user=get("REDSHIFT_DB_USER"),
-        ssl=_flag(get("REDSHIFT_SSL"), True),
-        copy_iam_role=get("REDSHIFT_COPY_IAM_ROLE", "") or "",
-    )
-    return Settings(
-        bucket=get("BUCKET", "order-pipeline-local") or "order-pipeline-local",
-        landing_prefix=get("LANDING_PREFIX", "landing") or "landing",
-        lake_prefix=get("LAKE_PREFIX", "lake") or "lake",
-        quarantine_prefix=get("QUARANTINE_PREFIX", "quarantine") or "quarantine",
-        state_dir=state_dir,
-        warehouse=warehouse,  # type: ignore[arg-type]
-        duckdb_path=Path(get("DUCKDB_PATH", str(state_dir / "warehouse.duckdb")) or ""),
-        redshift=redshift,
-        sns_topic_arn=get("SNS_TOPIC_ARN"),
-        sensor_interval_seconds=int(get("SENSOR_INTERVAL_SECONDS", "30") or 30),
-        sensor_mode=_choice(get("SENSOR_MODE"), "SENSOR_MODE", ("events", "listing")),  # type: ignore[arg-type]
-        lookback_days=int(get("LOOKBACK_DAYS", "3") or 3),
-        **{name: int(value) for name, value in ((name, get(name.upper())) for name in _INT_SETTINGS)
-           if value is not None},
-        partition_start=date.fromisoformat(get("PARTITION_START", "2024-01-01") or "2024-01-01"),
-        queue_prefix=get("QUEUE_PREFIX", "order-pipeline") or "order-pipeline",
-        ui_base_url=get("UI_BASE_URL", "http://127.0.0.1:3000") or "http://127.0.0.1:3000",
-        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
-    )
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    return Settings(redshift=RedshiftSettings(**_read(RedshiftSettings, env, "REDSHIFT_")),
+                    **_read(Settings, env, ""), **({"region": region} if region else {}))

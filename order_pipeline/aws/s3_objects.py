@@ -57,13 +57,3 @@ def put_bytes(client: Any, bucket: str, key: str, body: bytes, content_type: str
 def copy_object(client: Any, source: FileVersion, bucket: str, key: str) -> str:
     client.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": source.bucket, "Key": source.key})
     return f"s3://{bucket}/{key}"
-
-
-def exists(client: Any, bucket: str, key: str) -> bool:
-    try:
-        client.head_object(Bucket=bucket, Key=key)
-    except client.exceptions.ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise
-    return True

@@ -110,10 +110,11 @@ def run_ui(stack: LocalStack, options: GenerateOptions, *, port: int = 3000) -> 
     """Bring the stack up, land orders, serve the Dagster UI (daemon + sensor on) until Ctrl-C, clean up."""
     settings = prepare(stack, options)
     os.environ.setdefault("ORDER_PIPELINE_UI_BASE_URL", f"http://127.0.0.1:{port}")
-    workspace = Path(__file__).resolve().parents[2] / "workspace.yaml"
-    command = [sys.executable, "-m", "dagster", "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)]
+    # the project's workspace.yaml when run from a checkout (`make run`), else the installed code location
+    target = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "order_pipeline.definitions"]
+    command = [sys.executable, "-m", "dagster", "dev", *target, "-h", "127.0.0.1", "-p", str(port)]
     print(f"Dagster UI: http://127.0.0.1:{port}  (sensor s3_order_files_sensor is on; Ctrl-C stops everything)")
-    process = subprocess.Popen(command, cwd=workspace.parent, start_new_session=True)
+    process = subprocess.Popen(command, start_new_session=True)
     signal.signal(signal.SIGTERM, _interrupt)  # a SIGTERM (e.g. from `timeout` or a supervisor) cleans up too
     code = 0
     try:

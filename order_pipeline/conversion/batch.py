@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -46,9 +46,8 @@ class ParsedBatch:
     read_rejects: list[Reject] = field(default_factory=list)
 
     def shifted(self, records_before: int) -> ParsedBatch:
-        """This batch with ordinals counted from the start of the file instead of the chunk."""
-        if records_before:
-            self.ordinals = self.ordinals + records_before
-            for reject in self.read_rejects:
-                reject.record += records_before
-        return self
+        """A copy of this batch with ordinals counted from the start of the file instead of the chunk."""
+        if not records_before:
+            return self
+        return replace(self, ordinals=self.ordinals + records_before,
+                       read_rejects=[replace(r, record=r.record + records_before) for r in self.read_rejects])

@@ -9,7 +9,7 @@ text of an amount is exactly its decimal value with at most 2 decimals (`19.99`,
 parsing numbers as decimals (`json.loads(..., parse_float=Decimal)`, Arrow's decimal128(12, 2)) gets the
 exact amount. In Python, convert with `Decimal(repr(x))`, never `Decimal(x)` (which exposes the binary value).
 
-`latest_versions` and `daily_summary` are the oracles tests compare the warehouse with.
+(The oracles tests compare the warehouse with are in `order_pipeline_tests/support/oracles.py`.)
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import random
 from bisect import bisect
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
 from itertools import accumulate
 from pathlib import Path
 
@@ -73,7 +72,6 @@ _CATALOGUE_SIZE = 5000
 _UPDATE_WINDOW = 5000  # updates pick among up to this many not-yet-final orders
 _US_PER_DAY = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1)
-_CANCELLED = frozenset({"cancelled", "refunded"})
 _GZIP_LEVEL = 6  # gzip's usual default; level 9 costs twice the time for a few percent
 
 
@@ -295,43 +293,3 @@ def write_jsonl(orders: Iterable[dict], path: Path | str, *, gzip: bool = False,
             if out is not raw:
                 out.close()
     return written
-
-
-def latest_versions(orders: Iterable[dict]) -> dict[str, dict]:
-    """The expected warehouse content: per order_id, the record with the latest `updated_at`.
-
-    On equal `updated_at` the later record in input order wins (the warehouse's "then file order").
-    """
-    latest: dict[str, tuple[datetime, dict]] = {}
-    for order in orders:
-        version = parse_ts(order["updated_at"])
-        current = latest.get(order["order_id"])
-        if current is None or version >= current[0]:
-            latest[order["order_id"]] = (version, order)
-    return {order_id: order for order_id, (_, order) in latest.items()}
-
-
-def _decimal(value: object) -> Decimal:
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
-
-
-def daily_summary(orders: Iterable[dict]) -> dict[str, dict]:
-    """The expected daily analytics, over the latest versions of `orders`, keyed by ISO date, sorted.
-
-    Per UTC date of `order_ts` (the order date, not the landing date):
-      - `order_count`: number of orders (every status);
-      - `item_quantity`: sum of `quantity` over their line items;
-      - `gross_revenue`: sum of `total` as an exact Decimal (every status, cancelled and refunded included,
-        all currencies added as they are, no conversion);
-      - `cancelled_count`: number of orders whose status is `cancelled` or `refunded`.
-    """
-    summary: dict[str, dict] = {}
-    for order in latest_versions(orders).values():
-        day = parse_ts(order["order_ts"]).date().isoformat()
-        row = summary.setdefault(day, {"order_count": 0, "item_quantity": 0,
-                                       "gross_revenue": Decimal("0.00"), "cancelled_count": 0})
-        row["order_count"] += 1
-        row["item_quantity"] += sum(item["quantity"] for item in order["items"])
-        row["gross_revenue"] += _decimal(order["total"])
-        row["cancelled_count"] += order["status"] in _CANCELLED
-    return dict(sorted(summary.items()))

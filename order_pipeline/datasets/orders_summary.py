@@ -1,6 +1,6 @@
 """analytics.daily_order_summary: per order date (UTC), over the latest version of every order.
 
-Definitions (the generator's `daily_summary` oracle computes the same): order_count = orders placed that day;
+Definitions (the tests' `daily_summary` oracle computes the same): order_count = orders placed that day;
 item_quantity = Σ quantity of their items; gross_revenue = Σ total; cancelled_count = orders whose status is
 cancelled or refunded. Portable SQL: runs unchanged on DuckDB, PostgreSQL and Redshift.
 """

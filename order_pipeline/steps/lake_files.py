@@ -8,10 +8,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from order_pipeline.conversion.result import ConversionStatus
 from order_pipeline.landing import FileVersion
 
 # ignored: nothing to load by design (a zero-byte marker such as Spark's _SUCCESS), still recorded and ledgered
-ConversionStatus = Literal["converted", "partial", "rejected", "ignored"]
+RecordStatus = ConversionStatus | Literal["ignored"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class ConvertedFile:
 
     source: FileVersion
     partition: str
-    status: ConversionStatus
+    status: RecordStatus
     input_format: str = ""
     total_records: int = 0
     parts: dict[str, str] = field(default_factory=dict)  # table -> s3:// URI of the canonical Parquet

@@ -10,7 +10,8 @@ import orjson
 import pytest
 
 from order_pipeline.commands.generate import GenerateOptions, generated_files
-from order_pipeline.datasets.orders_generator import daily_summary, latest_versions, parse_ts
+from order_pipeline.datasets.orders_generator import parse_ts
+from order_pipeline_tests.support.oracles import daily_summary, latest_versions
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
 pytestmark = pytest.mark.e2e

@@ -8,23 +8,10 @@ import dagster as dg
 import orjson
 import pytest
 
-from order_pipeline.datasets.declaration import Column, Dataset
+from order_pipeline_tests.support.customers import CUSTOMERS
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
 pytestmark = pytest.mark.e2e
-
-CUSTOMERS = Dataset(
-    name="customers", merge_key=("customer_id",), version_column="version", event_time_column="signed_up_at",
-    owners=("team:crm",), description="Customer master data",
-    columns=(
-        Column("customer_id", "int64", nullable=False),
-        Column("name", "string", max_bytes=128),
-        Column("vip", "boolean"),
-        Column("signed_up_at", "timestamp", nullable=False),
-        Column("version", "int64", nullable=False, min_value=1),
-    ),
-)
-
 
 def customer(number: int, version: int, name: str) -> dict:
     return {"customer_id": number, "name": name, "vip": number % 2 == 0, "version": version,

@@ -14,7 +14,7 @@ import pytest
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.warehouse.base import LoadBatch, LoadError
 from order_pipeline.warehouse.duckdb_backend import DuckDBWarehouse
-from order_pipeline_tests.integration.test_duckdb_warehouse_support import (
+from order_pipeline_tests.support.warehouse_batches import (
     Order,
     at,
     make_batch,

@@ -7,8 +7,8 @@ import dataclasses
 
 from order_pipeline.datasets.declaration import ChildTable, Column, Dataset
 from order_pipeline.warehouse.duckdb_backend import DuckDBWarehouse
-from order_pipeline_tests.integration.test_duckdb_warehouse_support import (
-    CUSTOMERS,
+from order_pipeline_tests.support.customers import CUSTOMERS
+from order_pipeline_tests.support.warehouse_batches import (
     T0,
     at,
     customer,

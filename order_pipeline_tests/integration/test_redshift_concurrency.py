@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.warehouse.redshift_backend import RedshiftWarehouse
-from order_pipeline_tests.integration.test_duckdb_warehouse_support import Order, at, make_batch, orders_file
 from order_pipeline_tests.integration.test_redshift_warehouse import ROLE
+from order_pipeline_tests.support.warehouse_batches import Order, at, make_batch, orders_file
 
 
 def test_two_partition_loads_launched_together_both_complete(redshift_connect, s3_client, bucket):

@@ -14,8 +14,8 @@ from order_pipeline.datasets.declaration import Column
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.warehouse.base import LoadError
 from order_pipeline.warehouse.redshift_backend import RedshiftWarehouse
-from order_pipeline_tests.integration.test_duckdb_warehouse_support import (
-    CUSTOMERS,
+from order_pipeline_tests.support.customers import CUSTOMERS
+from order_pipeline_tests.support.warehouse_batches import (
     Order,
     at,
     customer,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -94,8 +95,6 @@ def test_derived_tables_and_sensor_names_come_from_the_declaration_not_the_name(
 @pytest.mark.slow
 def test_dg_list_defs_agrees_with_the_definitions_the_commands_and_tests_build():
     """`defs/` (loaded by dg from the folder) and `build_definitions` (headless commands, tests) are one thing."""
-    import json
-
     dg_cli = shutil.which("dg", path=str(Path(sys.executable).parent))
     listed = subprocess.run([dg_cli, "list", "defs", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert listed.returncode == 0, listed.stderr
@@ -108,3 +107,26 @@ def test_dg_list_defs_agrees_with_the_definitions_the_commands_and_tests_build()
     assert {j["name"] for j in found["jobs"]} == {j.name for j in built.jobs}
     assert {s["name"] for s in found["sensors"]} == {s.name for s in built.sensors}
     assert {r["name"] for r in found["resources"]} == set(built.resources)
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_loads_the_same_definitions(tmp_path):
+    """A container image installs the package, without the checkout's pyproject.toml: defs/ must load anyway."""
+    python = sys.executable
+    built = subprocess.run([python, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("order_pipeline-*.whl")
+    site = tmp_path / "site"
+    installed = subprocess.run([python, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+                               capture_output=True, text=True, timeout=300)
+    assert installed.returncode == 0, installed.stderr
+    probe = ("import json, order_pipeline.definitions as d; defs = d.defs(); "
+             "print(json.dumps([d.__file__, sorted(k.to_user_string() for k in "
+             "defs.resolve_asset_graph().get_all_asset_keys()), sorted(s.name for s in defs.sensors)]))")
+    loaded = subprocess.run([python, "-c", probe], cwd=tmp_path, env={"PYTHONPATH": str(site), "PATH": "/usr/bin"},
+                            capture_output=True, text=True, timeout=300)
+    assert loaded.returncode == 0, loaded.stderr
+    location, keys, sensors = json.loads(loaded.stdout.splitlines()[-1])
+    assert location.startswith(str(site)) and set(keys) == EXPECTED_KEYS
+    assert sensors == ["notify_run_failures", "s3_order_files_reconcile", "s3_order_files_sensor"]

@@ -13,15 +13,14 @@ import pytest
 from order_pipeline.datasets.orders import ORDER_STATUSES, ORDERS, PAYMENT_METHODS
 from order_pipeline.datasets.orders_generator import (
     assign_landing_files,
-    daily_summary,
     encode_jsonl,
     generate_orders,
     landing_date,
     landing_key,
-    latest_versions,
     parse_ts,
     write_jsonl,
 )
+from order_pipeline_tests.support.oracles import daily_summary, latest_versions
 
 START = date(2026, 11, 20)
 TS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")

@@ -1,7 +1,4 @@
-"""Helpers shared by the warehouse integration tests: canonical Parquet parts written to the real S3 endpoint.
-
-(No tests here; the name keeps it next to the tests that use it.)
-"""
+"""Helpers shared by the warehouse integration tests: canonical Parquet parts written to the real S3 endpoint."""
 
 from __future__ import annotations
 
@@ -15,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from order_pipeline.datasets.declaration import SOURCE_FILE_COLUMN, SOURCE_RECORD_COLUMN, Column, Dataset
+from order_pipeline.datasets.declaration import SOURCE_FILE_COLUMN, SOURCE_RECORD_COLUMN, Dataset
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.landing import FileVersion
 from order_pipeline.warehouse.base import BatchFile, LoadBatch
@@ -129,21 +126,6 @@ def rejected_file(bucket: str, dataset: Dataset, name: str, status: str = "quara
 
 def make_batch(dataset: Dataset, *files: BatchFile, run_id: str = "run-1") -> LoadBatch:
     return LoadBatch(dataset=dataset, partition="2026-11-20", run_id=run_id, files=tuple(files))
-
-
-CUSTOMERS = Dataset(
-    name="customers",
-    merge_key=("customer_id",),
-    version_column="version",
-    event_time_column="signed_up_at",
-    columns=(
-        Column("customer_id", "int64", nullable=False),
-        Column("name", "string", max_bytes=128),
-        Column("vip", "boolean"),
-        Column("signed_up_at", "timestamp", nullable=False),
-        Column("version", "int64", nullable=False),
-    ),
-)
 
 
 def customer(customer_id: int, version: int, name: str) -> dict[str, Any]:
