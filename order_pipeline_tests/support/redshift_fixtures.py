@@ -77,3 +77,18 @@ def wait_for_lock_waiters(endpoint: RedshiftEndpoint, database: str, count: int 
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no {count} session(s) waiting for a lock in {database} after {timeout} s")
             time.sleep(0.02)
+
+
+def redshift_pipeline_env(endpoint: RedshiftEndpoint, schema: str) -> dict[str, str]:
+    """The ORDER_PIPELINE_* variables that point a pipeline at the endpoint, in a schema of its own."""
+    return {
+        "ORDER_PIPELINE_WAREHOUSE": "redshift",
+        "ORDER_PIPELINE_REDSHIFT_HOST": endpoint.host,
+        "ORDER_PIPELINE_REDSHIFT_PORT": str(endpoint.port),
+        "ORDER_PIPELINE_REDSHIFT_DATABASE": endpoint.database,
+        "ORDER_PIPELINE_REDSHIFT_USER": endpoint.user,
+        "ORDER_PIPELINE_REDSHIFT_PASSWORD": endpoint.password,
+        "ORDER_PIPELINE_REDSHIFT_SSL": "false",
+        "ORDER_PIPELINE_REDSHIFT_SCHEMA": schema,
+        "ORDER_PIPELINE_REDSHIFT_COPY_IAM_ROLE": "arn:aws:iam::123456789012:role/local-copy",
+    }
