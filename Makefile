@@ -33,8 +33,10 @@ check-defs: install
 	$(BIN)/dg check defs
 
 bench: install
+	bash scripts/ensure-postgres.sh
 	$(BIN)/python benchmarks/bench_convert.py
 	$(BIN)/python benchmarks/bench_upsert.py
+	$(BIN)/python benchmarks/bench_redshift_load.py
 
 lint: install
 	$(BIN)/ruff check order_pipeline order_pipeline_tests benchmarks
