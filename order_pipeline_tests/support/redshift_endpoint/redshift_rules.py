@@ -82,9 +82,10 @@ def _column_type(masked: Masked, _: bool) -> Rejection | None:
 
 
 def _cast_type(masked: Masked, _: bool) -> Rejection | None:
-    found = re.search(r"(?:::\s*|\bAS\s+)(JSONB|JSON)\b", masked.upper)
+    found = re.search(r"::\s*(JSONB?)\b|\bAS\s+(JSONB?)\s*\)", masked.upper)  # a cast, not an alias
     if found:
-        return Rejection("postgres_only_type", "42704", f'type "{found.group(1).lower()}" does not exist')
+        name = (found.group(1) or found.group(2)).lower()
+        return Rejection("postgres_only_type", "42704", f'type "{name}" does not exist')
     return None
 
 
