@@ -166,9 +166,15 @@ class Dataset:
         names = [c.name for c in self.columns]
         if len(set(names)) != len(names):
             raise ValueError(f"dataset {self.name!r} declares a column twice")
-        for key in (*self.merge_key, self.version_column, self.event_time_column):
+        kinds = {c.name: c.kind for c in self.columns}
+        for role, key in (*(("merge key", k) for k in self.merge_key), ("version column", self.version_column),
+                          ("event time column", self.event_time_column)):
             if key not in names:
                 raise ValueError(f"dataset {self.name!r}: {key!r} is not a declared column")
+            if kinds[key] == "json":
+                # The merge key is the Redshift DISTKEY and the event time its SORTKEY; SUPER can be neither,
+                # and JSON values have no order to pick the latest version by.
+                raise ValueError(f"dataset {self.name!r}: {role} {key!r} is a json column; choose a scalar one")
 
     @property
     def landing_sensor_name(self) -> str:

@@ -16,49 +16,20 @@ from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
 from order_pipeline.warehouse import ledger_lookup, sql_ddl, sql_load
 from order_pipeline.warehouse.base import LEDGER_TABLE, LoadBatch, LoadError, LoadResult, Warehouse
+from order_pipeline.warehouse.redshift_errors import (
+    describe,
+    is_dropped_connection,
+    is_retryable,
+    is_serialization_conflict,
+)
 from order_pipeline.warehouse.sql_batch import check_batch, files_stage_rows, flat, ledger_params, part_uris
 from order_pipeline.warehouse.sql_copy import copy_manifest, copy_sql, load_errors_sql
 from order_pipeline.warehouse.sql_ddl import LEDGER_COLUMNS
-from order_pipeline.warehouse.sql_names import FILES_STAGE, stage_name, validate_iam_role
+from order_pipeline.warehouse.sql_names import FILES_STAGE, losers_name, stage_name, validate_iam_role
 from order_pipeline.warehouse.sql_upsert import upsert_staged
 
 _FILES_PER_INSERT = 200
-# Connection-level SQLSTATE classes/codes: the session is gone, the work can be redone on a new one.
-_DROPPED_STATES = ("08", "57P01", "57P02", "57P03")
-_DROPPED_MESSAGES = ("communication error", "brokenpipe", "connection is closed", "connection time out")
-
-
-def _sqlstate(exc: BaseException) -> tuple[str, str]:
-    """(SQLSTATE, message) of a server error; redshift_connector passes the ErrorResponse fields as a dict."""
-    fields = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
-    return str(fields.get("C", "")), str(fields.get("M", exc))
-
-
-def describe(exc: BaseException) -> str:
-    """A server error as `message (SQLSTATE xxx)`, anything else as `Type: text`."""
-    state, message = _sqlstate(exc)
-    return f"{message} (SQLSTATE {state})" if state else f"{type(exc).__name__}: {exc}"
-
-
-def is_serialization_conflict(exc: BaseException) -> bool:
-    """Redshift error 1023 (serializable isolation violation), or PostgreSQL's SQLSTATE 40001."""
-    state, message = _sqlstate(exc)
-    return state == "40001" or "serializable isolation violation" in message.lower()
-
-
-def is_dropped_connection(exc: BaseException) -> bool:
-    if isinstance(exc, (ConnectionError, TimeoutError)):
-        return True
-    if isinstance(exc, (redshift_connector.InterfaceError, redshift_connector.OperationalError)):
-        text = str(exc).lower()
-        return any(m in text for m in _DROPPED_MESSAGES)
-    state, _ = _sqlstate(exc)
-    return bool(state) and state.startswith(_DROPPED_STATES)
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Conflicts and dropped connections are retried; bad data and bad SQL never are."""
-    return is_serialization_conflict(exc) or is_dropped_connection(exc)
+__all__ = ["RedshiftWarehouse", "describe", "is_dropped_connection", "is_retryable", "is_serialization_conflict"]
 
 
 class _CopyFailed(Exception):
@@ -236,6 +207,11 @@ class RedshiftWarehouse(Warehouse):
     def _load_once(
         self, batch: LoadBatch, manifests: dict[str, str], after_stage: Callable[[], None] | None
     ) -> tuple[dict[str, int], Any]:
+        """Stage (committed: temp tables are private to the session), then the merge transaction, which
+        LOCKs the target, child and ledger tables before anything else. Under SNAPSHOT isolation (the default
+        of new clusters and workgroups) two loads of the same new key could otherwise both insert it; under
+        SERIALIZABLE the lock turns conflicts between loads into waits. COPY stays outside the lock, so
+        readers of the tables wait only for the merge, not for S3."""
         dataset = batch.dataset
         cursor = self._cursor()
 
@@ -247,6 +223,23 @@ class RedshiftWarehouse(Warehouse):
             row = cursor.fetchone()
             return int(row[0]) if row else 0
 
+        staged = self._stage(batch, manifests, execute, scalar)
+        self._conn.commit()  # type: ignore[union-attr]
+        if after_stage is not None:
+            after_stage()
+        execute(sql_load.lock_tables_sql(dataset), ())
+        counts = upsert_staged(dataset, execute, scalar, "redshift")
+        execute(sql_load.ledger_insert_sql(), ledger_params(batch, datetime.now(timezone.utc)))
+        for name in _temp_tables(batch):
+            execute(sql_ddl.drop_temp_sql(name), ())
+        return staged, counts
+
+    def _stage(self, batch: LoadBatch, manifests: dict[str, str], execute: Callable[[str, Sequence[Any]], None],
+               scalar: Callable[[str, Sequence[Any]], int]) -> dict[str, int]:
+        """Temp staging tables filled by COPY, and the batch's files; leftovers of a failed try dropped first."""
+        dataset = batch.dataset
+        for name in _temp_tables(batch):
+            execute(sql_ddl.drop_temp_sql(name), ())
         staged = {}
         for table in dataset.table_names:
             execute(sql_ddl.staging_table_sql(dataset, table, "redshift"), ())
@@ -263,16 +256,10 @@ class RedshiftWarehouse(Warehouse):
         for start in range(0, len(rows), _FILES_PER_INSERT):
             chunk = rows[start : start + _FILES_PER_INSERT]
             execute(sql_load.insert_files_sql(len(chunk)), flat(chunk))
-        if after_stage is not None:
-            after_stage()
-        counts = upsert_staged(dataset, execute, scalar)
-        execute(sql_load.ledger_insert_sql(), ledger_params(batch, datetime.now(timezone.utc)))
-        for name in (*(stage_name(t) for t in dataset.table_names), FILES_STAGE):
-            execute(sql_ddl.drop_temp_sql(name), ())
-        return staged, counts
+        return staged
 
     def _load_errors(self) -> str:
-        """The first rows of the load-error view, after the rollback; never masks the COPY error."""
+        """The load-error rows of the failed COPY, after the rollback; never masks the COPY error."""
         try:
             cursor = self._cursor()
             cursor.execute(load_errors_sql(self._serverless))
@@ -284,6 +271,12 @@ class RedshiftWarehouse(Warehouse):
         if not rows:
             return "(none recorded)"
         return "; ".join(
-            f"{(file or '').strip()} line {line} column {(column or '').strip()}: {(reason or '').strip()}"
+            f"{(file or '').strip()}{f' line {line}' if line is not None and line >= 0 else ''}"
+            f"{f' column {column.strip()}' if (column or '').strip() else ''}: {(reason or '').strip()}"
             for file, line, column, reason in rows
         )
+
+
+def _temp_tables(batch: LoadBatch) -> list[str]:
+    dataset = batch.dataset
+    return [*(stage_name(t) for t in dataset.table_names), losers_name(dataset.name), FILES_STAGE]

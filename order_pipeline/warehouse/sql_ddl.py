@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from order_pipeline.datasets.declaration import Column, Dataset
@@ -10,6 +11,7 @@ from order_pipeline.warehouse.sql_names import FILES_STAGE, Dialect, quote_ident
 
 DEFAULT_VARCHAR_BYTES = 256
 LEDGER_ERROR_BYTES = 4096
+STAGED_JSON_BYTES = 65535  # Redshift's VARCHAR(MAX): the longest JSON text a json column can stage
 
 # The file ledger: one row per landing file version ever handled, whatever its fate.
 LEDGER_COLUMNS: tuple[Column, ...] = (
@@ -83,6 +85,8 @@ def create_table_sql(
 ) -> str:
     """CREATE [TEMP] TABLE; distribution and sort keys only for Redshift. Never a PRIMARY KEY: DuckDB
     merges into a keyed table ~50x slower, and Redshift would not enforce it anyway."""
+    _check_keys(name, columns, (distkey,) if distkey else (), "DISTKEY")
+    _check_keys(name, columns, sortkey, "SORTKEY")
     head = (
         f"CREATE TEMP TABLE {quote_ident(name)}"
         if temp
@@ -97,6 +101,26 @@ def create_table_sql(
         if sortkey:
             sql += f" SORTKEY ({', '.join(quote_ident(c) for c in sortkey)})"
     return sql
+
+
+def _check_keys(table: str, columns: Sequence[Column], keys: Sequence[str], what: str) -> None:
+    """Redshift refuses a SUPER column as DISTKEY or SORTKEY: say so here, for both dialects alike."""
+    kinds = {column.name: column.kind for column in columns}
+    for key in keys:
+        if key not in kinds:
+            raise ValueError(f"{what} column {key!r} is not a column of {table!r}")
+        if kinds[key] == "json":
+            raise ValueError(f"{what} column {key!r} of {table!r} is json (SUPER on Redshift), which cannot be "
+                             f"a {what}: choose a scalar column")
+
+
+def staging_columns(columns: Sequence[Column], dialect: Dialect) -> tuple[Column, ...]:
+    """Staging holds json columns as text on Redshift: COPY would keep a Parquet string in SUPER as a string,
+    so the upsert JSON_PARSEs the staged text into the target's SUPER column instead."""
+    if dialect != "redshift":
+        return tuple(columns)
+    return tuple(dataclasses.replace(c, kind="string", max_bytes=STAGED_JSON_BYTES) if c.kind == "json" else c
+                 for c in columns)
 
 
 def dataset_table_sql(dataset: Dataset, table: str, dialect: Dialect) -> str:
@@ -116,7 +140,7 @@ def staging_table_sql(dataset: Dataset, table: str, dialect: Dialect) -> str:
     """A temp staging table in canonical column order (COPY from Parquet maps columns by position)."""
     return create_table_sql(
         stage_name(table),
-        dataset.table_columns(table),
+        staging_columns(dataset.table_columns(table), dialect),
         dialect,
         temp=True,
         constraints=False,
