@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # order_pipeline_t
 
 from bench_upsert import T0, orders_table  # noqa: E402 - same directory, after the path set-up
 
-from order_pipeline.aws.moto_server import free_port, start_moto_server  # noqa: E402
+from order_pipeline.commands.moto_server import free_port, start_moto_server  # noqa: E402
 from order_pipeline.datasets.orders import ORDERS  # noqa: E402
 from order_pipeline.landing import FileVersion  # noqa: E402
 from order_pipeline.warehouse.base import BatchFile, LoadBatch  # noqa: E402

@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from order_pipeline.aws.s3_objects import list_landing_day, parse_s3_uri
+from order_pipeline.aws.s3_landing import list_landing_day
+from order_pipeline.aws.s3_objects import parse_s3_uri
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.steps.convert_partition import convert_partition
 from order_pipeline_tests.e2e.test_faults import counts, land_day
@@ -51,7 +52,7 @@ def test_a_refused_copy_is_reported_with_the_file_and_the_cause(pipeline):
     bad_key = land_day(pipeline, TODAY, "BYTES", (4,))[0]
     files = list_landing_day(pipeline.s3, pipeline.settings.bucket, pipeline.settings.landing_root("orders"),
                              date.fromisoformat(TODAY.isoformat()))
-    converted = {c.source.key: c for c, _ in convert_partition(pipeline.s3, pipeline.settings, ORDERS,
+    converted = {c.source.key: c for c, _ in convert_partition(pipeline.s3, pipeline.settings.layout, ORDERS,
                                                                TODAY.isoformat(), files)}
     bad_part = converted[bad_key].parts["orders"]
     poison_part(pipeline, bad_part)
