@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_convert.py
 	$(BIN)/python benchmarks/bench_upsert.py
 	$(BIN)/python benchmarks/bench_sensor.py
+	$(BIN)/python benchmarks/bench_schema_check.py
 
 lint: install
 	$(BIN)/ruff check order_pipeline order_pipeline_tests benchmarks

@@ -7,14 +7,18 @@ from collections.abc import Iterable, Sequence
 import dagster as dg
 
 from order_pipeline.datasets.declaration import Column
+from order_pipeline.datasets.kinds import kind_named
 
-_TYPE_NAMES = {"decimal": "decimal({precision},{scale})", "string": "string", "int32": "int", "int64": "bigint",
-               "timestamp": "timestamp (UTC)", "boolean": "boolean", "json": "json"}
+
+def type_name(column: Column) -> str:
+    """The display name of a column's kind (datasets/kinds.py), e.g. `decimal(12,2)`."""
+    return kind_named(column.kind).display.format(precision=column.precision, scale=column.scale,
+                                                  max_bytes=column.byte_limit)
 
 
 def column_schema(columns: Iterable[Column]) -> dg.TableSchema:
     return dg.TableSchema(columns=[
-        dg.TableColumn(name=c.name, type=_TYPE_NAMES[c.kind].format(precision=c.precision, scale=c.scale),
+        dg.TableColumn(name=c.name, type=type_name(c),
                        description=c.description or None,
                        constraints=dg.TableColumnConstraints(nullable=c.nullable))
         for c in columns

@@ -265,7 +265,7 @@ class RedshiftWarehouse(Warehouse):
             execute(sql_load.insert_files_sql(len(chunk)), flat(chunk))
         if after_stage is not None:
             after_stage()
-        counts = upsert_staged(dataset, execute, scalar)
+        counts = upsert_staged(dataset, execute, scalar, "redshift")
         execute(sql_load.ledger_insert_sql(), ledger_params(batch, datetime.now(timezone.utc)))
         for name in (*(stage_name(t) for t in dataset.table_names), FILES_STAGE):
             execute(sql_ddl.drop_temp_sql(name), ())
