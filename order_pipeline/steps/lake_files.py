@@ -45,6 +45,11 @@ def load_attempts_key(settings: Settings, dataset: Dataset, partition: str) -> s
     return settings.lake_key(f"_conversions/{dataset.name}", partition, "_load.attempts.json")
 
 
+def schema_state_key(settings: Settings, dataset: Dataset) -> str:
+    """The dataset's schema state: undeclared fields already reported, columns schema evolution added."""
+    return f"{settings.lake_prefix.strip('/')}/_schemas/{dataset.name}.json"
+
+
 def quarantine_key(settings: Settings, dataset: Dataset, partition: str, version: FileVersion, suffix: str) -> str:
     return settings.quarantine_key(dataset.name, partition, f"{safe_name(version)}{suffix}")
 
@@ -68,6 +73,10 @@ class ConvertedFile:
     # records read = rows written + rejected, as checked at the end of the conversion (accounting.RecordCounts)
     counts: dict[str, int] = field(default_factory=dict)
     attempts: int = 1  # conversion attempts this version took (more than one: earlier ones were cut short)
+    undeclared: dict[str, str] = field(default_factory=dict)  # fields the file holds, not declared: path -> type
+    drift_reported: list[str] = field(default_factory=list)  # of those, the ones this file reported first
+    drift_notes: dict[str, str] = field(default_factory=dict)  # path -> why schema evolution did not add it
+    evolved: list[str] = field(default_factory=list)  # evolved columns its parent part holds, in order
 
     @property
     def loadable(self) -> bool:
