@@ -14,7 +14,9 @@ from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.defs.metadata import column_schema, markdown_table
+from order_pipeline.defs.quarantine_checks import quarantine_check_result, quarantine_check_spec
 from order_pipeline.defs.resources import SNSResource, WarehouseResource
+from order_pipeline.defs.schema_drift import drift_metadata, publish_drift
 from order_pipeline.notifications import PipelineEvent
 from order_pipeline.steps.convert_partition import convert_partition
 from order_pipeline.steps.load_partition import load_partition
@@ -84,7 +86,7 @@ def build_dataset_assets(dataset: Dataset, settings: Settings,
     ]
 
     @dg.multi_asset(name=f"lake_{dataset.name}", specs=lake_specs, partitions_def=partitions_def,
-                    retry_policy=LOAD_RETRY_POLICY)
+                    retry_policy=LOAD_RETRY_POLICY, check_specs=[quarantine_check_spec(dataset, lake_specs[0].key)])
     def lake_assets(context: dg.AssetExecutionContext, s3: S3Resource, notifier: SNSResource):
         started = time.monotonic()
         partition = context.partition_key
@@ -95,6 +97,7 @@ def build_dataset_assets(dataset: Dataset, settings: Settings,
             records.append(converted)
             if not now:
                 continue
+            publish_drift(notifier, dataset, partition, lake_specs[0].key.to_user_string(), converted)
             # the raw asset is external: each landed file version shows as one event of its partition, once
             context.log_event(dg.AssetMaterialization(
                 asset_key=raw.key, partition=partition, description="file landed",
@@ -121,7 +124,8 @@ def build_dataset_assets(dataset: Dataset, settings: Settings,
         seconds = round(time.monotonic() - started, 3)
         quarantined = [r for r in records if r.status == "rejected"]
         for table, spec in zip(dataset.table_names, lake_specs, strict=True):
-            yield dg.MaterializeResult(asset_key=spec.key, metadata={
+            drift = drift_metadata(records) if table == dataset.name else {}
+            yield dg.MaterializeResult(asset_key=spec.key, metadata={**drift,
                 "dagster/row_count": sum(r.rows.get(table, 0) for r in records),
                 "files": len(records),
                 "files_quarantined": len(quarantined),
@@ -136,6 +140,7 @@ def build_dataset_assets(dataset: Dataset, settings: Settings,
                     [(r.source.key, r.status, r.total_records, r.rows.get(table, 0), r.rejected_records)
                      for r in records]),
             })
+        yield quarantine_check_result(dataset, settings, partition, lake_specs[0].key, records, notifier)
 
     warehouse_specs = [
         dg.AssetSpec(warehouse_key(table), deps=[lake_key(table)], group_name=group, owners=owners,
@@ -185,6 +190,7 @@ def build_dataset_assets(dataset: Dataset, settings: Settings,
         for table, spec in zip(dataset.table_names, warehouse_specs, strict=True):
             metadata = {
                 "dagster/row_count": table_rows[table],
+                "dagster/column_schema": column_schema((plan.dataset or dataset).table_columns(table)),
                 "files_loaded": len(loaded_files),
                 "files_pending_conversion": len(plan.not_converted),
                 "files_dead_lettered": len(plan.dead_lettered),
