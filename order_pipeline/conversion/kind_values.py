@@ -178,14 +178,17 @@ def _timestamp(values: pa.Array, column: Column) -> Converted:
     naive = true_mask(pc.invert(pc.match_substring_regex(values, ZONE_SUFFIX)))
     result, bad = cast_isolating(null_where(values, naive), target)
     naive_bad = naive.copy()
+    in_gap = np.zeros(len(values), dtype=bool)
     if zone is not None and naive.any():
         moments, unparsed = cast_isolating(null_where(values, ~naive), pa.timestamp("us"))
-        zoned, dst_bad = _assume_zone(moments, zone)
-        naive_bad = naive & (unparsed | dst_bad)
+        zoned, in_gap = _assume_zone(moments, zone)
+        naive_bad = naive & (unparsed | in_gap)
         result = pc.if_else(pa.array(naive), pc.cast(zoned, target), result)
     bad = (bad & ~naive) | naive_bad
 
     def reason(i: int) -> str:
+        if in_gap[i]:
+            return f"{show(values, i)} does not exist or is ambiguous in {zone}"
         if naive[i] and zone is None and DATE_TIME.match(values[i].as_py()):
             return f"{show(values, i)} has no time zone (needs Z or ±hh:mm)"
         return f"{show(values, i)} is not an ISO-8601 timestamp (with at most microseconds)"

@@ -232,3 +232,19 @@ def test_landing_time_fills_the_version_of_a_dataset_without_one(tmp_path):
     assert [c.name for c in unversioned.table_columns()][-3:] == ["_source_file", "_source_record",
                                                                     "_source_landed_at"]
     assert timedelta(0) == LANDED - _rows(result)[0]["_source_landed_at"]
+
+
+def test_naive_iso_text_follows_the_declared_zone_too(tmp_path):
+    columns = tuple(dataclasses.replace(c, naive_timezone="Europe/Paris") if c.name == "at" else c
+                    for c in EVERYTHING.columns)
+    paris = dataclasses.replace(EVERYTHING, columns=columns)
+    records = [{"id": 1, "at": "2026-11-20T08:00:00"}, {"id": 2, "at": "2026-11-20T08:00:00Z"},
+               {"id": 3, "at": "2026-03-29T02:30:00"}, {"id": 4, "at": "yesterday"}]
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    result = convert_file(paris, source, tmp_path / "out", landed_at=LANDED)
+    assert [(r["id"], r["at"]) for r in _rows(result)] == [
+        (1, datetime(2026, 11, 20, 7, tzinfo=UTC)), (2, datetime(2026, 11, 20, 8, tzinfo=UTC))]
+    assert sorted(_reasons(result)) == [(3, "at"), (4, "at")]
+    assert "does not exist or is ambiguous in Europe/Paris" in _reasons(result)[(3, "at")]  # the DST gap
+    assert "is not an ISO-8601 timestamp" in _reasons(result)[(4, "at")]
