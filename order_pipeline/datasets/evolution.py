@@ -27,15 +27,6 @@ EVOLVED_STRING_BYTES = 65535  # Redshift's VARCHAR(MAX): an added string column 
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]{0,126}")
 
 
-@dataclass(frozen=True)
-class Drift:
-    """One undeclared field seen in a file."""
-
-    path: str  # dotted; `[]` marks list elements ("items[].gift")
-    type: str  # its Arrow type as text
-    top_level: bool
-
-
 def evolved_column(name: str, type_: pa.DataType, first_seen: str) -> tuple[Column | None, str]:
     """The column schema evolution adds for a top-level field of `type_`, or None and why not."""
     if not _PLAIN_NAME.fullmatch(name):

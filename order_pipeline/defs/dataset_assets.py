@@ -92,11 +92,12 @@ def build_dataset_assets(dataset: Dataset, settings: Settings,
         partition = context.partition_key
         client = s3.get_client()
         files = list_landing_day(client, settings.bucket, landing_root, date.fromisoformat(partition))
-        records = []
+        records, converted_now = [], 0
         for converted, now in convert_partition(client, settings, dataset, partition, files):
             records.append(converted)
             if not now:
                 continue
+            converted_now += 1
             publish_drift(notifier, dataset, partition, lake_specs[0].key.to_user_string(), converted)
             # the raw asset is external: each landed file version shows as one event of its partition, once
             context.log_event(dg.AssetMaterialization(
@@ -140,7 +141,8 @@ def build_dataset_assets(dataset: Dataset, settings: Settings,
                     [(r.source.key, r.status, r.total_records, r.rows.get(table, 0), r.rejected_records)
                      for r in records]),
             })
-        yield quarantine_check_result(dataset, settings, partition, lake_specs[0].key, records, notifier)
+        yield quarantine_check_result(dataset, settings, partition, lake_specs[0].key, records,
+                                      notifier if converted_now else None)
 
     warehouse_specs = [
         dg.AssetSpec(warehouse_key(table), deps=[lake_key(table)], group_name=group, owners=owners,

@@ -32,8 +32,10 @@ def quarantine_check_spec(dataset: Dataset, lake_asset: dg.AssetKey) -> dg.Asset
 
 
 def quarantine_check_result(dataset: Dataset, settings: Settings, partition: str, lake_asset: dg.AssetKey,
-                            records: Sequence[ConvertedFile], notifier: SNSResource) -> dg.AssetCheckResult:
-    """The check's result over every file of the partition; a failure is also published (`check_failed`)."""
+                            records: Sequence[ConvertedFile], notifier: SNSResource | None) -> dg.AssetCheckResult:
+    """The check's result over every file of the partition. A failure is also published (`check_failed`) through
+    `notifier`, which the lake asset passes only when the run converted something: a re-run re-evaluates the
+    check without announcing the same failure again."""
     status = partition_status(dataset, records)
     location = f"s3://{settings.bucket}/{settings.quarantine_key(dataset.name, partition, '')}"
     severity = dg.AssetCheckSeverity.ERROR if dataset.quarantine_check == "error" else dg.AssetCheckSeverity.WARN
@@ -48,7 +50,7 @@ def quarantine_check_result(dataset: Dataset, settings: Settings, partition: str
     }
     if status.failure:
         metadata["failure"] = status.failure
-    if status.failure:
+    if status.failure and notifier is not None:
         notifier.publish(PipelineEvent("check_failed", dataset=dataset.name, partition=partition,
                                        asset=lake_asset.to_user_string(),
                                        details={"check": quarantine_check_name(dataset), "failure": status.failure,
