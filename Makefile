@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_sensor.py
 	$(BIN)/python benchmarks/bench_e2e.py
 	$(BIN)/python benchmarks/bench_redshift_load.py
+	$(BIN)/python benchmarks/bench_schema_check.py
 
 lint: install
 	$(BIN)/ruff check order_pipeline order_pipeline_tests benchmarks

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 from order_pipeline.datasets.declaration import Column, Dataset
+from order_pipeline.datasets.kinds import kind_named
 from order_pipeline.warehouse.base import LEDGER_TABLE
 from order_pipeline.warehouse.sql_names import FILES_STAGE, Dialect, quote_ident, stage_name
 
 DEFAULT_VARCHAR_BYTES = 256
 LEDGER_ERROR_BYTES = 4096
-STAGED_JSON_BYTES = 65535  # Redshift's VARCHAR(MAX): the longest JSON text a json column can stage
 
 # The file ledger: one row per landing file version ever handled, whatever its fate.
 LEDGER_COLUMNS: tuple[Column, ...] = (
@@ -44,31 +43,27 @@ FILES_STAGE_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def column_type(column: Column, dialect: Dialect) -> str:
-    kind = column.kind
-    if kind == "string":
-        return f"VARCHAR({column.max_bytes or DEFAULT_VARCHAR_BYTES})" if dialect == "redshift" else "VARCHAR"
-    if kind == "json":
-        # DuckDB keeps JSON as text: its JSON type is an extension we must not depend on.
-        return "SUPER" if dialect == "redshift" else "VARCHAR"
-    if kind == "int32":
-        return "INTEGER"
-    if kind == "int64":
-        return "BIGINT"
-    if kind == "decimal":
-        return f"DECIMAL({column.precision},{column.scale})"
-    if kind == "timestamp":
-        return "TIMESTAMPTZ"
-    if kind == "boolean":
-        return "BOOLEAN"
-    raise ValueError(f"unknown column kind {kind!r} for column {column.name!r}")
+def column_type(column: Column, dialect: Dialect, *, staged: bool = False) -> str:
+    """The SQL type of a column (datasets/kinds.py); `staged`: of its staging column, which differs where the
+    dialect's COPY cannot load the canonical Parquet into the target type."""
+    kind = kind_named(column.kind)
+    template = kind.staged[dialect][0] if staged and dialect in kind.staged else kind.sql[dialect]
+    return template.format(max_bytes=column.max_bytes or DEFAULT_VARCHAR_BYTES, precision=column.precision,
+                           scale=column.scale)
 
 
-def column_definitions(columns: Sequence[Column], dialect: Dialect, *, constraints: bool = True) -> str:
+def from_staged(column: Column, dialect: Dialect, value: str) -> str:
+    """The SQL expression turning a staged value (an SQL expression) into the target column's type."""
+    kind = kind_named(column.kind)
+    return kind.staged[dialect][1].format(value) if dialect in kind.staged else value
+
+
+def column_definitions(columns: Sequence[Column], dialect: Dialect, *, constraints: bool = True,
+                       staged: bool = False) -> str:
     parts = []
     for column in columns:
         not_null = " NOT NULL" if constraints and not column.nullable else ""
-        parts.append(f"{quote_ident(column.name)} {column_type(column, dialect)}{not_null}")
+        parts.append(f"{quote_ident(column.name)} {column_type(column, dialect, staged=staged)}{not_null}")
     return ", ".join(parts)
 
 
@@ -82,6 +77,7 @@ def create_table_sql(
     distkey: str | None = None,
     diststyle_all: bool = False,
     sortkey: Sequence[str] = (),
+    staged: bool = False,
 ) -> str:
     """CREATE [TEMP] TABLE; distribution and sort keys only for Redshift. Never a PRIMARY KEY: DuckDB
     merges into a keyed table ~50x slower, and Redshift would not enforce it anyway."""
@@ -92,7 +88,7 @@ def create_table_sql(
         if temp
         else f"CREATE TABLE IF NOT EXISTS {quote_ident(name)}"
     )
-    sql = f"{head} ({column_definitions(columns, dialect, constraints=constraints)})"
+    sql = f"{head} ({column_definitions(columns, dialect, constraints=constraints, staged=staged)})"
     if dialect == "redshift":
         if diststyle_all:
             sql += " DISTSTYLE ALL"
@@ -114,15 +110,6 @@ def _check_keys(table: str, columns: Sequence[Column], keys: Sequence[str], what
                              f"a {what}: choose a scalar column")
 
 
-def staging_columns(columns: Sequence[Column], dialect: Dialect) -> tuple[Column, ...]:
-    """Staging holds json columns as text on Redshift: COPY would keep a Parquet string in SUPER as a string,
-    so the upsert JSON_PARSEs the staged text into the target's SUPER column instead."""
-    if dialect != "redshift":
-        return tuple(columns)
-    return tuple(dataclasses.replace(c, kind="string", max_bytes=STAGED_JSON_BYTES) if c.kind == "json" else c
-                 for c in columns)
-
-
 def dataset_table_sql(dataset: Dataset, table: str, dialect: Dialect) -> str:
     """The target table: parents sorted on event time, children on the merge key; both distributed
     on the first merge key column so parent/child joins stay on one slice."""
@@ -140,11 +127,12 @@ def staging_table_sql(dataset: Dataset, table: str, dialect: Dialect) -> str:
     """A temp staging table in canonical column order (COPY from Parquet maps columns by position)."""
     return create_table_sql(
         stage_name(table),
-        staging_columns(dataset.table_columns(table), dialect),
+        dataset.table_columns(table),
         dialect,
         temp=True,
         constraints=False,
         distkey=dataset.merge_key[0],
+        staged=True,
     )
 
 

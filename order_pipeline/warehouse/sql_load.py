@@ -4,14 +4,16 @@ Order inside the load transaction (staging tables already filled):
   0. (Redshift) LOCK the target, child and ledger tables as the transaction's first statement, so that under
      SNAPSHOT isolation a concurrent load of the same new key waits and then sees it, instead of inserting it
      twice (the lock must come before the first statement that takes the transaction's snapshot);
-  1. de-duplicate staged parents: latest version, then later file (file_seq), then later record wins;
+  1. de-duplicate staged parents: latest version, then later file (file_seq), then later record wins (a dataset
+     without a version column orders on its files' landing time: Dataset.ordering_column);
   2. delete staged parents the target already holds in a strictly newer version (stale);
   3. MERGE the survivors (the source is a plain table: Redshift allows no subquery there and no extra
      condition on WHEN MATCHED, which is why 1 and 2 delete from staging first);
   4. replace each surviving parent's children by the staged children of exactly the winning version;
   5. insert ledger rows for every file of the batch, never twice for one (dataset, key, etag).
-Every value is a bound `?` parameter; every identifier is validated and double-quoted. A `json` column is staged
-as text; on Redshift it becomes SUPER through JSON_PARSE (a Parquet string COPYed into SUPER would stay a string).
+Every value is a bound `?` parameter; every identifier is validated and double-quoted. A column whose kind is
+staged in another type (sql_ddl.from_staged: json as text, then JSON_PARSE into SUPER on Redshift, since a Parquet
+string COPYed into SUPER would stay a string; TIME as text on Redshift) is converted when it leaves staging.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Sequence
 
 from order_pipeline.datasets.declaration import SOURCE_FILE_COLUMN, SOURCE_RECORD_COLUMN, Column, Dataset
 from order_pipeline.warehouse.base import LEDGER_TABLE
-from order_pipeline.warehouse.sql_ddl import FILES_STAGE_COLUMNS, LEDGER_COLUMNS
+from order_pipeline.warehouse.sql_ddl import FILES_STAGE_COLUMNS, LEDGER_COLUMNS, from_staged
 from order_pipeline.warehouse.sql_names import FILES_STAGE, Dialect, losers_name, quote_ident, stage_name
 
 _LINEAGE = (SOURCE_FILE_COLUMN, SOURCE_RECORD_COLUMN)
@@ -35,9 +37,8 @@ def _equal(left: str, right: str, columns: Sequence[str]) -> str:
 
 
 def _staged_value(table: str, column: Column, dialect: Dialect) -> str:
-    """A staged column as the target stores it: JSON text becomes SUPER on Redshift."""
-    value = _q(table, column.name)
-    return f"JSON_PARSE({value})" if column.kind == "json" and dialect == "redshift" else value
+    """A staged column as the target stores it."""
+    return from_staged(column, dialect, _q(table, column.name))
 
 
 def lock_tables_sql(dataset: Dataset) -> str:
@@ -63,7 +64,7 @@ def dedup_losers_sql(dataset: Dataset) -> str:
     stage, key = stage_name(dataset.name), dataset.merge_key
     partition = ", ".join(_q("s", c) for c in key)
     order = (
-        f"{_q('s', dataset.version_column)} DESC NULLS LAST, {_q('f', 'file_seq')} DESC, "
+        f"{_q('s', dataset.ordering_column)} DESC NULLS LAST, {_q('f', 'file_seq')} DESC, "
         f"{_q('s', SOURCE_RECORD_COLUMN)} DESC"
     )
     ident = [*key, *_LINEAGE]
@@ -87,7 +88,7 @@ def dedup_delete_sql(dataset: Dataset) -> str:
 
 def stale_delete_sql(dataset: Dataset) -> str:
     """Out-of-order arrival must not regress a row: drop staged parents older than the target's."""
-    stage, target, version = stage_name(dataset.name), dataset.name, dataset.version_column
+    stage, target, version = stage_name(dataset.name), dataset.name, dataset.ordering_column
     return (
         f"DELETE FROM {quote_ident(stage)} USING {quote_ident(target)} "
         f"WHERE {_equal(target, stage, dataset.merge_key)} AND {_q(target, version)} > {_q(stage, version)}"
