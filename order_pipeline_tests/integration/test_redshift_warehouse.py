@@ -1,9 +1,9 @@
-"""RedshiftWarehouse against the local Redshift-compatible endpoint (PostgreSQL 15 behind the wire adapter),
-with COPY reading real Parquet parts from the local S3 endpoint through real manifests."""
+"""What only the Redshift backend does, against the local Redshift-compatible endpoint (PostgreSQL 15 behind the
+wire adapter): COPY through real manifests, COPY's load errors, a dropped connection retried, JSON into SUPER.
+The contract both backends share is in test_warehouse_contract.py."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
@@ -12,16 +12,13 @@ from order_pipeline.datasets.declaration import Column, Dataset
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.warehouse.base import LoadError
 from order_pipeline.warehouse.redshift_backend import RedshiftWarehouse
-from order_pipeline_tests.support.customers import CUSTOMERS
 from order_pipeline_tests.support.warehouse_batches import (
     T0,
     Order,
     at,
-    customer,
     data_file,
     make_batch,
     orders_file,
-    rejected_file,
 )
 
 ROLE = "arn:aws:iam::123456789012:role/local-loader"
@@ -94,33 +91,6 @@ def test_load_update_stale_and_children_through_copy_and_merge(warehouse, s3_cli
     assert all(entry["meta"]["content_length"] > 0 for m in manifests for entry in m["entries"])
 
 
-def test_same_order_twice_in_a_batch_latest_wins(warehouse, s3_client, bucket):
-    early = orders_file(
-        s3_client, bucket, "a", Order("x", at(9), "delivered", 2), Order("tie", at(1), "paid")
-    )
-    late = orders_file(
-        s3_client, bucket, "b", Order("x", at(3), "paid", 3), Order("tie", at(1), "shipped", 4)
-    )
-    result = warehouse.load_batch(make_batch(ORDERS, early, late))
-    assert (result.inserted, result.staged["orders"]) == (2, 4)
-    rows = state(warehouse)
-    assert rows["x"][0] == "delivered" and rows["tie"][0] == "shipped"
-    assert (item_count(warehouse, "x"), item_count(warehouse, "tie")) == (2, 4)
-
-
-def test_ledger_holds_every_file_once(warehouse, s3_client, bucket):
-    good = orders_file(s3_client, bucket, "a", Order("o-1", at(0)))
-    bad = rejected_file(bucket, ORDERS, "b", "dead_letter")
-    warehouse.load_batch(make_batch(ORDERS, good, bad))
-    warehouse.load_batch(make_batch(ORDERS, good, bad, run_id="run-2"))
-    assert warehouse.loaded_versions(ORDERS, [good.source, bad.source]) == {
-        (good.source.key, good.source.etag),
-        (bad.source.key, bad.source.etag),
-    }
-    ledger = warehouse.query('SELECT "status", "rows", "run_id" FROM "file_ledger" ORDER BY "key"')
-    assert ledger == [("loaded", 1, "run-1"), ("dead_letter", None, "run-1")]
-
-
 def test_copy_failure_rolls_back_and_reports_the_load_errors(warehouse, s3_client, bucket):
     warehouse.load_batch(make_batch(ORDERS, orders_file(s3_client, bucket, "a", Order("o-1", at(0)))))
     before = snapshot(warehouse)
@@ -135,23 +105,6 @@ def test_copy_failure_rolls_back_and_reports_the_load_errors(warehouse, s3_clien
     assert f"Spectrum Scan Error (SQLSTATE XX000): code: 15001; context: File 'https://s3.us-east-1.amazonaws.com/" \
            f"{bucket_name}/{key}' is not a valid Parquet file" in message
     assert f"load errors: {broken.parts['orders']}:" in message  # the STL_LOAD_ERRORS row of this COPY
-    assert snapshot(warehouse) == before
-
-
-def test_failure_after_staging_changes_nothing(warehouse, s3_client, bucket):
-    warehouse.load_batch(
-        make_batch(ORDERS, orders_file(s3_client, bucket, "a", Order("o-1", at(0), items=3)))
-    )
-    before = snapshot(warehouse)
-
-    def explode() -> None:
-        raise ValueError("bad data must not be retried")
-
-    calls = []
-    with pytest.raises(LoadError, match="bad data must not be retried"):
-        newer = orders_file(s3_client, bucket, "b", Order("o-1", at(5), "shipped", 1))
-        warehouse.load_batch(make_batch(ORDERS, newer), after_stage=lambda: (calls.append(1), explode()))
-    assert calls == [1]
     assert snapshot(warehouse) == before
 
 
@@ -172,41 +125,6 @@ def test_a_dropped_connection_is_retried_on_a_new_one(warehouse, redshift_endpoi
     assert len(calls) == 2
     assert (result.inserted, result.child_rows) == (1, {"order_items": 2})
     assert warehouse.query('SELECT COUNT(*) FROM "file_ledger"') == [(1,)]
-
-
-def test_second_dataset_and_schema_evolution(redshift_connect, s3_client, bucket):
-    wh = RedshiftWarehouse(
-        redshift_connect, s3_client, iam_role=ROLE, manifest_prefix=f"s3://{bucket}/_manifests/", serverless=True
-    )
-    wh.ensure_tables(CUSTOMERS)
-    wh.load_batch(
-        make_batch(
-            CUSTOMERS, data_file(s3_client, bucket, CUSTOMERS, "a", {"customers": [customer(1, 1, "Ann")]})
-        )
-    )
-    evolved = dataclasses.replace(
-        CUSTOMERS, columns=(*CUSTOMERS.columns, Column("email", "string", max_bytes=320))
-    )
-    wh.ensure_tables(evolved)
-    file = data_file(
-        s3_client,
-        bucket,
-        evolved,
-        "b",
-        {
-            "customers": [
-                {**customer(1, 2, "Ann"), "email": "a@x.io"},
-                {**customer(2, 1, "Bo"), "email": None},
-            ]
-        },
-    )
-    result = wh.load_batch(make_batch(evolved, file))
-    assert (result.inserted, result.updated) == (1, 1)
-    assert wh.query('SELECT "customer_id", "email", "version" FROM "customers" ORDER BY 1') == [
-        (1, "a@x.io", 2),
-        (2, None, 1),
-    ]
-    wh.close()
 
 
 PROFILES = Dataset(
