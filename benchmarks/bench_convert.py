@@ -72,7 +72,8 @@ try:
         peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 except OSError:
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(elapsed, peak_kb / 1024)
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(elapsed, usage.ru_utime + usage.ru_stime, peak_kb / 1024)
 """
 
 
@@ -85,12 +86,12 @@ def generate(path: Path, orders: int) -> None:
     print(f"generated {orders:,} orders, {size:.0f} MB in {time.perf_counter() - started:.0f}s")
 
 
-def run(code: str, source: Path, out: Path) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one contender in a fresh interpreter."""
+def run(code: str, source: Path, out: Path) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds of the whole process, peak RSS in MB) of one contender in a fresh interpreter."""
     done = subprocess.run([sys.executable, "-c", _PRELUDE + code + _REPORT, str(source), str(out)],
                           check=True, capture_output=True, text=True)
-    seconds, rss = done.stdout.split()[-2:]
-    return float(seconds), float(rss)
+    seconds, cpu, rss = done.stdout.split()[-3:]
+    return float(seconds), float(cpu), float(rss)
 
 
 def load_average() -> str:
@@ -140,9 +141,9 @@ def main() -> int:
         for name in names:
             if name == PANDAS and round_number > 1:
                 continue  # one round of pandas is plenty: it is an order of magnitude away
-            seconds, rss = run(CONTENDERS[name], source, args.workdir / f"out-{name.split()[0]}")
+            seconds, cpu, rss = run(CONTENDERS[name], source, args.workdir / f"out-{name.split()[0]}")
             print(f"round {round_number}  {name:30} {seconds:7.2f} s {megabytes / seconds:8.1f} MB/s  "
-                  f"peak RSS {rss:7.0f} MB")
+                  f"peak RSS {rss:7.0f} MB  (CPU {cpu:5.1f} s incl. imports)")
             best = results.get(name)
             results[name] = (seconds, rss) if best is None or seconds < best[0] else best
     print(f"load average after: {load_average()}")
