@@ -128,4 +128,5 @@ def canonical_values(column: Column, values: pa.Array | None, target: ColumnTarg
         converted = null_where(converted, _check_numbers(column, converted, target))
     elif column.kind == "string":
         _check_strings(column, converted, target)
-    return pc.cast(converted, column.arrow_type())
+    target_type = column.arrow_type()
+    return converted if converted.type == target_type else pc.cast(converted, target_type)
