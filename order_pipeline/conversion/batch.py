@@ -45,9 +45,20 @@ class ParsedBatch:
     origin: Callable[[int], tuple[int | None, Any]]
     read_rejects: list[Reject] = field(default_factory=list)
 
+    def validated(self, origin_needed: bool) -> ParsedBatch:
+        """This batch once validated: its rows' data (the input table and, through `origin`, the input text)
+        dropped, so that it takes no memory while it waits to be written; `origin` is kept when rejected rows
+        need it. The row count and ordinals stay for the accounting."""
+        origin = self.origin if origin_needed else _no_origin
+        return replace(self, table=self.table.select([]), origin=origin)
+
     def shifted(self, records_before: int) -> ParsedBatch:
         """A copy of this batch with ordinals counted from the start of the file instead of the chunk."""
         if not records_before:
             return self
         return replace(self, ordinals=self.ordinals + records_before,
                        read_rejects=[replace(r, record=r.record + records_before) for r in self.read_rejects])
+
+
+def _no_origin(row: int) -> tuple[int | None, Any]:
+    raise LookupError(f"row {row} was not rejected: its origin was not kept")

@@ -50,4 +50,16 @@ def null_where(values: pa.Array, mask: np.ndarray) -> pa.Array:
 
 def true_mask(condition: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A boolean Arrow result as numpy, nulls counting as False."""
-    return np.asarray(pc.fill_null(condition, False).to_numpy(zero_copy_only=False), dtype=bool)
+    if condition.null_count:
+        condition = pc.fill_null(condition, False)
+    return np.asarray(condition.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def fits(values: pa.Array, target: pa.DataType) -> bool:
+    """Whether every value converts to `target` (a safe cast): one pass that spares a range check its
+    per-value comparisons in the common case where nothing is out of range."""
+    try:
+        pc.cast(values, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True

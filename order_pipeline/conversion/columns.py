@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from order_pipeline.conversion.casting import null_where, true_mask
+from order_pipeline.conversion.casting import fits, null_where, true_mask
 from order_pipeline.conversion.failures import Failures
 from order_pipeline.conversion.kind_values import FLOAT32_MAX, convert_values
 from order_pipeline.conversion.kind_values import show as _show
@@ -57,12 +57,16 @@ def _check_numbers(column: Column, values: pa.Array, target: ColumnTarget) -> np
         target.fail(high, lambda i: f"{_show(values, i)} is above the maximum {column.max_value}")
         failing |= high
     if column.kind == "decimal":
+        if fits(values, column.arrow_type()):  # nothing out of range: skip the comparisons
+            return failing
         limit = Decimal(10) ** (column.precision - column.scale)
         over = true_mask(pc.greater_equal(pc.abs(values), _bound(limit, values.type))) & ~failing
         target.fail(over, lambda i: f"{_show(values, i)} is out of range for decimal({column.precision}, "
                                     f"{column.scale})")
         failing |= over
     elif column.kind in INT_BOUNDS:
+        if fits(values, column.arrow_type()):
+            return failing
         low, high = INT_BOUNDS[column.kind]
         over = true_mask(pc.or_(pc.less(values, low), pc.greater(values, high))) & ~failing
         target.fail(over, lambda i: f"{_show(values, i)} is out of range for {column.kind}")
@@ -74,12 +78,25 @@ def _check_numbers(column: Column, values: pa.Array, target: ColumnTarget) -> np
     return failing
 
 
+def _may_hold_nul(values: pa.Array) -> bool:
+    """Whether any byte of the strings' data buffer is NUL: one scan of the buffer spares the per-value search
+    for the (usual) column that holds none."""
+    buffers = values.buffers()
+    if len(buffers) != 3 or not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return True  # not a plain string array: search value by value
+    if buffers[2] is None or buffers[2].size == 0:
+        return False
+    return not np.frombuffer(buffers[2], dtype=np.uint8).all()
+
+
 def _check_strings(column: Column, values: pa.Array, target: ColumnTarget) -> None:
+    lengths = pc.binary_length(values)
     if not column.blank_allowed:  # empty or only whitespace (Unicode's, e.g. U+3000): nothing was said
-        blank = true_mask(pc.equal(pc.binary_length(pc.utf8_trim_whitespace(values)), 0))
+        blank = true_mask(pc.or_(pc.equal(lengths, 0), pc.utf8_is_space(values)))  # is_space: non-empty, all space
         target.fail(blank, lambda i: f"{_show(values, i)} is blank")
-    nul = true_mask(pc.match_substring(values, "\x00"))
-    target.fail(nul, lambda i: "holds a NUL character (\\u0000), which warehouse strings cannot store")
+    if _may_hold_nul(values):
+        nul = true_mask(pc.match_substring(values, "\x00"))
+        target.fail(nul, lambda i: "holds a NUL character (\\u0000), which warehouse strings cannot store")
     if column.allowed is not None:
         allowed = pa.array(list(column.allowed), pa.string())
         outside = true_mask(pc.invert(pc.is_in(values, value_set=allowed)))
@@ -92,7 +109,6 @@ def _check_strings(column: Column, values: pa.Array, target: ColumnTarget) -> No
     # Redshift's VARCHAR(n) counts UTF-8 bytes: "é" is 2, an emoji 4. A value that fits in characters but
     # not in bytes would fail the whole COPY, so it rejects its own record here.
     limit = column.byte_limit
-    lengths = pc.binary_length(values)
     long = true_mask(pc.greater(lengths, limit))
     target.fail(long, lambda i: f"is {lengths[i].as_py()} bytes long in UTF-8 ({len(values[i].as_py())} "
                                 f"characters), more than its limit of {limit} bytes")
@@ -112,4 +128,5 @@ def canonical_values(column: Column, values: pa.Array | None, target: ColumnTarg
         converted = null_where(converted, _check_numbers(column, converted, target))
     elif column.kind == "string":
         _check_strings(column, converted, target)
-    return pc.cast(converted, column.arrow_type())
+    target_type = column.arrow_type()
+    return converted if converted.type == target_type else pc.cast(converted, target_type)

@@ -12,21 +12,18 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-
 from order_pipeline.conversion.accounting import AccountingError, RecordCounts, check_batch, check_file
 from order_pipeline.conversion.batch import ParsedBatch, Reject
 from order_pipeline.conversion.errors import ConversionError, SchemaMismatch
 from order_pipeline.conversion.formats import HEAD_BYTES, InputFormat, sniff
 from order_pipeline.conversion.input_schema import input_schema, raw_json_fields
 from order_pipeline.conversion.json_reading import JsonChunkReader
-from order_pipeline.conversion.normalise import normalise
 from order_pipeline.conversion.outputs import RejectLog, TableOutputs
 from order_pipeline.conversion.parallel import ordered_map
 from order_pipeline.conversion.parquet_reading import parquet_batches
 from order_pipeline.conversion.result import ConversionResult
-from order_pipeline.conversion.text_sources import document_chunks, jsonl_chunks, open_stream
+from order_pipeline.conversion.text_sources import TextChunk, document_chunks, jsonl_chunks, open_stream
+from order_pipeline.conversion.validation import Reasons, Validated, validate
 from order_pipeline.datasets.declaration import Dataset
 
 # JSON text is parsed in chunks of batch_rows * 64 bytes, between 1 KiB and 4 MiB: small chunks keep the
@@ -35,8 +32,7 @@ from order_pipeline.datasets.declaration import Dataset
 CHUNK_BYTES_PER_ROW = 64
 MIN_CHUNK_BYTES = 1024
 MAX_CHUNK_BYTES = 4 << 20
-PARSE_THREADS = max(2, min(4, os.cpu_count() or 2))
-Reasons = dict[int, list[tuple[str | None, str]]]
+THREADS = max(2, min(4, os.cpu_count() or 2))  # reading + validating batches
 
 
 def _sniff_file(source: Path, name: str) -> InputFormat:
@@ -44,26 +40,33 @@ def _sniff_file(source: Path, name: str) -> InputFormat:
         return sniff(file.read(HEAD_BYTES), name)
 
 
-def _json_batches(dataset: Dataset, source: Path, fmt: InputFormat, chunk_bytes: int,
-                  name: str) -> Iterator[ParsedBatch]:
-    reader = JsonChunkReader(input_schema(dataset), dataset.extra_fields == "reject", raw_json_fields(dataset),
-                             input_schema(dataset, with_json=True))
+def _json_chunks(source: Path, fmt: InputFormat, chunk_bytes: int, name: str) -> Iterator[TextChunk]:
     with open_stream(source, fmt) as stream:
         if fmt.kind == "jsonl":
-            chunks = jsonl_chunks(stream, chunk_bytes, name)
+            yield from jsonl_chunks(stream, chunk_bytes, name)
         else:
-            chunks = document_chunks(stream, max(1, chunk_bytes // 512), name)
-        records = 0
-        for batch in ordered_map(reader.read, chunks, PARSE_THREADS):
-            yield batch.shifted(records)
-            records += batch.records
+            yield from document_chunks(stream, max(1, chunk_bytes // 512), name)
 
 
-def _batches(dataset: Dataset, source: Path, fmt: InputFormat, batch_rows: int, chunk_bytes: int,
-             name: str) -> Iterator[ParsedBatch]:
+def _validated_batches(dataset: Dataset, source: Path, fmt: InputFormat, batch_rows: int, chunk_bytes: int,
+                       name: str, landed_at: datetime) -> Iterator[Validated]:
+    """The file's batches, validated, in file order with ordinals counted from the start of the file.
+    Reading (JSON parsing) and validation of a batch run together on one of THREADS threads, so both cores
+    work on the file; the caller writes while the next batches are being read."""
     if fmt.kind == "parquet":
-        return parquet_batches(source, dataset, batch_rows, name)
-    return _json_batches(dataset, source, fmt, chunk_bytes, name)
+        batches = parquet_batches(source, dataset, batch_rows, name)  # ordinals already count from the file
+        yield from ordered_map(lambda batch: validate(dataset, batch, name, landed_at), batches, THREADS)
+        return
+    reader = JsonChunkReader(input_schema(dataset), dataset.extra_fields == "reject", raw_json_fields(dataset),
+                             input_schema(dataset, with_json=True))
+
+    def read_and_validate(chunk: TextChunk) -> Validated:
+        return validate(dataset, reader.read(chunk), name, landed_at)
+
+    records = 0
+    for validated in ordered_map(read_and_validate, _json_chunks(source, fmt, chunk_bytes, name), THREADS):
+        yield validated.shifted(records)
+        records += validated.batch.records
 
 
 def _threshold_error(dataset: Dataset, total: int, bad: int, name: str) -> str | None:
@@ -79,27 +82,6 @@ def _threshold_error(dataset: Dataset, total: int, bad: int, name: str) -> str |
     return f"{name}: {bad} of {total} records invalid ({share:.0%}), above the dataset's limit of {limit}"
 
 
-def _normalise_isolating(dataset: Dataset, table: pa.Table, ordinals: np.ndarray, name: str,
-                         landed_at: datetime, start: int = 0) -> tuple[list[dict[str, pa.Table]], Reasons]:
-    """normalise() on `table`; when it raises, halve until the records that make it raise are alone, and
-    reject each of them with the exception as its reason. Returns the tables to write and the reasons of
-    the rejected rows (row indices of `table`, offset by `start`)."""
-    try:
-        result = normalise(dataset, table, ordinals, name, landed_at)
-    except Exception as exc:  # noqa: BLE001 - one record's failure must not fail its neighbours
-        if table.num_rows == 0:
-            raise
-        if table.num_rows == 1:
-            return [], {start: [(None, f"could not be converted ({type(exc).__name__}: {str(exc)[:300]})")]}
-        middle = table.num_rows // 2
-        left_tables, left = _normalise_isolating(dataset, table.slice(0, middle), ordinals[:middle], name,
-                                                 landed_at, start)
-        right_tables, right = _normalise_isolating(dataset, table.slice(middle), ordinals[middle:], name,
-                                                   landed_at, start + middle)
-        return left_tables + right_tables, {**left, **right}
-    return [result.tables], {start + row: reasons for row, reasons in result.failures.reasons.items()}
-
-
 def _batch_rejects(batch: ParsedBatch, reasons: Reasons) -> list[Reject]:
     rejects = list(batch.read_rejects)
     for row, why in reasons.items():
@@ -112,9 +94,9 @@ def _batch_rejects(batch: ParsedBatch, reasons: Reasons) -> list[Reject]:
     return rejects
 
 
-def _convert_batch(dataset: Dataset, batch: ParsedBatch, name: str, outputs: TableOutputs,
-                   rejects: RejectLog, landed_at: datetime) -> None:
-    tables, reasons = _normalise_isolating(dataset, batch.table, batch.ordinals, name, landed_at)
+def _record(dataset: Dataset, validated: Validated, name: str, outputs: TableOutputs, rejects: RejectLog) -> None:
+    """Account for a validated batch, report its rejects and write its rows."""
+    batch, tables, reasons = validated.batch, validated.tables, validated.reasons
     written = sum(t[dataset.name].num_rows for t in tables)
     if written + len(reasons) != batch.table.num_rows:
         raise AccountingError(f"{name}: {batch.table.num_rows} rows were validated into {written} rows and "
@@ -123,6 +105,12 @@ def _convert_batch(dataset: Dataset, batch: ParsedBatch, name: str, outputs: Tab
         rejects.add(_batch_rejects(batch, reasons))
     for table_set in tables:
         outputs.write(table_set)
+
+
+def _convert_batch(dataset: Dataset, batch: ParsedBatch, name: str, outputs: TableOutputs,
+                   rejects: RejectLog, landed_at: datetime) -> None:
+    """One batch (ordinals counting from the start of the file) validated and recorded on this thread."""
+    _record(dataset, validate(dataset, batch, name, landed_at), name, outputs, rejects)
 
 
 def convert_file(dataset: Dataset, source: Path, out_dir: Path, *, source_name: str | None = None,
@@ -149,10 +137,10 @@ def convert_file(dataset: Dataset, source: Path, out_dir: Path, *, source_name: 
         try:
             fmt = _sniff_file(source, name)
             label = fmt.label
-            for batch in _batches(dataset, source, fmt, batch_rows, chunk_bytes, name):
-                check_batch(batch, total + 1, name)
-                _convert_batch(dataset, batch, name, outputs, rejects, landed_at)
-                total += batch.records
+            for validated in _validated_batches(dataset, source, fmt, batch_rows, chunk_bytes, name, landed_at):
+                check_batch(validated.batch, total + 1, name)
+                _record(dataset, validated, name, outputs, rejects)
+                total += validated.batch.records
             error = _threshold_error(dataset, total, rejects.count, name)
             if error:
                 raise ConversionError(error)

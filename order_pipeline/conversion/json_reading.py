@@ -33,6 +33,8 @@ from order_pipeline.conversion.text_sources import MAX_LINE_BYTES, OversizedLine
 
 ARROW_BLOCK_BYTES = 64 << 20  # at least a chunk: each chunk is parsed as one block
 _BLANK = b" \t"  # what Arrow skips as a blank line (line ends are already `\n` only)
+_NEWLINE = ord("\n")
+_BLANK_STARTS = np.frombuffer(b"\n \t", dtype=np.uint8)  # a line starting so may be blank
 
 
 class JsonChunkReader:
@@ -221,11 +223,16 @@ class _ChunkLines:
         self._records: list[tuple[int | None, bytes]] | None = None
 
     def count(self) -> int:
-        """How many records (non-blank lines) the chunk holds; without splitting when no line can be blank."""
+        """How many records (non-blank lines) the chunk holds; without splitting when no line can be blank.
+        One vectorised pass finds the line ends and looks at the byte after each (several `bytes` searches
+        cost ~10x more and hold the GIL)."""
         data = self.chunk.data
-        if data[:1] in (b"\n", b" ", b"\t") or b"\n\n" in data or b"\n " in data or b"\n\t" in data:
+        codes = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(codes == _NEWLINE)
+        starts = codes[ends[:-1] + 1]  # the first byte of every line after the first
+        if data[:1] in (b"\n", b" ", b"\t") or np.isin(starts, _BLANK_STARTS).any():
             return len(self.records())
-        return data.count(b"\n")
+        return len(ends)
 
     def records(self) -> list[tuple[int | None, bytes]]:
         if self._records is None:

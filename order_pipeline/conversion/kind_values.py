@@ -173,8 +173,13 @@ def _timestamp(values: pa.Array, column: Column) -> Converted:
         return result, bad | dst_bad, lambda i: (
             f"{show(values, i)} does not exist or is ambiguous in {zone}" if dst_bad[i]
             else f"{show(values, i)} has more than microsecond precision")
-    # Arrow's cast refuses zone-less text for a zoned type, but check first so that the common
-    # failure (a naive timestamp) costs one vectorised pass and gets its own reason.
+    # Arrow's cast refuses zone-less text for a zoned type: when every value casts, none is naive (the usual
+    # case, one pass). Otherwise check first so that the common failure (a naive timestamp) costs one
+    # vectorised pass and gets its own reason.
+    try:
+        return pc.cast(values, target), _none_bad(values), str
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     naive = true_mask(pc.invert(pc.match_substring_regex(values, ZONE_SUFFIX)))
     result, bad = cast_isolating(null_where(values, naive), target)
     naive_bad = naive.copy()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -19,6 +20,17 @@ ZERO = Decimal("0")
 
 def _cents(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Money (decimal with scale 2) as int64 cents; nulls count as 0 (null checks are not this rule's job)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if (pa.types.is_decimal128(values.type) and values.type.scale == 2 and values.type.precision <= 18
+            and sys.byteorder == "little" and len(values)):
+        # The unscaled integer of a decimal with scale 2 is the amount in cents, and up to 18 digits it fits the
+        # low 64-bit word of each 128-bit value: read it instead of computing it (three kernels fewer).
+        words = np.frombuffer(values.buffers()[1], dtype=np.int64)
+        cents = words[2 * values.offset: 2 * (values.offset + len(values)): 2].copy()
+        if values.null_count:
+            cents[~np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)] = 0
+        return cents
     scaled = pc.multiply(pc.cast(values, pa.decimal128(20, 2)), pa.scalar(Decimal(100), pa.decimal128(5, 0)))
     return pc.fill_null(pc.cast(scaled, pa.int64()), 0).to_numpy()
 
