@@ -59,8 +59,12 @@ class LakeLayout:
     def part_key(self, table: str, partition: str, version: FileVersion) -> str:
         return self.lake_folder(table, partition) + f"{safe_name(version)}.parquet"
 
+    def conversions_folder(self, dataset: str, partition: str) -> str:
+        """The conversion records and crash guards of one partition."""
+        return self._lake("_conversions", dataset, f"dt={partition}/")
+
     def record_key(self, dataset: str, partition: str, version: FileVersion) -> str:
-        return self._lake("_conversions", dataset, f"dt={partition}", f"{safe_name(version)}.json")
+        return self.conversions_folder(dataset, partition) + f"{safe_name(version)}.json"
 
     def attempts_key(self, dataset: str, partition: str, version: FileVersion) -> str:
         """Beside the conversion record: how many times converting this version started without finishing."""

@@ -7,7 +7,7 @@ SAMPLE_RECORDS): a field first appearing later in a file is found in a later fil
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from order_pipeline.conversion.formats import HEAD_BYTES, sniff
-from order_pipeline.conversion.schema_check import UndeclaredField, undeclared_fields
+from order_pipeline.conversion.schema_check import Tree, UndeclaredField, declared_tree, undeclared_fields
 from order_pipeline.conversion.text_sources import document_chunks, jsonl_chunks, open_stream
 from order_pipeline.datasets.declaration import Dataset
 
@@ -53,6 +53,28 @@ def infer_type(values: list[Any]) -> pa.DataType:
     return _merge(scalars.get(type(v), MIXED) for v in values)
 
 
+def undeclared_in_records(records: list[dict[str, Any]], tree: Tree, prefix: str) -> Iterator[UndeclaredField]:
+    """The undeclared fields of JSON records, in the order `undeclared_fields` gives for their inferred schema.
+    Only undeclared values have their type inferred: a sample of declared fields costs one dict lookup a key."""
+    keys: dict[str, list[Any]] = {}
+    for record in records:
+        for key, value in record.items():
+            keys.setdefault(key, []).append(value)
+    for key, values in keys.items():
+        path = f"{prefix}{key}"
+        if key not in tree:
+            yield UndeclaredField(path, infer_type(values))
+            continue
+        below = tree[key]
+        if below is None:
+            continue
+        elements = [e for v in values if isinstance(v, list) for e in v if isinstance(e, dict)]
+        if elements:
+            yield from undeclared_in_records(elements, below, f"{path}[].")
+        else:
+            yield from undeclared_in_records([v for v in values if isinstance(v, dict)], below, f"{path}.")
+
+
 def type_label(type_: pa.DataType) -> str:
     return "mixed JSON values" if type_ == MIXED else str(type_)
 
@@ -84,10 +106,7 @@ def probe_file(dataset: Dataset, source: Path, name: str) -> list[UndeclaredFiel
         fmt = sniff(_head(source), name)
         if fmt.kind == "parquet":
             schema = pq.ParquetFile(source).schema_arrow
-        else:
-            records = sample_records(source, name)
-            schema = pa.schema([(k, infer_type([r.get(k) for r in records]))
-                                for k in dict.fromkeys(k for r in records for k in r)])
-        return undeclared_fields(dataset, schema)
+            return undeclared_fields(dataset, schema)
+        return list(undeclared_in_records(sample_records(source, name), declared_tree(dataset), ""))
     except Exception:  # noqa: BLE001 - drift is best effort; an unreadable file is quarantined by the conversion
         return []

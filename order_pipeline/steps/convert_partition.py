@@ -10,6 +10,7 @@ Whatever is wrong with one file quarantines that file, never the partition: only
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 import time
@@ -26,6 +27,7 @@ from order_pipeline.aws import s3_objects
 from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.conversion import ConversionResult, convert_file
 from order_pipeline.conversion.drift import probe_file, type_label
+from order_pipeline.conversion.parallel import ordered_map
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion, is_hidden
 from order_pipeline.layout import LakeLayout
@@ -34,6 +36,8 @@ from order_pipeline.steps.lake_files import ConvertedFile
 from order_pipeline.steps.schema_state import SchemaStateStore
 
 INFRASTRUCTURE_ERRORS = (OSError, BotoCoreError, ClientError, Boto3Error)
+PARALLEL_FILES = 2  # small files of a partition converted at once (the machines this runs on have 2+ cores)
+ALONE_BYTES = 64 << 20  # a file this big is converted by itself
 
 
 def read_record(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
@@ -143,11 +147,13 @@ def _convert(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, vers
 
 
 def convert_landing_file(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
-                         version: FileVersion) -> ConvertedFile:
+                         version: FileVersion, *, attempts_recorded: bool = True) -> ConvertedFile:
+    """One landing file converted (or quarantined); `attempts_recorded=False` when a listing showed no attempts
+    record for the version, which saves reading it."""
     if is_hidden(version.key):
         return _hidden_name(s3, layout, dataset, partition, version)
     guard = ConversionAttempts(s3, layout, dataset, partition, version)
-    cut_short = guard.cut_short()
+    cut_short = guard.cut_short() if attempts_recorded else 0
     if cut_short >= MAX_ATTEMPTS:
         converted = _quarantined_record(s3, layout, dataset, partition, version,
                                         cut_short_reason(version, cut_short), cut_short)
@@ -165,13 +171,29 @@ def convert_landing_file(s3: Any, layout: LakeLayout, dataset: Dataset, partitio
 
 def convert_partition(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
                       files: Sequence[FileVersion]) -> Iterator[tuple[ConvertedFile, bool]]:
-    """Convert every file not converted yet; yields (record, converted_now) per file, in file order."""
-    for version in files:
-        existing = read_record(s3, layout, dataset, partition, version)
-        if existing is not None:
-            yield existing, False
-        else:
-            yield convert_landing_file(s3, layout, dataset, partition, version), True
+    """Convert every file not converted yet; yields (record, converted_now) per file, in file order.
+
+    Small files are converted PARALLEL_FILES at a time, so that both cores work while one file waits on S3 or
+    runs Python; a file of ALONE_BYTES or more is converted alone (it already parses on every core, and memory
+    stays within one conversion's bound). A file whose earlier attempt was cut short (its process died) is
+    converted alone too: were it the one killing the process, an innocent neighbour must not be charged the crash.
+    """
+    listed = {item.key for item in s3_objects.list_prefix(s3, layout.bucket,
+                                                           layout.conversions_folder(dataset.name, partition))}
+
+    def one(version: FileVersion) -> tuple[ConvertedFile, bool]:
+        if layout.record_key(dataset.name, partition, version) in listed:
+            existing = read_record(s3, layout, dataset, partition, version)
+            if existing is not None:
+                return existing, False
+        attempts = layout.attempts_key(dataset.name, partition, version) in listed
+        return convert_landing_file(s3, layout, dataset, partition, version, attempts_recorded=attempts), True
+
+    def alone(version: FileVersion) -> bool:
+        return version.size >= ALONE_BYTES or layout.attempts_key(dataset.name, partition, version) in listed
+
+    for by_itself, group in itertools.groupby(files, key=alone):
+        yield from ordered_map(one, group, 1 if by_itself else PARALLEL_FILES)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date
 
 import orjson
@@ -63,6 +64,35 @@ def test_hidden_names_are_listed_and_accounted_for(s3_client, bucket) -> None:
     # each has its conversion record: a re-run converts nothing again
     again = list(convert_partition(s3_client, settings.layout, ORDERS, PARTITION, list(versions.values())))
     assert [now for _, now in again] == [False] * 4
+
+
+def test_small_files_are_converted_two_at_a_time_in_file_order_and_a_cut_short_one_alone(s3_client, bucket) -> None:
+    settings = Settings(bucket=bucket)
+    versions = _land(s3_client, bucket, {f"orders-{i}.jsonl": jsonl_bytes([order(i)]) for i in range(6)})
+    files = sorted(versions.values(), key=lambda v: v.key)
+    suspect = files[2]  # an earlier attempt at it was cut short (its process died)
+    s3_client.put_object(Bucket=bucket, Key=settings.layout.attempts_key(ORDERS.name, PARTITION, suspect),
+                         Body=json.dumps({"attempts": 1}).encode())
+    started_on: dict[str, str] = {}  # attempts records are written by the thread converting the file
+
+    def note_thread(params, **_) -> None:
+        if params["Key"].endswith(".attempts") and params["Key"] not in started_on:
+            started_on[params["Key"]] = threading.current_thread().name
+
+    s3_client.meta.events.register("provide-client-params.s3.PutObject", note_thread)
+    try:
+        converted = list(convert_partition(s3_client, settings.layout, ORDERS, PARTITION, files))
+    finally:
+        s3_client.meta.events.unregister("provide-client-params.s3.PutObject", note_thread)
+
+    assert [c.source.key for c, _ in converted] == [v.key for v in files]
+    assert all(now and c.status == "converted" for c, now in converted)
+    threads = {v.key.rsplit("/", 1)[-1]: started_on[settings.layout.attempts_key(ORDERS.name, PARTITION, v)]
+               for v in files}
+    assert threads.pop(suspect.key.rsplit("/", 1)[-1]) == threading.main_thread().name
+    assert all(name.startswith("conversion") for name in threads.values()), threads
+    assert len(set(threads.values())) == 2  # the others were shared between two threads
+    assert not _exists(s3_client, bucket, settings.layout.attempts_key(ORDERS.name, PARTITION, suspect))
 
 
 def test_a_version_started_too_often_is_quarantined_instead_of_converted_again(s3_client, bucket) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -99,6 +100,26 @@ def test_the_probe_reads_a_parquet_schema_and_a_json_sample(tmp_path: Path):
     garbage = tmp_path / "c.bin"
     garbage.write_bytes(b"\x00\x01 not a data file")
     assert probe_file(EVENTS, garbage, "c") == []  # the conversion says why it is unreadable
+
+
+def test_the_json_probe_finds_what_the_inferred_schema_would_show_nested_drift_included():
+    from order_pipeline.conversion.drift import undeclared_in_records
+    from order_pipeline.conversion.schema_check import declared_tree, undeclared_fields
+    from order_pipeline.datasets.orders import ORDERS
+    from order_pipeline.datasets.orders_generator import encode_jsonl, generate_orders
+
+    text = encode_jsonl(generate_orders(200, seed=3, start_date=date(2026, 11, 20)))
+    records = [orjson.loads(line) for line in text.splitlines()]
+    records[5]["coupon"] = "X1"
+    records[7]["shipping_address"]["floor"] = 3
+    records[9]["items"][0]["note"] = {"gift": True}
+    records[11]["coupon"] = 5  # mixed
+    inferred = pa.schema([(k, infer_type([r.get(k) for r in records]))
+                          for k in dict.fromkeys(k for r in records for k in r)])
+    expected = [(f.path, f.type) for f in undeclared_fields(ORDERS, inferred)]
+    assert expected == [("shipping_address.floor", pa.int64()), ("items[].note", pa.struct([("gift", pa.bool_())])),
+                        ("coupon", MIXED)]
+    assert [(f.path, f.type) for f in undeclared_in_records(records, declared_tree(ORDERS), "")] == expected
 
 
 def test_evolved_columns_follow_the_lineage_columns_in_the_canonical_parquet(tmp_path: Path):
