@@ -108,6 +108,15 @@ def build_landing_sensor(dataset: Dataset, settings: Settings, job_name: str, *,
     return landing_sensor
 
 
+def dates_in_progress(instance: dg.DagsterInstance, job_name: str) -> set[str]:
+    """Landing dates with a run of the job queued or running: that run loads what the ledger lacks, so the
+    reconcile requests no other (a backlog longer than the minimum age would otherwise be requested again)."""
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name=job_name, statuses=[
+        dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED]))
+    return {partition for run in runs if (partition := run.tags.get("dagster/partition"))}
+
+
 def build_reconcile_sensor(dataset: Dataset, settings: Settings, job_name: str, *, name: str) -> dg.SensorDefinition:
     source = landing_source(settings, dataset)
 
@@ -133,10 +142,12 @@ def build_reconcile_sensor(dataset: Dataset, settings: Settings, job_name: str, 
                                            details={"files": [f.uri for f in files[:50]], "count": len(files),
                                                     "reconcile_ticks": result.plan.cursor.missing[partition][1]}))
         cursor = result.plan.cursor.to_json()
-        if not result.plan.requests:
-            return dg.SensorResult(skip_reason=f"nothing unloaded: {result.looked_at}", cursor=cursor)
+        running = dates_in_progress(context.instance, job_name)
+        requests = [request for request in result.plan.requests if request.partition not in running]
+        if not requests:
+            left = f"; {len(result.plan.requests)} dates left to their runs in progress" if result.plan.requests else ""
+            return dg.SensorResult(skip_reason=f"nothing unloaded: {result.looked_at}{left}", cursor=cursor)
         context.log.info(result.looked_at)
-        return dg.SensorResult(run_requests=run_requests(result.plan.requests, dataset, source.root),
-                               cursor=cursor)
+        return dg.SensorResult(run_requests=run_requests(requests, dataset, source.root), cursor=cursor)
 
     return reconcile_sensor
