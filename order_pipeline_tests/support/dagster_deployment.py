@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import boto3
 import dagster as dg
+from botocore.exceptions import ClientError
 
 from order_pipeline.commands.dagster_instance import instance_config, write_instance
 from order_pipeline.commands.dagster_processes import DagsterProcesses, stop_process
@@ -134,6 +135,25 @@ class Deployment:
                 return False
 
         wait_until(done, timeout, f"{len(landed)} landed files in the ledger and no run in progress", self)
+
+    def step_pid(self, run_id: str, step_key: str) -> int | None:
+        """The process of a run's step, once the step has started in it (the multiprocess executor's worker)."""
+        started = self.events(run_id, dg.DagsterEventType.STEP_START)
+        pids = [e.dagster_event.pid for e in started if e.dagster_event and e.dagster_event.step_key == step_key]
+        return pids[-1] if pids else None
+
+    def step_keys(self, run_id: str, event_type: dg.DagsterEventType) -> list[str]:
+        return [e.dagster_event.step_key for e in self.events(run_id, event_type) if e.dagster_event]
+
+    def load_in_progress(self, partition: str) -> bool:
+        """Whether a warehouse load of the partition has started and not ended (its crash guard's object)."""
+        settings = self.settings
+        try:
+            self.client("s3").head_object(Bucket=settings.bucket,
+                                          Key=settings.layout.load_attempts_key("orders", partition))
+            return True
+        except ClientError:
+            return False
 
     # -- faults -------------------------------------------------------------------------------------
 
