@@ -145,8 +145,9 @@ def build_reconcile_sensor(dataset: Dataset, settings: Settings, job_name: str, 
         running = dates_in_progress(context.instance, job_name)
         requests = [request for request in result.plan.requests if request.partition not in running]
         if not requests:
-            left = f"; {len(result.plan.requests)} dates left to their runs in progress" if result.plan.requests else ""
-            return dg.SensorResult(skip_reason=f"nothing unloaded: {result.looked_at}{left}", cursor=cursor)
+            reason = (f"{len(result.plan.requests)} dates with unloaded files, each being loaded by a run in progress"
+                      if result.plan.requests else "nothing unloaded")
+            return dg.SensorResult(skip_reason=f"{reason}: {result.looked_at}", cursor=cursor)
         context.log.info(result.looked_at)
         return dg.SensorResult(run_requests=run_requests(requests, dataset, source.root), cursor=cursor)
 
