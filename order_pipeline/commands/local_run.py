@@ -113,9 +113,14 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+DAEMON_RESTARTS = 5  # a daemon that keeps dying (a broken instance, say) is not restarted forever
+
+
 def supervise(processes: DagsterProcesses, poll_seconds: float = 1.0) -> int:
     """Until Ctrl-C or SIGTERM: a daemon that dies is started again on the same instance (its runs go on in the
-    code server meanwhile); the webserver or the code server dying ends everything (returns 1)."""
+    code server meanwhile); the webserver or the code server dying, or the daemon too often, ends everything
+    (returns 1)."""
+    restarts = 0
     while True:
         time.sleep(poll_seconds)
         exited = processes.exited()
@@ -124,6 +129,10 @@ def supervise(processes: DagsterProcesses, poll_seconds: float = 1.0) -> int:
                 print(f"the Dagster {name} exited with code {exited[name]}; stopping")
                 return 1
         if "daemon" in exited:
+            if restarts == DAEMON_RESTARTS:
+                print(f"the Dagster daemon exited {restarts + 1} times; stopping (see its log)")
+                return 1
+            restarts += 1
             print(f"the Dagster daemon exited with code {exited['daemon']}; starting it again")
             processes.start_daemon()
 
