@@ -34,9 +34,13 @@ check-defs: install
 	$(BIN)/dg check defs
 
 bench: install
+	bash scripts/ensure-postgres.sh
 	$(BIN)/python benchmarks/bench_convert.py
 	$(BIN)/python benchmarks/bench_upsert.py
 	$(BIN)/python benchmarks/bench_sensor.py
+	$(BIN)/python benchmarks/bench_e2e.py
+	$(BIN)/python benchmarks/bench_redshift_load.py
+	$(BIN)/python benchmarks/bench_schema_check.py
 
 lint: install
 	$(BIN)/ruff check order_pipeline order_pipeline_tests benchmarks

@@ -21,21 +21,6 @@ SensorMode = Literal["events", "listing"]
 
 
 @dataclass(frozen=True)
-class RedshiftSettings:
-    host: str | None = None
-    port: int = 5439
-    database: str = "dev"
-    user: str | None = None
-    schema: str = "public"
-    iam: bool = False
-    cluster_identifier: str | None = None
-    serverless_workgroup: str | None = None  # read from ORDER_PIPELINE_REDSHIFT_WORKGROUP
-    db_user: str | None = None
-    ssl: bool = True
-    copy_iam_role: str = ""  # the role Redshift assumes to read the lake for COPY
-
-
-@dataclass(frozen=True)
 class Settings:
     bucket: str = "order-pipeline-local"
     landing_prefix: str = "landing"  # files land under <landing_prefix>/<dataset>/
@@ -44,7 +29,9 @@ class Settings:
     state_dir: Path = Path(".local")
     warehouse: WarehouseBackend = "duckdb"
     duckdb_path: Path | None = None  # default: <state_dir>/warehouse.duckdb
-    redshift: RedshiftSettings = field(default_factory=RedshiftSettings)
+    # ORDER_PIPELINE_REDSHIFT_<NAME> values as given (name lower-cased, the password never): the RedshiftResource
+    # declares those fields, their types and defaults (components/redshift_resource.py)
+    redshift: dict[str, str] = field(default_factory=dict)
     sns_topic_arn: str | None = None
     sensor_interval_seconds: int = 30
     sensor_mode: SensorMode = "events"  # S3 event notifications through SQS; "listing" polls date prefixes
@@ -80,10 +67,6 @@ class Settings:
         return f"{self.queue_prefix}-{dataset}-landing"
 
 
-def _flag(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
 def _choice(*choices: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
         if value not in choices:
@@ -98,27 +81,26 @@ def _choice(*choices: str) -> Callable[[str], str]:
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "state_dir": Path, "duckdb_path": Path, "partition_start": date.fromisoformat,
     "warehouse": _choice("duckdb", "redshift"), "sensor_mode": _choice("events", "listing"),
-    "port": int, "iam": _flag, "ssl": _flag,
 }
-_VARIABLES = {"serverless_workgroup": "WORKGROUP"}
 _NOT_FROM_ENV = {"redshift", "region"}
+_REDSHIFT_PREFIX = "ORDER_PIPELINE_REDSHIFT_"
+_REDSHIFT_SECRET = "ORDER_PIPELINE_REDSHIFT_PASSWORD"  # read through dg.EnvVar only
 
 
-def _variable(field_name: str, prefix: str) -> str:
-    return f"ORDER_PIPELINE_{prefix}{_VARIABLES.get(field_name, field_name.upper())}"
+def _variable(field_name: str) -> str:
+    return f"ORDER_PIPELINE_{field_name.upper()}"
 
 
-def _read(cls: type, env: Mapping[str, str], prefix: str) -> dict[str, Any]:
+def _read(env: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for item in fields(cls):
+    for item in fields(Settings):
         if item.name in _NOT_FROM_ENV:
             continue
-        name = _variable(item.name, prefix)
+        name = _variable(item.name)
         raw = env.get(name)
         if raw in (None, ""):
             continue
-        parse = _PARSERS.get(item.name, int if isinstance(item.default, int) and not isinstance(item.default, bool)
-                             else str)
+        parse = _PARSERS.get(item.name, int if isinstance(item.default, int) else str)
         try:
             values[item.name] = parse(raw)
         except ValueError as error:
@@ -127,16 +109,14 @@ def _read(cls: type, env: Mapping[str, str], prefix: str) -> dict[str, Any]:
 
 
 def variable_names() -> list[str]:
-    """Every ORDER_PIPELINE_* variable the settings read (README's Configuration table lists each one)."""
-    names = []
-    for cls, prefix in ((Settings, ""), (RedshiftSettings, "REDSHIFT_")):
-        names.extend(_variable(f.name, prefix) for f in fields(cls) if f.name not in _NOT_FROM_ENV)
-    return names
+    """Every ORDER_PIPELINE_* variable the settings read but the Redshift ones (README lists each one)."""
+    return [_variable(f.name) for f in fields(Settings) if f.name not in _NOT_FROM_ENV]
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from ORDER_PIPELINE_* variables (and the standard AWS region variables), with local defaults."""
     env = os.environ if environ is None else environ
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-    return Settings(redshift=RedshiftSettings(**_read(RedshiftSettings, env, "REDSHIFT_")),
-                    **_read(Settings, env, ""), **({"region": region} if region else {}))
+    redshift = {name.removeprefix(_REDSHIFT_PREFIX).lower(): value for name, value in env.items()
+                if name.startswith(_REDSHIFT_PREFIX) and name != _REDSHIFT_SECRET and value}
+    return Settings(redshift=redshift, **_read(env), **({"region": region} if region else {}))

@@ -5,6 +5,7 @@
     <lake>/<table>/dt=D/<file>.<id>.parquet        canonical Parquet of one landing file version
     <lake>/_conversions/<dataset>/dt=D/<file>.<id>.json[.attempts]   its conversion record (and crash guard)
     <lake>/_conversions/<dataset>/dt=D/_load.attempts.json           the warehouse step's crash guard
+    <lake>/_schemas/<dataset>.json                 the dataset's schema state (drift reported, columns added)
     <lake>/_manifests/…                            Redshift COPY manifests
     <lake>/_sensors/<queue>/…                      receipt handles an events-mode tick acknowledges next
     <quarantine>/<dataset>/dt=D/<file>.<id>[.error.json|.rejects.jsonl]
@@ -68,6 +69,10 @@ class LakeLayout:
     def load_attempts_key(self, dataset: str, partition: str) -> str:
         """One per partition: the file versions whose warehouse load started and has not ended."""
         return self._lake("_conversions", dataset, f"dt={partition}", "_load.attempts.json")
+
+    def schema_state_key(self, dataset: str) -> str:
+        """The dataset's schema state: undeclared fields already reported, columns schema evolution added."""
+        return self._lake("_schemas", f"{dataset}.json")
 
     def manifest_prefix(self) -> str:
         """s3://… of the folder Redshift COPY manifests are written to."""

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 EventType = Literal[
     "partition_loaded", "file_quarantined", "records_rejected", "file_dead_lettered", "run_failed", "check_failed",
-    "files_unloaded",
+    "files_unloaded", "schema_drift",
 ]
 
 _SUBJECTS: dict[str, str] = {
@@ -24,6 +24,7 @@ _SUBJECTS: dict[str, str] = {
     "run_failed": "Run failed: {asset} {partition}",
     "check_failed": "Check failed: {asset} {partition}",
     "files_unloaded": "Landed {dataset} files still not loaded in {partition}",
+    "schema_drift": "New undeclared {dataset} fields in {partition}",
 }
 
 SNS_MAX_BYTES = 256 * 1024  # an SNS message, attributes and subject included

@@ -75,7 +75,7 @@ def landing_audit(settings: Settings) -> LandingAudit:
     db = open_warehouse(settings, s3)
     try:
         db.ensure_tables(ORDERS)
-        return audit_landing(s3, db.query, landing_source(settings, ORDERS), ORDERS,
+        return audit_landing(s3, db, landing_source(settings, ORDERS), ORDERS,
                              datetime.now(timezone.utc).date())
     finally:
         db.close()

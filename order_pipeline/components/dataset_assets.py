@@ -22,6 +22,7 @@ from order_pipeline.components.keys import (
     warehouse_kind,
 )
 from order_pipeline.components.metadata import column_schema, lake_metadata, warehouse_metadata
+from order_pipeline.components.quarantine_checks import quarantine_check_result, quarantine_check_spec
 from order_pipeline.components.resources import SNSResource, WarehouseResource
 from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
@@ -66,13 +67,16 @@ def lake_assets(dataset: Dataset, settings: Settings, partitions_def: dg.Partiti
     ]
 
     @dg.multi_asset(name=f"lake_{dataset.name}", specs=specs, partitions_def=partitions_def,
-                    retry_policy=LOAD_RETRY_POLICY)
+                    retry_policy=LOAD_RETRY_POLICY, check_specs=[quarantine_check_spec(dataset, specs[0].key)])
     def lake(context: dg.AssetExecutionContext, s3: S3Resource,
-             notifier: SNSResource) -> Iterator[dg.MaterializeResult]:
+             notifier: SNSResource) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         run = convert_landing_date(s3.get_client(), layout, dataset, context.partition_key)
         report_conversions(context, notifier, dataset, raw, specs[0].key, run)
         for table, spec in zip(dataset.table_names, specs, strict=True):
             yield dg.MaterializeResult(asset_key=spec.key, metadata=lake_metadata(dataset, table, layout, run))
+        # a re-run re-evaluates the check without announcing the same failure again
+        yield quarantine_check_result(dataset, layout, run.partition, specs[0].key, run.records,
+                                      notifier if run.converted_now else None)
 
     return lake
 

@@ -1,4 +1,5 @@
-"""What the lake and warehouse steps tell: run logs, the raw asset's per-file events, and SNS notifications."""
+"""What the lake and warehouse steps tell: run logs, the raw asset's per-file events, and SNS notifications
+(schema drift once per new field and dataset: the dataset's schema state remembers what was reported)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from order_pipeline.components.resources import SNSResource
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.notifications import PipelineEvent
 from order_pipeline.steps.convert_partition import LakeRun
+from order_pipeline.steps.lake_files import ConvertedFile
 from order_pipeline.steps.load_partition import WarehouseRun
 
 
@@ -24,6 +26,7 @@ def report_conversions(context: dg.AssetExecutionContext, notifier: SNSResource,
                       "uris": dg.MetadataValue.json([c.source.uri for c in run.converted_now[:50]])}))
     for converted in run.converted_now:
         source = converted.source
+        publish_drift(notifier, dataset, run.partition, lake.to_user_string(), converted)
         context.log_event(dg.AssetMaterialization(
             asset_key=raw, partition=run.partition, description="file landed",
             metadata={"uri": dg.MetadataValue.url(source.uri), "etag": source.etag, "size_bytes": source.size,
@@ -63,3 +66,17 @@ def report_load(context: dg.AssetExecutionContext, notifier: SNSResource, datase
     if run.duplicate_keys:
         notifier.publish(PipelineEvent("check_failed", dataset=dataset.name, partition=run.partition, asset=asset,
                                        details={"check": check_name, "duplicate_keys": run.duplicate_keys}))
+
+
+def publish_drift(notifier: SNSResource, dataset: Dataset, partition: str, asset: str,
+                  converted: ConvertedFile) -> None:
+    """The fields this file was the first to show, once per field and dataset."""
+    if not converted.drift_reported:
+        return
+    fields = [{"field": path, "type": converted.undeclared.get(path, ""),
+               "column_added": path in converted.evolved,
+               **({"not_added": converted.drift_notes[path]} if path in converted.drift_notes else {})}
+              for path in converted.drift_reported]
+    notifier.publish(PipelineEvent("schema_drift", dataset=dataset.name, partition=partition, asset=asset,
+                                   details={"file": converted.source.uri, "fields": fields,
+                                            "new_columns": dataset.new_columns}))

@@ -21,7 +21,6 @@ from order_pipeline.notifications import PipelineEvent
 from order_pipeline.steps.landing_tick import LandingSource, LedgerReader, events_tick, listing_tick
 from order_pipeline.steps.reconcile_tick import reconcile_tick
 from order_pipeline.warehouse.base import WarehouseBusy
-from order_pipeline.warehouse.ledger_lookup import ledger_by_partition
 
 SENSOR_LEDGER_WAIT_SECONDS = 5.0  # a sensor does not wait long for a warehouse a run is writing: next tick
 
@@ -35,7 +34,7 @@ def landing_source(settings: Settings, dataset: Dataset) -> LandingSource:
 def ledger_reader(warehouse: WarehouseResource, s3_client, dataset: Dataset) -> LedgerReader:
     def read(partitions: list[str]) -> dict[str, set[tuple[str, str]]]:
         with warehouse.connect(s3_client, wait_seconds=SENSOR_LEDGER_WAIT_SECONDS) as db:
-            return ledger_by_partition(db.query, dataset, partitions)
+            return db.ledger_by_partition(dataset, partitions)
 
     return read
 

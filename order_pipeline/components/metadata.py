@@ -8,17 +8,22 @@ from typing import Any
 import dagster as dg
 
 from order_pipeline.datasets.declaration import Column, Dataset
+from order_pipeline.datasets.kinds import kind_named
 from order_pipeline.layout import LakeLayout
 from order_pipeline.steps.convert_partition import LakeRun
+from order_pipeline.steps.lake_files import ConvertedFile
 from order_pipeline.steps.load_partition import WarehouseRun
 
-_TYPE_NAMES = {"decimal": "decimal({precision},{scale})", "string": "string", "int32": "int", "int64": "bigint",
-               "timestamp": "timestamp (UTC)", "boolean": "boolean", "json": "json"}
+
+def type_name(column: Column) -> str:
+    """The display name of a column's kind (datasets/kinds.py), e.g. `decimal(12,2)`."""
+    return kind_named(column.kind).display.format(precision=column.precision, scale=column.scale,
+                                                  max_bytes=column.byte_limit)
 
 
 def column_schema(columns: Iterable[Column]) -> dg.TableSchema:
     return dg.TableSchema(columns=[
-        dg.TableColumn(name=c.name, type=_TYPE_NAMES[c.kind].format(precision=c.precision, scale=c.scale),
+        dg.TableColumn(name=c.name, type=type_name(c),
                        description=c.description or None,
                        constraints=dg.TableColumnConstraints(nullable=c.nullable))
         for c in columns
@@ -39,6 +44,7 @@ def lake_metadata(dataset: Dataset, table: str, layout: LakeLayout, run: LakeRun
     """What a lake materialization shows: rows, files and their fate, where the Parquet is, how long it took."""
     records = run.records
     return {
+        **(drift_metadata(records) if table == dataset.name else {}),
         "dagster/row_count": sum(r.rows.get(table, 0) for r in records),
         "files": len(records),
         "files_converted_now": len(run.converted_now),
@@ -60,6 +66,8 @@ def warehouse_metadata(dataset: Dataset, table: str, run: WarehouseRun) -> dict[
     loaded = [f for f in plan.loaded_files if f.status != "rejected"]
     metadata: dict[str, Any] = {
         "dagster/row_count": run.table_rows[table],
+        # as schema evolution left the table (added columns come after the lineage columns)
+        "dagster/column_schema": column_schema((plan.dataset or dataset).table_columns(table)),
         "files_loaded": len(loaded),
         "files_pending_conversion": len(plan.not_converted),
         "files_dead_lettered": len(plan.dead_lettered),
@@ -72,3 +80,18 @@ def warehouse_metadata(dataset: Dataset, table: str, run: WarehouseRun) -> dict[
     else:
         metadata["rows_written"] = plan.child_rows().get(table, 0)
     return metadata
+
+
+def drift_metadata(records: Sequence[ConvertedFile]) -> dict[str, object]:
+    """Undeclared fields seen in the partition's files: path, type, how many files, whether a column holds it."""
+    seen: dict[str, tuple[str, int]] = {}
+    for record in records:
+        for path, type_ in record.undeclared.items():
+            seen[path] = (type_, seen.get(path, (type_, 0))[1] + 1)
+    if not seen:
+        return {}
+    evolved = {name for record in records for name in record.evolved}
+    rows = [(path, type_, files, "column added" if path in evolved else "reported only")
+            for path, (type_, files) in sorted(seen.items())]
+    return {"schema_drift": markdown_table(["field", "type", "files", "warehouse"], rows),
+            "undeclared_fields": dg.MetadataValue.json(sorted(seen))}

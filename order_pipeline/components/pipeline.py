@@ -26,10 +26,13 @@ def dataset_definitions(dataset: Dataset, settings: Settings) -> dg.Definitions:
     built = build_dataset_assets(dataset, settings, partitions_def)
     loaded = [built.lake, built.warehouse,
               *(build_derived_asset(derived, dataset, settings, partitions_def) for derived in dataset.derived)]
+    # One process per run, its steps in sequence: three step processes, each importing Dagster, pyarrow and
+    # DuckDB, cost more than the steps themselves on small dates. The `warehouse` pool still bounds
+    # concurrent loads (the in-process executor claims pool slots per step, as the multiprocess one does).
     job = dg.define_asset_job(
         job_name(dataset), selection=dg.AssetSelection.assets(*loaded), partitions_def=partitions_def,
         description=f"Convert, load and derive one landing date of {dataset.name}.",
-        tags={"order_pipeline/dataset": dataset.name})
+        tags={"order_pipeline/dataset": dataset.name}, executor_def=dg.in_process_executor)
     return dg.Definitions(
         assets=[built.raw, *loaded], jobs=[job],
         sensors=[build_landing_sensor(dataset, settings, job.name, name=dataset.landing_sensor_name),

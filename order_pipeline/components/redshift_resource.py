@@ -11,7 +11,7 @@ from pydantic import Field
 from order_pipeline.components.resources import WarehouseResource
 from order_pipeline.config import Settings
 from order_pipeline.warehouse.base import Warehouse
-from order_pipeline.warehouse.redshift_connection import RedshiftConnectionSettings, connect_kwargs
+from order_pipeline.warehouse.redshift_connection import connect_kwargs
 from order_pipeline.warehouse.sql_names import quote_ident
 
 
@@ -22,29 +22,23 @@ class RedshiftResource(WarehouseResource):
     port: int = Field(default=5439, description="Port")
     database: str = Field(default="dev", description="Database")
     user: str | None = Field(default=None, description="Database user (password auth)")
-    password: str | None = Field(default=None, description="Password: set through dg.EnvVar, never inline")
+    password: str | None = Field(default=None, repr=False, description="Password: set through dg.EnvVar, never inline")
     iam: bool = Field(default=False, description="Use IAM authentication instead of a password")
     cluster_identifier: str | None = Field(default=None, description="Provisioned cluster id (IAM auth)")
     serverless_workgroup: str | None = Field(default=None, description="Redshift Serverless workgroup (IAM auth)")
     db_user: str | None = Field(default=None, description="Database user to get IAM credentials for")
     region: str | None = Field(default=None, description="AWS region of the cluster or workgroup")
+    profile: str | None = Field(default=None, description="AWS named profile for the IAM modes")
     ssl: bool = Field(default=True, description="Require TLS (on by default)")
-    timeout: int = Field(default=30, description="Connect timeout, seconds")
+    timeout: int | None = Field(default=60, description="Socket timeout, seconds (unset: none)")
     application_name: str = Field(default="order_pipeline", description="Shown in Redshift's session tables")
     schema_name: str = Field(default="public", description="Schema holding the pipeline's tables")
     copy_iam_role: str = Field(description="IAM role ARN Redshift assumes to read the lake and manifests for COPY")
     manifest_prefix: str = Field(description="s3://bucket/prefix/ where COPY manifests are written")
 
-    def connection_settings(self) -> RedshiftConnectionSettings:
-        return RedshiftConnectionSettings(
-            host=self.host, port=self.port, database=self.database, user=self.user, password=self.password,
-            iam=self.iam, cluster_identifier=self.cluster_identifier,
-            serverless_workgroup=self.serverless_workgroup, db_user=self.db_user, region=self.region,
-            ssl=self.ssl, timeout=self.timeout, application_name=self.application_name)
-
     def get_client(self) -> redshift_connector.Connection:
         """A new redshift_connector connection (the warehouse opens one lazily and re-opens it if dropped)."""
-        connection = redshift_connector.connect(**connect_kwargs(self.connection_settings()))
+        connection = redshift_connector.connect(**connect_kwargs(self))
         if self.schema_name != "public":
             cursor = connection.cursor()
             cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema_name)}")
@@ -61,12 +55,30 @@ class RedshiftResource(WarehouseResource):
                                  serverless=bool(self.serverless_workgroup))
 
 
+# Each field is read from ORDER_PIPELINE_REDSHIFT_<NAME>: the field's name, except these; the password only through
+# dg.EnvVar (never into the settings), the region from the AWS variables, the manifest folder from the lake layout.
+_RENAMED = {"serverless_workgroup": "workgroup", "schema_name": "schema"}
+_NOT_VARIABLES = {"password", "region", "manifest_prefix"}
+PASSWORD_VARIABLE = "ORDER_PIPELINE_REDSHIFT_PASSWORD"
+
+
+def redshift_variables() -> dict[str, str]:
+    """Field -> the ORDER_PIPELINE_REDSHIFT_* variable it is read from (README's table lists each one)."""
+    return {name: f"ORDER_PIPELINE_REDSHIFT_{_RENAMED.get(name, name).upper()}"
+            for name in RedshiftResource.model_fields if name not in _NOT_VARIABLES}
+
+
 def redshift_resource_from_settings(settings: Settings) -> RedshiftResource:
-    redshift = settings.redshift
-    return RedshiftResource(
-        host=redshift.host, port=redshift.port, database=redshift.database, user=redshift.user,
-        password=dg.EnvVar("ORDER_PIPELINE_REDSHIFT_PASSWORD") if not redshift.iam else None,
-        iam=redshift.iam, cluster_identifier=redshift.cluster_identifier,
-        serverless_workgroup=redshift.serverless_workgroup, db_user=redshift.db_user, region=settings.region,
-        ssl=redshift.ssl, copy_iam_role=redshift.copy_iam_role, schema_name=redshift.schema,
-        manifest_prefix=settings.layout.manifest_prefix())
+    """The resource from the ORDER_PIPELINE_REDSHIFT_* values the settings carry (pydantic parses and checks
+    them against the fields' types; a variable no field reads is refused, so a typo is not silently ignored)."""
+    by_suffix = {variable.removeprefix("ORDER_PIPELINE_REDSHIFT_").lower(): name
+                 for name, variable in redshift_variables().items()}
+    unknown = sorted(set(settings.redshift) - set(by_suffix))
+    if unknown:
+        names = ", ".join(f"ORDER_PIPELINE_REDSHIFT_{suffix.upper()}" for suffix in unknown)
+        raise ValueError(f"unknown Redshift settings: {names} (see README, Configuration)")
+    values: dict = {by_suffix[suffix]: value for suffix, value in settings.redshift.items()}
+    values.update(region=settings.region, manifest_prefix=settings.layout.manifest_prefix())
+    if not RedshiftResource(**values).iam:
+        values["password"] = dg.EnvVar(PASSWORD_VARIABLE)
+    return RedshiftResource(**values)

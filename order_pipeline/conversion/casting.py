@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -12,8 +14,15 @@ _SMALL = 16  # below this many values, cast one by one instead of halving
 def cast_isolating(values: pa.Array, target: pa.DataType) -> tuple[pa.Array, np.ndarray]:
     """Cast `values` to `target` (safe cast). Returns the result, null where a value did not convert, and a
     mask of those values. One cast in the common case; O(bad * log n) casts otherwise."""
+    return isolate(values, lambda part: pc.cast(part, target), target)
+
+
+def isolate(values: pa.Array, function: Callable[[pa.Array], pa.Array],
+            target: pa.DataType) -> tuple[pa.Array, np.ndarray]:
+    """`function(values)` (an element-wise Arrow function returning `target`), isolating the values it refuses:
+    the result is null there, and the mask marks them."""
     try:
-        return pc.cast(values, target), np.zeros(len(values), dtype=bool)
+        return function(values), np.zeros(len(values), dtype=bool)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     if len(values) <= _SMALL:
@@ -21,14 +30,14 @@ def cast_isolating(values: pa.Array, target: pa.DataType) -> tuple[pa.Array, np.
         bad = np.zeros(len(values), dtype=bool)
         for index in range(len(values)):
             try:
-                parts.append(pc.cast(values.slice(index, 1), target))
+                parts.append(function(values.slice(index, 1)))
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 parts.append(pa.nulls(1, target))
                 bad[index] = True
         return pa.concat_arrays(parts), bad
     middle = len(values) // 2
-    left, left_bad = cast_isolating(values.slice(0, middle), target)
-    right, right_bad = cast_isolating(values.slice(middle), target)
+    left, left_bad = isolate(values.slice(0, middle), function, target)
+    right, right_bad = isolate(values.slice(middle), function, target)
     return pa.concat_arrays([left, right]), np.concatenate([left_bad, right_bad])
 
 

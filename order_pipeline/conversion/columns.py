@@ -6,7 +6,6 @@ allow_blank).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -14,15 +13,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from order_pipeline.conversion.casting import cast_isolating, null_where, true_mask
+from order_pipeline.conversion.casting import null_where, true_mask
 from order_pipeline.conversion.failures import Failures
+from order_pipeline.conversion.kind_values import FLOAT32_MAX, convert_values
+from order_pipeline.conversion.kind_values import show as _show
 from order_pipeline.datasets.declaration import Column
 
-INT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
-# A zone designator at the end of an ISO-8601 timestamp: Z, +hh, +hhmm or +hh:mm.
-ZONE_SUFFIX = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
-DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-Converted = tuple[pa.Array, np.ndarray, Callable[[int], str]]  # values, bad mask, reason of a bad value
+INT_BOUNDS = {"int16": (-(2**15), 2**15 - 1), "int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 
 class ColumnTarget:
@@ -42,90 +39,10 @@ class ColumnTarget:
                               (lambda i: prefix(i) + reason(i)) if prefix else reason, self.rows)
 
 
-def _show(values: pa.Array, index: int) -> str:
-    text = repr(values[index].as_py())
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _all_bad(values: pa.Array, target: pa.DataType, expected: str) -> Converted:
-    bad = ~np.asarray(values.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    return pa.nulls(len(values), target), bad, lambda i: f"expected {expected}, got {values.type}"
-
-
-def _string(values: pa.Array) -> Converted:
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        # Arrow does not check the UTF-8 of strings read from Parquet: one validating pass, isolating the bad
-        # values (JSON text was checked when it was read).
-        text, bad = cast_isolating(pc.cast(values, pa.string()).view(pa.binary()), pa.string())
-        return text, bad, lambda i: "is not valid UTF-8 text"
-    return _all_bad(values, pa.string(), "a string")
-
-
-def _integer(values: pa.Array) -> Converted:
-    if pa.types.is_integer(values.type) or pa.types.is_string(values.type):
-        result, bad = cast_isolating(values, pa.int64())
-        return result, bad, lambda i: f"{_show(values, i)} is not an integer"
-    return _all_bad(values, pa.int64(), "an integer")
-
-
-def _decimal(values: pa.Array, column: Column) -> Converted:
-    target = pa.decimal128(38, column.scale)
-    source = values
-    if pa.types.is_floating(values.type):  # via the shortest text of the float: 0.1 + 0.2 is not 0.30
-        source = pc.cast(values, pa.string())
-    elif not (pa.types.is_decimal(values.type) or pa.types.is_integer(values.type)
-              or pa.types.is_string(values.type)):
-        return _all_bad(values, target, "a decimal number")
-    result, bad = cast_isolating(source, target)
-    return result, bad, lambda i: (f"{_show(source, i)} is not a decimal number with at most "
-                                   f"{column.scale} decimal places")
-
-
-def _timestamp(values: pa.Array) -> Converted:
-    target = pa.timestamp("us", tz="UTC")
-    if pa.types.is_timestamp(values.type):
-        if values.type.tz is None:
-            return _all_bad(values, target, "a timestamp with a zone")
-        result, bad = cast_isolating(values, target)
-        return result, bad, lambda i: f"{_show(values, i)} has more than microsecond precision"
-    if not pa.types.is_string(values.type):
-        return _all_bad(values, target, "an ISO-8601 timestamp string")
-    # Arrow's cast refuses zone-less text for a zoned type, but check first so that the common
-    # failure (a naive timestamp) costs one vectorised pass and gets its own reason.
-    naive = true_mask(pc.invert(pc.match_substring_regex(values, ZONE_SUFFIX)))
-    result, bad = cast_isolating(null_where(values, naive), target)
-    bad |= naive
-
-    def reason(i: int) -> str:
-        if naive[i] and DATE_TIME.match(values[i].as_py()):
-            return f"{_show(values, i)} has no time zone (needs Z or ±hh:mm)"
-        return f"{_show(values, i)} is not an ISO-8601 timestamp (with at most microseconds)"
-
-    return result, bad, reason
-
-
-def _boolean(values: pa.Array) -> Converted:
-    if pa.types.is_boolean(values.type):
-        return values, np.zeros(len(values), dtype=bool), str
-    return _all_bad(values, pa.bool_(), "true or false")
-
-
-def _convert(column: Column, values: pa.Array) -> Converted:
-    if column.kind in ("string", "json"):
-        return _string(values)
-    if column.kind in ("int32", "int64"):
-        return _integer(values)
-    if column.kind == "decimal":
-        return _decimal(values, column)
-    if column.kind == "timestamp":
-        return _timestamp(values)
-    if column.kind == "boolean":
-        return _boolean(values)
-    raise ValueError(f"unknown column kind {column.kind!r}")
-
-
 def _bound(value: Decimal | int, type_: pa.DataType) -> pa.Scalar:
-    return pa.scalar(Decimal(value) if pa.types.is_decimal(type_) else int(value), type_)
+    if pa.types.is_decimal(type_):
+        return pa.scalar(Decimal(value), type_)
+    return pa.scalar(float(value) if pa.types.is_floating(type_) else int(value), type_)
 
 
 def _check_numbers(column: Column, values: pa.Array, target: ColumnTarget) -> np.ndarray:
@@ -149,6 +66,10 @@ def _check_numbers(column: Column, values: pa.Array, target: ColumnTarget) -> np
         low, high = INT_BOUNDS[column.kind]
         over = true_mask(pc.or_(pc.less(values, low), pc.greater(values, high))) & ~failing
         target.fail(over, lambda i: f"{_show(values, i)} is out of range for {column.kind}")
+        failing |= over
+    elif column.kind == "float32":  # a finite double beyond float32's range would become infinity
+        over = true_mask(pc.and_(pc.is_finite(values), pc.greater(pc.abs(values), FLOAT32_MAX))) & ~failing
+        target.fail(over, lambda i: f"{_show(values, i)} is out of range for float32")
         failing |= over
     return failing
 
@@ -181,13 +102,13 @@ def canonical_values(column: Column, values: pa.Array | None, target: ColumnTarg
     """`values` (None: the field is absent) as the column's canonical Arrow type; failures go to `target`.
     The result is null where a value was invalid (its record is rejected anyway)."""
     if values is None:
-        values = pa.nulls(rows, pa.string())
-    converted, bad, why = _convert(column, values)
+        values = pa.nulls(rows, pa.null())
+    converted, bad, why = convert_values(column, values)
     target.fail(bad, why)
     if not column.nullable:
         missing = true_mask(converted.is_null()) & ~bad
         target.fail(missing, lambda i: "missing required field")
-    if column.kind in ("int32", "int64", "decimal"):
+    if column.kind in (*INT_BOUNDS, "float32", "float64", "decimal"):
         converted = null_where(converted, _check_numbers(column, converted, target))
     elif column.kind == "string":
         _check_strings(column, converted, target)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +17,9 @@ import pyarrow as pa
 
 from order_pipeline.conversion.accounting import AccountingError, RecordCounts, check_batch, check_file
 from order_pipeline.conversion.batch import ParsedBatch, Reject
-from order_pipeline.conversion.errors import ConversionError
+from order_pipeline.conversion.errors import ConversionError, SchemaMismatch
 from order_pipeline.conversion.formats import HEAD_BYTES, InputFormat, sniff
-from order_pipeline.conversion.input_schema import input_schema
+from order_pipeline.conversion.input_schema import input_schema, raw_json_fields
 from order_pipeline.conversion.json_reading import JsonChunkReader
 from order_pipeline.conversion.normalise import normalise
 from order_pipeline.conversion.outputs import RejectLog, TableOutputs
@@ -45,7 +46,8 @@ def _sniff_file(source: Path, name: str) -> InputFormat:
 
 def _json_batches(dataset: Dataset, source: Path, fmt: InputFormat, chunk_bytes: int,
                   name: str) -> Iterator[ParsedBatch]:
-    reader = JsonChunkReader(input_schema(dataset), dataset.extra_fields == "reject")
+    reader = JsonChunkReader(input_schema(dataset), dataset.extra_fields == "reject", raw_json_fields(dataset),
+                             input_schema(dataset, with_json=True))
     with open_stream(source, fmt) as stream:
         if fmt.kind == "jsonl":
             chunks = jsonl_chunks(stream, chunk_bytes, name)
@@ -78,21 +80,22 @@ def _threshold_error(dataset: Dataset, total: int, bad: int, name: str) -> str |
 
 
 def _normalise_isolating(dataset: Dataset, table: pa.Table, ordinals: np.ndarray, name: str,
-                         start: int = 0) -> tuple[list[dict[str, pa.Table]], Reasons]:
+                         landed_at: datetime, start: int = 0) -> tuple[list[dict[str, pa.Table]], Reasons]:
     """normalise() on `table`; when it raises, halve until the records that make it raise are alone, and
     reject each of them with the exception as its reason. Returns the tables to write and the reasons of
     the rejected rows (row indices of `table`, offset by `start`)."""
     try:
-        result = normalise(dataset, table, ordinals, name)
+        result = normalise(dataset, table, ordinals, name, landed_at)
     except Exception as exc:  # noqa: BLE001 - one record's failure must not fail its neighbours
         if table.num_rows == 0:
             raise
         if table.num_rows == 1:
             return [], {start: [(None, f"could not be converted ({type(exc).__name__}: {str(exc)[:300]})")]}
         middle = table.num_rows // 2
-        left_tables, left = _normalise_isolating(dataset, table.slice(0, middle), ordinals[:middle], name, start)
+        left_tables, left = _normalise_isolating(dataset, table.slice(0, middle), ordinals[:middle], name,
+                                                 landed_at, start)
         right_tables, right = _normalise_isolating(dataset, table.slice(middle), ordinals[middle:], name,
-                                                   start + middle)
+                                                   landed_at, start + middle)
         return left_tables + right_tables, {**left, **right}
     return [result.tables], {start + row: reasons for row, reasons in result.failures.reasons.items()}
 
@@ -110,8 +113,8 @@ def _batch_rejects(batch: ParsedBatch, reasons: Reasons) -> list[Reject]:
 
 
 def _convert_batch(dataset: Dataset, batch: ParsedBatch, name: str, outputs: TableOutputs,
-                   rejects: RejectLog) -> None:
-    tables, reasons = _normalise_isolating(dataset, batch.table, batch.ordinals, name)
+                   rejects: RejectLog, landed_at: datetime) -> None:
+    tables, reasons = _normalise_isolating(dataset, batch.table, batch.ordinals, name, landed_at)
     written = sum(t[dataset.name].num_rows for t in tables)
     if written + len(reasons) != batch.table.num_rows:
         raise AccountingError(f"{name}: {batch.table.num_rows} rows were validated into {written} rows and "
@@ -123,13 +126,18 @@ def _convert_batch(dataset: Dataset, batch: ParsedBatch, name: str, outputs: Tab
 
 
 def convert_file(dataset: Dataset, source: Path, out_dir: Path, *, source_name: str | None = None,
-                 batch_rows: int = 65_536, chunk_bytes: int | None = None) -> ConversionResult:
+                 batch_rows: int = 65_536, chunk_bytes: int | None = None,
+                 landed_at: datetime | None = None) -> ConversionResult:
     """Convert one input file (JSON Lines, JSON array or object, Parquet; gzip or not) into
     `out_dir/<table>.parquet` for every table of `dataset`, plus `out_dir/rejects.jsonl` if any record is
     rejected. Bad data gives a "rejected" result; only environment problems raise. `chunk_bytes` overrides
-    the JSON read chunk size (tests use small ones to cross chunk boundaries often)."""
+    the JSON read chunk size (tests use small ones to cross chunk boundaries often). `landed_at` is when the
+    file landed (the version of its records when the dataset has no version column); default: the local
+    file's modification time."""
     name = source_name or str(source)
     source, out_dir = Path(source), Path(out_dir)
+    if landed_at is None:
+        landed_at = datetime.fromtimestamp(source.stat().st_mtime, timezone.utc)
     out_dir.mkdir(parents=True, exist_ok=True)
     if chunk_bytes is None:
         chunk_bytes = min(max(batch_rows * CHUNK_BYTES_PER_ROW, MIN_CHUNK_BYTES), MAX_CHUNK_BYTES)
@@ -143,7 +151,7 @@ def convert_file(dataset: Dataset, source: Path, out_dir: Path, *, source_name: 
             label = fmt.label
             for batch in _batches(dataset, source, fmt, batch_rows, chunk_bytes, name):
                 check_batch(batch, total + 1, name)
-                _convert_batch(dataset, batch, name, outputs, rejects)
+                _convert_batch(dataset, batch, name, outputs, rejects, landed_at)
                 total += batch.records
             error = _threshold_error(dataset, total, rejects.count, name)
             if error:
@@ -157,7 +165,8 @@ def convert_file(dataset: Dataset, source: Path, out_dir: Path, *, source_name: 
     except ConversionError as exc:
         outputs.discard()
         counts = RecordCounts(total, 0, rejects.count)
-        return ConversionResult(name, "rejected", total, {}, {}, rejects.count, rejects.close(), str(exc),
+        records = exc.rows if isinstance(exc, SchemaMismatch) else total  # a mismatch is found before reading
+        return ConversionResult(name, "rejected", records, {}, {}, rejects.count, rejects.close(), str(exc),
                                 tuple(rejects.first), label, counts.as_dict())
     except BaseException:
         outputs.discard()

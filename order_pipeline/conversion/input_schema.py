@@ -1,29 +1,51 @@
-"""The Arrow schema input records are read with, derived from a dataset declaration.
+"""The Arrow schema JSON input records are read with, derived from a dataset declaration and its kinds.
 
-Nested like the input (`shipping_address` a struct, `items` a list of structs). Types are the "raw"
-types the reader can produce exactly: decimals as decimal128(38, scale) (Arrow parses JSON numbers and
-strings into it and refuses values needing more decimals; the declared precision is checked afterwards),
-timestamps as strings (Arrow's JSON reader would silently read a naive timestamp as UTC, so they are cast
-later with a strict zone check), integers as int64 (range checked afterwards).
+Nested like the input (`shipping_address` a struct, `items` a list of structs). Types are the "raw" types the
+reader can produce exactly (datasets/kinds.py: `Kind.json_read_type`), checked and cast afterwards.
+
+`json` columns are not read by Arrow at all: a JSON value of any shape (object, array, number, string) is
+kept as its JSON text, taken from the raw record (json_values.py), and added to the batch as a column named
+`raw_json_name(...)`. For diagnosis they appear in the schema as `null` fields: any value is accepted there.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pyarrow as pa
 
 from order_pipeline.datasets.declaration import ChildTable, Column, Dataset
+from order_pipeline.datasets.kinds import kind_named
+
+RAW_JSON_PREFIX = "\x00json:"  # cannot clash with an input field name read from JSON or Parquet
 
 
-def raw_type(column: Column) -> pa.DataType:
-    if column.kind in ("string", "json", "timestamp"):
-        return pa.string()
-    if column.kind in ("int32", "int64"):
-        return pa.int64()
-    if column.kind == "decimal":
-        return pa.decimal128(38, column.scale)
-    if column.kind == "boolean":
-        return pa.bool_()
-    raise ValueError(f"unknown column kind {column.kind!r} for column {column.name!r}")
+def raw_type(column: Column) -> pa.DataType | None:
+    """The JSON read type of a column; None for a json column (taken from the raw record)."""
+    return kind_named(column.kind).json_read_type(column.scale)
+
+
+def raw_json_name(column: Column, child: ChildTable | None = None) -> str:
+    """The batch column holding a json column's JSON texts (for a child: one list of texts per record)."""
+    return f"{RAW_JSON_PREFIX}{child.name + '.' if child else ''}{column.name}"
+
+
+@dataclass(frozen=True)
+class RawJsonField:
+    """A json column whose values are taken from the raw records."""
+
+    name: str  # the batch column it becomes (raw_json_name)
+    path: tuple[str, ...]  # the value's path in a record; for a child column, the path of the list
+    element_path: tuple[str, ...] | None = None  # for a child column: the value's path in one list element
+
+
+def raw_json_fields(dataset: Dataset) -> tuple[RawJsonField, ...]:
+    fields = [RawJsonField(raw_json_name(c), tuple(c.source_path.split(".")))
+              for c in dataset.value_columns if c.kind == "json"]
+    for child in dataset.children:
+        fields += [RawJsonField(raw_json_name(c, child), tuple(child.source.split(".")),
+                                tuple(c.source_path.split("."))) for c in child.columns if c.kind == "json"]
+    return tuple(fields)
 
 
 def _nest(leaves: list[tuple[tuple[str, ...], pa.DataType]]) -> list[pa.Field]:
@@ -46,15 +68,25 @@ def _nest(leaves: list[tuple[tuple[str, ...], pa.DataType]]) -> list[pa.Field]:
     ]
 
 
-def _child_element_type(child: ChildTable) -> pa.DataType:
-    return pa.struct(_nest([(tuple(c.source_path.split(".")), raw_type(c)) for c in child.columns]))
+def _leaves(columns: tuple[Column, ...], with_json: bool) -> list[tuple[tuple[str, ...], pa.DataType]]:
+    leaves = []
+    for column in columns:
+        type_ = raw_type(column)
+        if type_ is None and not with_json:
+            continue
+        leaves.append((tuple(column.source_path.split(".")), type_ if type_ is not None else pa.null()))
+    return leaves
 
 
-def input_schema(dataset: Dataset) -> pa.Schema:
-    leaves: list[tuple[tuple[str, ...], pa.DataType]] = [
-        (tuple(c.source_path.split(".")), raw_type(c)) for c in dataset.columns
-    ]
+def _child_element_type(child: ChildTable, with_json: bool) -> pa.DataType:
+    return pa.struct(_nest(_leaves(child.columns, with_json)))
+
+
+def input_schema(dataset: Dataset, *, with_json: bool = False) -> pa.Schema:
+    """What Arrow's JSON reader reads; `with_json`: with json fields as `null` (any value), for diagnosis."""
+    leaves = _leaves(dataset.value_columns, with_json)
     leaves += [
-        (tuple(child.source.split(".")), pa.list_(_child_element_type(child))) for child in dataset.children
+        (tuple(child.source.split(".")), pa.list_(_child_element_type(child, with_json)))
+        for child in dataset.children
     ]
     return pa.schema(_nest(leaves))

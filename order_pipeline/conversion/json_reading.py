@@ -9,6 +9,7 @@ Every non-blank line of a chunk is one record, and every record ends up either a
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,14 @@ import pyarrow.json as pj
 
 from order_pipeline.conversion.batch import ParsedBatch, Reject
 from order_pipeline.conversion.diagnose import Problem, lone_surrogate, record_problem
+from order_pipeline.conversion.input_schema import RawJsonField
+from order_pipeline.conversion.json_values import (
+    UnreadableRecord,
+    has_unexpected_field,
+    key_tree,
+    parse,
+    raw_json_columns,
+)
 from order_pipeline.conversion.nesting import MAX_DEPTH, too_deep
 from order_pipeline.conversion.text_sources import MAX_LINE_BYTES, OversizedLine, TextChunk
 
@@ -27,11 +36,19 @@ _BLANK = b" \t"  # what Arrow skips as a blank line (line ends are already `\n` 
 
 
 class JsonChunkReader:
-    def __init__(self, schema: pa.Schema, reject_extra: bool) -> None:
+    """`schema` is what Arrow reads; with json columns (`raw_fields`), `diagnose_schema` also holds their fields
+    (as null: any value) and the unexpected-field check moves from Arrow to the raw pass."""
+
+    def __init__(self, schema: pa.Schema, reject_extra: bool, raw_fields: Sequence[RawJsonField] = (),
+                 diagnose_schema: pa.Schema | None = None) -> None:
         self.schema = schema
         self.reject_extra = reject_extra
+        self.raw_fields = tuple(raw_fields)
+        self.diagnose_schema = diagnose_schema if diagnose_schema is not None else schema
+        self.keys = key_tree(self.diagnose_schema) if reject_extra and self.raw_fields else None
+        arrow_rejects = reject_extra and not self.raw_fields
         self.parse_options = pj.ParseOptions(
-            explicit_schema=schema, unexpected_field_behavior="error" if reject_extra else "ignore"
+            explicit_schema=schema, unexpected_field_behavior="error" if arrow_rejects else "ignore"
         )
         # One chunk per thread: chunks are parsed in parallel by the caller (see ordered_map).
         self.read_options = pj.ReadOptions(use_threads=False, block_size=ARROW_BLOCK_BYTES)
@@ -54,6 +71,14 @@ class JsonChunkReader:
         # Arrow skips blank lines and would read two objects on one line as two rows: count to be sure.
         if table.num_rows != lines.count():
             return self._read_slowly(chunk)
+        if self.raw_fields:
+            try:
+                records = [parse(text) for _, text in lines.records()]
+            except UnreadableRecord:
+                return self._read_slowly(chunk)
+            if self.keys is not None and any(has_unexpected_field(record, self.keys) for record in records):
+                return self._read_slowly(chunk)
+            table = _with_columns(table, raw_json_columns(self.raw_fields, records))
         ordinals = np.arange(1, 1 + table.num_rows, dtype=np.int64)
         return ParsedBatch(table, ordinals, table.num_rows, lines.origin)
 
@@ -91,6 +116,8 @@ class JsonChunkReader:
         refused_rows = {index for index, _ in refused}
         rows = [entry for index, entry in enumerate(kept) if index not in refused_rows]
         table = pa.concat_tables(tables) if tables else self.schema.empty_table()
+        if self.raw_fields:
+            table, rows = self._add_raw_json(table, rows, rejects)
         rejects.sort(key=lambda reject: reject.record)
 
         def origin(row: int) -> tuple[int | None, Any]:
@@ -98,6 +125,22 @@ class JsonChunkReader:
 
         ordinals = np.array([entry[0] for entry in rows], dtype=np.int64)
         return ParsedBatch(table, ordinals, len(records), origin, rejects)
+
+    def _add_raw_json(self, table: pa.Table, rows: list[tuple[int, int | None, bytes]],
+                      rejects: list[Reject]) -> tuple[pa.Table, list[tuple[int, int | None, bytes]]]:
+        """The json columns of the rows Arrow read; a row this pass cannot parse becomes a reject."""
+        records, keep = [], []
+        for ordinal, line, text in rows:
+            try:
+                records.append(parse(text))
+                keep.append(True)
+            except UnreadableRecord as exc:
+                rejects.append(Reject(ordinal, line, [(None, f"unreadable record: {str(exc)[:300]}")], _raw(text)))
+                keep.append(False)
+        if not all(keep):
+            table = table.filter(pa.array(keep))
+            rows = [row for row, kept in zip(rows, keep, strict=True) if kept]
+        return _with_columns(table, raw_json_columns(self.raw_fields, records)), rows
 
     def _line_problem(self, text: bytes) -> Problem | None:
         """Why one line is not a readable record, or None; _TOO_DEEP when only Arrow can tell."""
@@ -114,7 +157,7 @@ class JsonChunkReader:
         surrogate = lone_surrogate(record) if "\\u" in decoded else None
         if surrogate is not None:
             return surrogate
-        return record_problem(record, self.schema, self.reject_extra)
+        return record_problem(record, self.diagnose_schema, self.reject_extra)
 
     def _read_isolating(self, texts: list[bytes]) -> tuple[list[pa.Table], list[tuple[int, str]]]:
         """Read `texts` with Arrow, halving on failure to isolate the records Arrow refuses (a safety net
@@ -146,6 +189,12 @@ def _arrow_message(exc: Exception) -> str:
     else:
         message = f"{type(exc).__name__}: {message}"
     return message[:500]
+
+
+def _with_columns(table: pa.Table, columns: dict[str, pa.Array]) -> pa.Table:
+    for name, values in columns.items():
+        table = table.append_column(name, values)
+    return table
 
 
 def _no_rows(row: int) -> tuple[int | None, Any]:

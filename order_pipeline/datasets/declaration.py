@@ -7,6 +7,7 @@ declaration, never a copy of code. Pure domain code: no Dagster, no boto3.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,12 +15,15 @@ from typing import Literal
 
 import pyarrow as pa
 
-ColumnKind = Literal["string", "int32", "int64", "decimal", "timestamp", "boolean", "json"]
+from order_pipeline.datasets.kinds import MAX_DECIMAL_PRECISION, ColumnKind, kind_named
 
 # Columns every canonical table carries after its declared columns: where each row came from.
 # They make "latest version wins, then file order" decidable inside the warehouse.
 SOURCE_FILE_COLUMN = "_source_file"
 SOURCE_RECORD_COLUMN = "_source_record"
+# A dataset without a version column also carries when its file landed (S3 LastModified): that is its version,
+# so the later file version wins by landing order even when partitions are loaded out of order.
+LANDED_AT_COLUMN = "_source_landed_at"
 # What a string column without max_bytes holds: Redshift's VARCHAR default size in this project (sql_ddl).
 DEFAULT_MAX_BYTES = 256
 
@@ -48,7 +52,17 @@ class Column:
     max_value: Decimal | int | None = None  # inclusive upper bound for numbers
     allowed: tuple[str, ...] | None = None  # allowed values for strings
     pattern: str | None = None  # regular expression a string must match in full
+    # timestamps: the zone a value without one (a naive Parquet timestamp, ISO text without an offset) is read
+    # in, e.g. "UTC" or "Europe/Paris"; unset: such a value rejects its record (nothing is guessed)
+    naive_timezone: str | None = None
     description: str = ""
+
+    def __post_init__(self) -> None:
+        kind_named(self.kind)
+        if self.kind == "decimal" and not (1 <= self.precision <= MAX_DECIMAL_PRECISION
+                                           and 0 <= self.scale <= self.precision):
+            raise ValueError(f"column {self.name!r}: decimal({self.precision},{self.scale}) needs 1 <= precision "
+                             f"<= {MAX_DECIMAL_PRECISION} and 0 <= scale <= precision")
 
     @property
     def source_path(self) -> str:
@@ -68,19 +82,7 @@ class Column:
 
 
 def arrow_type_for(column: Column) -> pa.DataType:
-    if column.kind == "string" or column.kind == "json":
-        return pa.string()
-    if column.kind == "int32":
-        return pa.int32()
-    if column.kind == "int64":
-        return pa.int64()
-    if column.kind == "decimal":
-        return pa.decimal128(column.precision, column.scale)
-    if column.kind == "timestamp":
-        return pa.timestamp("us", tz="UTC")
-    if column.kind == "boolean":
-        return pa.bool_()
-    raise ValueError(f"unknown column kind {column.kind!r} for column {column.name!r}")
+    return kind_named(column.kind).canonical_type(column.precision, column.scale)
 
 
 LINEAGE_COLUMNS: tuple[Column, ...] = (
@@ -89,6 +91,8 @@ LINEAGE_COLUMNS: tuple[Column, ...] = (
     Column(SOURCE_RECORD_COLUMN, "int64", nullable=False,
            description="1-based position of the record in its landing file"),
 )
+LANDED_AT = Column(LANDED_AT_COLUMN, "timestamp", nullable=False,
+                   description="when the landing file this row came from landed (S3 LastModified)")
 
 
 @dataclass(frozen=True)
@@ -149,26 +153,65 @@ class Dataset:
     name: str  # table name of the parent, and the dataset's name in S3 prefixes and asset keys
     columns: tuple[Column, ...]
     merge_key: tuple[str, ...]
-    version_column: str  # the latest version of a record wins by this column (then by file order)
     event_time_column: str  # what the warehouse sorts on (Redshift SORTKEY)
+    # The latest version of a record wins by this column (then by file order). Unset: the later file version
+    # wins by landing order (the file's S3 LastModified, kept in LANDED_AT_COLUMN).
+    version_column: str | None = None
     children: tuple[ChildTable, ...] = ()
     rules: tuple[RecordRule, ...] = ()
     extra_fields: Literal["drop", "reject"] = "drop"  # unknown input fields: dropped, or the record rejected
+    # Columns in the data but not declared are always reported (materialization metadata, a `schema_drift`
+    # notification once per column); "add" also adds each to the table (nullable, after the lineage columns).
+    new_columns: Literal["report", "add"] = "report"
     max_bad_records: int = 100  # like Redshift's MAXERROR: more bad records than this rejects the file
     max_bad_ratio: float = 0.5  # ...and so does a larger share of bad records than this
+    # A partition whose files were all quarantined, or whose rejects exceed the limits above, fails its
+    # quarantine check with this severity.
+    quarantine_check: Literal["warn", "error"] = "warn"
     description: str = ""
     owners: tuple[str, ...] = ()
     group_name: str | None = None
     sensor_name: str | None = None  # default s3_<name>_files_sensor; operators and alerts refer to it
     derived: tuple[DerivedTable, ...] = ()  # rebuilt after each load of this dataset
+    # Not declared: the columns schema evolution added so far (see datasets/evolution.py), set at run time from
+    # the dataset's schema state. They come after the lineage columns, in the order they were first seen, as
+    # ALTER TABLE ADD COLUMN places them: canonical Parquet, staging and target table agree by position.
+    evolved: tuple[Column, ...] = ()
 
     def __post_init__(self) -> None:
-        names = [c.name for c in self.columns]
+        names = [c.name for c in (*self.columns, *self.lineage_columns, *self.evolved)]
         if len(set(names)) != len(names):
             raise ValueError(f"dataset {self.name!r} declares a column twice")
-        for key in (*self.merge_key, self.version_column, self.event_time_column):
-            if key not in names:
+        declared = {c.name: c.kind for c in self.columns}
+        version = (("version column", self.version_column),) if self.version_column is not None else ()
+        for role, key in (*(("merge key", k) for k in self.merge_key), *version,
+                          ("event time column", self.event_time_column)):
+            if key not in declared:
                 raise ValueError(f"dataset {self.name!r}: {key!r} is not a declared column")
+            if declared[key] == "json":
+                # The merge key is the Redshift DISTKEY and the event time its SORTKEY; SUPER can be neither,
+                # and JSON values have no order to pick the latest version by.
+                raise ValueError(f"dataset {self.name!r}: {role} {key!r} is a json column; choose a scalar one")
+
+    @property
+    def ordering_column(self) -> str:
+        """What decides which version of a record is the latest: the version column, else the landing time."""
+        return self.version_column or LANDED_AT_COLUMN
+
+    @property
+    def lineage_columns(self) -> tuple[Column, ...]:
+        if self.version_column is not None:
+            return LINEAGE_COLUMNS
+        return (*LINEAGE_COLUMNS, LANDED_AT)
+
+    @property
+    def value_columns(self) -> tuple[Column, ...]:
+        """The parent columns whose values come from the input records: declared, then evolved."""
+        return (*self.columns, *self.evolved)
+
+    def with_evolved(self, columns: tuple[Column, ...]) -> Dataset:
+        """This dataset with the columns schema evolution added (see `evolved`)."""
+        return dataclasses.replace(self, evolved=tuple(columns))
 
     @property
     def landing_sensor_name(self) -> str:
@@ -185,7 +228,7 @@ class Dataset:
     def table_columns(self, table: str | None = None) -> tuple[Column, ...]:
         """The canonical column order of `table` (default: the parent): what Parquet and warehouse share."""
         if table is None or table == self.name:
-            return (*self.columns, *LINEAGE_COLUMNS)
+            return (*self.columns, *self.lineage_columns, *self.evolved)
         child = self.child(table)
         key_columns = tuple(c for c in self.columns if c.name in self.merge_key)
         position = Column(child.position_column, "int32", nullable=False,

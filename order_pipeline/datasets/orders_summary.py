@@ -13,7 +13,7 @@ DAILY_ORDER_SUMMARY = DerivedTable(
     name="daily_order_summary",
     description="Orders, item quantity, gross revenue and cancellations per order date (UTC).",
     columns=(
-        Column("order_date", "string", description="UTC date the orders were placed"),
+        Column("order_date", "date", description="UTC date the orders were placed"),
         Column("order_count", "int64"),
         Column("item_quantity", "int64"),
         Column("gross_revenue", "decimal", precision=18, scale=2),

@@ -25,11 +25,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from order_pipeline.aws import s3_objects
 from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.conversion import ConversionResult, convert_file
+from order_pipeline.conversion.drift import probe_file, type_label
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion, is_hidden
 from order_pipeline.layout import LakeLayout
 from order_pipeline.steps.conversion_attempts import MAX_ATTEMPTS, ConversionAttempts, cut_short_reason
 from order_pipeline.steps.lake_files import ConvertedFile
+from order_pipeline.steps.schema_state import SchemaStateStore
 
 INFRASTRUCTURE_ERRORS = (OSError, BotoCoreError, ClientError, Boto3Error)
 
@@ -86,7 +88,7 @@ def _hidden_name(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
 
 
 def _store_result(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion,
-                  result: ConversionResult, attempts: int) -> ConvertedFile:
+                  result: ConversionResult, attempts: int, drift: dict[str, Any]) -> ConvertedFile:
     parts: dict[str, str] = {}
     if result.status != "rejected":
         for table, path in result.outputs.items():
@@ -106,8 +108,20 @@ def _store_result(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
         total_records=result.total_records, parts=parts, rows=dict(result.rows),
         rejected_records=result.rejected_records, rejects_uri=rejects_uri, quarantine_uri=quarantine_uri,
         error=result.file_error, first_rejects=[dict(r) for r in result.first_rejects],
-        counts=dict(result.counts), attempts=attempts,
+        counts=dict(result.counts), attempts=attempts, **drift,
     ))
+
+
+def _drift(s3: Any, layout: LakeLayout, dataset: Dataset, local: Path,
+           version: FileVersion) -> tuple[Dataset, dict[str, Any]]:
+    """Undeclared fields of the file recorded in the dataset's schema state (evolving it when the dataset adds new
+    columns); returns the dataset to convert with and what the conversion record keeps of it."""
+    store = SchemaStateStore(s3, layout, dataset)
+    fields = probe_file(store.effective(), local, version.uri)
+    effective, seen = store.observe([(f.path, f.type, f.top_level) for f in fields], version.uri)
+    return effective, {"undeclared": {f.path: type_label(f.type) for f in fields},
+                       "drift_reported": list(seen.reported), "drift_notes": dict(seen.not_evolved),
+                       "evolved": [c.name for c in effective.evolved]}
 
 
 def _convert(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion,
@@ -115,15 +129,17 @@ def _convert(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, vers
     with tempfile.TemporaryDirectory(prefix="order-pipeline-") as tmp:
         local = Path(tmp) / "source"
         s3_objects.download(s3, version.uri, local)
+        dataset, drift = _drift(s3, layout, dataset, local, version)
         try:
-            result = convert_file(dataset, local, Path(tmp) / "out", source_name=version.uri)
+            result = convert_file(dataset, local, Path(tmp) / "out", source_name=version.uri,
+                                  landed_at=version.last_modified)
         except INFRASTRUCTURE_ERRORS:
             raise
         except Exception as error:  # noqa: BLE001 - convert_file isolates bad data; this is a safety net
             return _quarantined_record(s3, layout, dataset, partition, version,
                                        f"{version.uri}: the file could not be converted "
                                        f"({type(error).__name__}: {str(error)[:500]})", attempts)
-        return _store_result(s3, layout, dataset, partition, version, result, attempts)
+        return _store_result(s3, layout, dataset, partition, version, result, attempts, drift)
 
 
 def convert_landing_file(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,

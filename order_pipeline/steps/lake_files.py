@@ -34,6 +34,10 @@ class ConvertedFile:
     # records read = rows written + rejected, as checked at the end of the conversion (accounting.RecordCounts)
     counts: dict[str, int] = field(default_factory=dict)
     attempts: int = 1  # conversion attempts this version took (more than one: earlier ones were cut short)
+    undeclared: dict[str, str] = field(default_factory=dict)  # fields the file holds, not declared: path -> type
+    drift_reported: list[str] = field(default_factory=list)  # of those, the ones this file reported first
+    drift_notes: dict[str, str] = field(default_factory=dict)  # path -> why schema evolution did not add it
+    evolved: list[str] = field(default_factory=list)  # evolved columns its parent part holds, in order
 
     @property
     def loadable(self) -> bool:

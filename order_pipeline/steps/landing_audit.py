@@ -16,7 +16,7 @@ from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing.keys import FileVersion
 from order_pipeline.landing.plan import not_in_ledger
 from order_pipeline.steps.landing_tick import LandingSource
-from order_pipeline.warehouse.ledger_lookup import Query, ledger_by_partition, ledger_statuses
+from order_pipeline.warehouse.base import Warehouse
 
 
 @dataclass
@@ -42,13 +42,14 @@ class LandingAudit:
         return text
 
 
-def audit_landing(s3: Any, query: Query, source: LandingSource, dataset: Dataset, today: date) -> LandingAudit:
+def audit_landing(s3: Any, warehouse: Warehouse, source: LandingSource, dataset: Dataset,
+                  today: date) -> LandingAudit:
     tree = scan_landing_tree(s3, source.bucket, source.root)
     found = tree.partitions()
     partitions = sorted(p for p in found if source.in_range(p, today))
     files = files_of(s3, source.bucket, tree, partitions)
-    held = ledger_by_partition(query, dataset, partitions)
-    statuses = ledger_statuses(query, dataset, [v for versions in files.values() for v in versions])
+    held = warehouse.ledger_by_partition(dataset, partitions)
+    statuses = warehouse.ledger_statuses(dataset, [v for versions in files.values() for v in versions])
     audit = LandingAudit(landed=sum(len(v) for v in files.values()), partitions=len(partitions),
                          out_of_range=sorted(set(found) - set(partitions)))
     audit.statuses = dict(Counter(statuses.values()))

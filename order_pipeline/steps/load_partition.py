@@ -21,6 +21,8 @@ from order_pipeline.layout import LakeLayout
 from order_pipeline.steps.convert_partition import read_record
 from order_pipeline.steps.lake_files import ConvertedFile
 from order_pipeline.steps.load_attempts import MAX_LOAD_ATTEMPTS, LoadAttempts, cut_short_reason
+from order_pipeline.steps.part_layout import conform_part
+from order_pipeline.steps.schema_state import SchemaStateStore
 from order_pipeline.steps.warehouse_checks import duplicate_key_count, row_count
 from order_pipeline.warehouse.base import BatchFile, LoadBatch, LoadResult, Warehouse
 
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PartitionLoad:
+    dataset: Dataset | None = None  # as loaded: with the columns schema evolution added
     pending: list[ConvertedFile] = field(default_factory=list)
     not_converted: list[FileVersion] = field(default_factory=list)  # landed after the lake step ran
     results: list[LoadResult] = field(default_factory=list)
@@ -76,10 +79,15 @@ def pending_files(s3: Any, warehouse: Warehouse, layout: LakeLayout, dataset: Da
 
 def load_partition(s3: Any, warehouse: Warehouse, layout: LakeLayout, dataset: Dataset, partition: str,
                    run_id: str, files: Sequence[FileVersion], *, isolate_failures: bool = False) -> PartitionLoad:
+    """Load the partition's pending files with the dataset as schema evolution left it: evolved columns are added
+    to the tables (ALTER TABLE ADD COLUMN: existing rows get NULL) and every part brought to that layout."""
+    dataset = SchemaStateStore(s3, layout, dataset).effective()
     warehouse.ensure_tables(dataset)
     plan = pending_files(s3, warehouse, layout, dataset, partition, files)
+    plan.dataset = dataset
     if not plan.pending:
         return plan
+    plan.pending = [conform_part(s3, layout, dataset, converted) for converted in plan.pending]
     attempts = LoadAttempts(s3, layout, dataset, partition)
     cut_short = attempts.cut_short()
     if any(cut_short.get(c.source.version_id) for c in plan.pending):

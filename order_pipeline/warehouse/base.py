@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -72,6 +72,14 @@ class Warehouse(abc.ABC):
     @abc.abstractmethod
     def loaded_versions(self, dataset: Dataset, files: Sequence[FileVersion]) -> set[tuple[str, str]]:
         """The (key, etag) pairs among `files` that the ledger already holds, whatever their status."""
+
+    @abc.abstractmethod
+    def ledger_statuses(self, dataset: Dataset, files: Sequence[FileVersion]) -> dict[tuple[str, str], str]:
+        """(key, etag) -> ledger status (loaded, quarantined, dead_letter) for those of `files` the ledger holds."""
+
+    @abc.abstractmethod
+    def ledger_by_partition(self, dataset: Dataset, partitions: Iterable[str]) -> dict[str, set[tuple[str, str]]]:
+        """partition -> the (key, etag) pairs the ledger holds for those landing dates; {} before any load."""
 
     @abc.abstractmethod
     def load_batch(self, batch: LoadBatch, *, after_stage: Callable[[], None] | None = None) -> LoadResult:

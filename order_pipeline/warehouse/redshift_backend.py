@@ -1,4 +1,5 @@
-"""The Redshift warehouse: COPY canonical Parquet via a manifest into temp staging, then the shared upsert."""
+"""The Redshift warehouse: COPY canonical Parquet via a manifest into temp staging; the load sequence is the SQL
+warehouse base's, run in Redshift's transactions (retried on conflicts and dropped connections)."""
 
 from __future__ import annotations
 
@@ -6,59 +7,27 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import redshift_connector
 
 from order_pipeline.aws.s3_objects import parse_s3_uri
 from order_pipeline.datasets.declaration import Dataset
-from order_pipeline.landing import FileVersion
-from order_pipeline.warehouse import ledger_lookup, sql_ddl, sql_load
-from order_pipeline.warehouse.base import LEDGER_TABLE, LoadBatch, LoadError, LoadResult, Warehouse
-from order_pipeline.warehouse.sql_batch import check_batch, files_stage_rows, flat, ledger_params, part_uris
+from order_pipeline.warehouse import sql_load
+from order_pipeline.warehouse.base import LoadBatch, LoadError
+from order_pipeline.warehouse.redshift_errors import (
+    describe,
+    is_dropped_connection,
+    is_retryable,
+    is_serialization_conflict,
+)
+from order_pipeline.warehouse.sql_batch import part_uris
 from order_pipeline.warehouse.sql_copy import copy_manifest, copy_sql, load_errors_sql
-from order_pipeline.warehouse.sql_ddl import LEDGER_COLUMNS
-from order_pipeline.warehouse.sql_names import FILES_STAGE, stage_name, validate_iam_role
-from order_pipeline.warehouse.sql_upsert import upsert_staged
+from order_pipeline.warehouse.sql_names import stage_name, validate_iam_role
+from order_pipeline.warehouse.sql_warehouse import SqlWarehouse, UpsertCounts
 
-_FILES_PER_INSERT = 200
-# Connection-level SQLSTATE classes/codes: the session is gone, the work can be redone on a new one.
-_DROPPED_STATES = ("08", "57P01", "57P02", "57P03")
-_DROPPED_MESSAGES = ("communication error", "brokenpipe", "connection is closed", "connection time out")
-
-
-def _sqlstate(exc: BaseException) -> tuple[str, str]:
-    """(SQLSTATE, message) of a server error; redshift_connector passes the ErrorResponse fields as a dict."""
-    fields = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
-    return str(fields.get("C", "")), str(fields.get("M", exc))
-
-
-def describe(exc: BaseException) -> str:
-    """A server error as `message (SQLSTATE xxx)`, anything else as `Type: text`."""
-    state, message = _sqlstate(exc)
-    return f"{message} (SQLSTATE {state})" if state else f"{type(exc).__name__}: {exc}"
-
-
-def is_serialization_conflict(exc: BaseException) -> bool:
-    """Redshift error 1023 (serializable isolation violation), or PostgreSQL's SQLSTATE 40001."""
-    state, message = _sqlstate(exc)
-    return state == "40001" or "serializable isolation violation" in message.lower()
-
-
-def is_dropped_connection(exc: BaseException) -> bool:
-    if isinstance(exc, (ConnectionError, TimeoutError)):
-        return True
-    if isinstance(exc, (redshift_connector.InterfaceError, redshift_connector.OperationalError)):
-        text = str(exc).lower()
-        return any(m in text for m in _DROPPED_MESSAGES)
-    state, _ = _sqlstate(exc)
-    return bool(state) and state.startswith(_DROPPED_STATES)
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Conflicts and dropped connections are retried; bad data and bad SQL never are."""
-    return is_serialization_conflict(exc) or is_dropped_connection(exc)
+T = TypeVar("T")
+__all__ = ["RedshiftWarehouse", "describe", "is_dropped_connection", "is_retryable", "is_serialization_conflict"]
 
 
 class _CopyFailed(Exception):
@@ -67,12 +36,14 @@ class _CopyFailed(Exception):
         self.cause = cause
 
 
-class RedshiftWarehouse(Warehouse):
+class RedshiftWarehouse(SqlWarehouse):
     """Redshift through `connect()` (a redshift_connector connection factory), S3 through `s3_client`.
 
     The connection is opened lazily and re-opened after it drops. Every statement binds values with
     `?` (the cursor runs in qmark paramstyle, as DuckDB does) except COPY, whose literals are quoted.
     """
+
+    dialect = "redshift"
 
     def __init__(
         self,
@@ -139,77 +110,64 @@ class RedshiftWarehouse(Warehouse):
                 time.sleep(random.uniform(0, self._base_delay * 2 ** (attempt - 1)))
         raise AssertionError("unreachable")
 
-    # -- Warehouse --------------------------------------------------------------------------------
+    # -- what the SQL warehouse base needs ------------------------------------------------------
 
-    def ensure_tables(self, dataset: Dataset) -> None:
-        wanted = [
-            (t, dataset.table_columns(t), sql_ddl.dataset_table_sql(dataset, t, "redshift"))
-            for t in dataset.table_names
-        ]
-        wanted.append((LEDGER_TABLE, LEDGER_COLUMNS, sql_ddl.ledger_table_sql("redshift")))
-
-        def work() -> None:
-            cursor = self._cursor()
-            for table, columns, ddl in wanted:
-                cursor.execute(ddl)
-                cursor.execute(sql_ddl.existing_columns_sql(), [table])
-                existing = {row[0] for row in cursor.fetchall()}
-                for column in columns:
-                    if column.name not in existing:
-                        cursor.execute(sql_ddl.add_column_sql(table, column, "redshift"))
-
-        self._with_retries(work)
-
-    def rebuild_table(self, table: str, select_sql: str) -> int:
-        *replace, count = sql_ddl.rebuild_table_sql(table, select_sql)
-
-        def work() -> int:
-            cursor = self._cursor()
-            for statement in replace:
-                cursor.execute(statement)
-            cursor.execute(count)
-            return int(cursor.fetchone()[0])
-
+    def _transaction(self, work: Callable[[], T]) -> T:
         return self._with_retries(work)
 
-    def loaded_versions(self, dataset: Dataset, files: Sequence[FileVersion]) -> set[tuple[str, str]]:
-        return ledger_lookup.loaded_versions(self.query, dataset, files)
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor().execute(sql, list(params) if params else None)
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        def work() -> list[tuple[Any, ...]]:
-            cursor = self._cursor()
-            cursor.execute(sql, list(params) if params else None)
-            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cursor = self._cursor()
+        cursor.execute(sql, list(params) if params else None)
+        return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
 
-        return self._with_retries(work)
-
-    def load_batch(self, batch: LoadBatch, *, after_stage: Callable[[], None] | None = None) -> LoadResult:
-        check_batch(batch)
-        started = time.perf_counter()
+    def _prepare(self, batch: LoadBatch) -> dict[str, str]:
         try:
-            manifests = self._write_manifests(batch)
+            return self._write_manifests(batch)
         except Exception as exc:
             raise LoadError(batch, f"cannot write COPY manifests: {exc}") from exc
-        try:
-            staged, counts = self._with_retries(lambda: self._load_once(batch, manifests, after_stage))
-        except _CopyFailed as exc:
-            raise LoadError(batch, f"{exc}; load errors: {self._load_errors()}") from exc.cause
-        except Exception as exc:
-            raise LoadError(batch, describe(exc)) from exc
-        return LoadResult(
-            files=len(batch.files),
-            staged=staged,
-            inserted=counts.inserted,
-            updated=counts.updated,
-            stale=counts.stale,
-            child_rows=counts.child_rows,
-            seconds=time.perf_counter() - started,
-        )
+
+    def _stage_rows(self, batch: LoadBatch, table: str, manifests: dict[str, str]) -> int:
+        if table in manifests:
+            try:
+                self._execute(copy_sql(stage_name(table), manifests[table], self._iam_role))
+            except Exception as exc:
+                if is_retryable(exc):
+                    raise
+                raise _CopyFailed(table, exc) from exc
+        return self._scalar(sql_load.count_sql(stage_name(table)))
+
+    def _run_load(self, stage: Callable[[], dict[str, int]], merge: Callable[[], UpsertCounts],
+                  after_stage: Callable[[], None] | None) -> tuple[dict[str, int], UpsertCounts]:
+        """Stage (committed: temp tables are private to the session), then the merge transaction, which
+        LOCKs the target, child and ledger tables before anything else. Under SNAPSHOT isolation (the default
+        of new clusters and workgroups) two loads of the same new key could otherwise both insert it; under
+        SERIALIZABLE the lock turns conflicts between loads into waits. COPY stays outside the lock, so
+        readers of the tables wait only for the merge, not for S3."""
+
+        def once() -> tuple[dict[str, int], UpsertCounts]:
+            staged = stage()
+            self._conn.commit()  # type: ignore[union-attr]
+            if after_stage is not None:
+                after_stage()
+            return staged, merge()
+
+        return self._with_retries(once)
+
+    def _lock(self, dataset: Dataset) -> None:
+        self._execute(sql_load.lock_tables_sql(dataset))
+
+    def _load_failure(self, batch: LoadBatch, error: Exception) -> LoadError:
+        if isinstance(error, _CopyFailed):
+            return LoadError(batch, f"{error}; load errors: {self._load_errors()}")
+        return LoadError(batch, describe(error))
 
     def close(self) -> None:
         self._discard()
 
-    # -- load steps -------------------------------------------------------------------------------
+    # -- COPY -------------------------------------------------------------------------------------
 
     def _write_manifests(self, batch: LoadBatch) -> dict[str, str]:
         """One manifest per table that has parts; content_length from HEAD (Parquet COPY needs it)."""
@@ -222,7 +180,10 @@ class RedshiftWarehouse(Warehouse):
             entries = []
             for uri in dict.fromkeys(uris):
                 bucket, key = parse_s3_uri(uri)
-                entries.append((uri, self._s3.head_object(Bucket=bucket, Key=key)["ContentLength"]))
+                try:
+                    entries.append((uri, self._s3.head_object(Bucket=bucket, Key=key)["ContentLength"]))
+                except Exception as exc:  # name the part: "Not Found" alone does not say which
+                    raise RuntimeError(f"part {uri} of table {table}: {exc}") from exc
             key = f"{folder}{table}.manifest"
             self._s3.put_object(
                 Bucket=self._manifest_bucket,
@@ -233,46 +194,8 @@ class RedshiftWarehouse(Warehouse):
             manifests[table] = f"s3://{self._manifest_bucket}/{key}"
         return manifests
 
-    def _load_once(
-        self, batch: LoadBatch, manifests: dict[str, str], after_stage: Callable[[], None] | None
-    ) -> tuple[dict[str, int], Any]:
-        dataset = batch.dataset
-        cursor = self._cursor()
-
-        def execute(sql: str, params: Sequence[Any]) -> None:
-            cursor.execute(sql, list(params) if params else None)
-
-        def scalar(sql: str, params: Sequence[Any]) -> int:
-            execute(sql, params)
-            row = cursor.fetchone()
-            return int(row[0]) if row else 0
-
-        staged = {}
-        for table in dataset.table_names:
-            execute(sql_ddl.staging_table_sql(dataset, table, "redshift"), ())
-            if table in manifests:
-                try:
-                    execute(copy_sql(stage_name(table), manifests[table], self._iam_role), ())
-                except Exception as exc:
-                    if is_retryable(exc):
-                        raise
-                    raise _CopyFailed(table, exc) from exc
-            staged[table] = scalar(sql_load.count_sql(stage_name(table)), ())
-        execute(sql_ddl.files_stage_sql("redshift"), ())
-        rows = files_stage_rows(batch)
-        for start in range(0, len(rows), _FILES_PER_INSERT):
-            chunk = rows[start : start + _FILES_PER_INSERT]
-            execute(sql_load.insert_files_sql(len(chunk)), flat(chunk))
-        if after_stage is not None:
-            after_stage()
-        counts = upsert_staged(dataset, execute, scalar)
-        execute(sql_load.ledger_insert_sql(), ledger_params(batch, datetime.now(timezone.utc)))
-        for name in (*(stage_name(t) for t in dataset.table_names), FILES_STAGE):
-            execute(sql_ddl.drop_temp_sql(name), ())
-        return staged, counts
-
     def _load_errors(self) -> str:
-        """The first rows of the load-error view, after the rollback; never masks the COPY error."""
+        """The load-error rows of the failed COPY, after the rollback; never masks the COPY error."""
         try:
             cursor = self._cursor()
             cursor.execute(load_errors_sql(self._serverless))
@@ -284,6 +207,8 @@ class RedshiftWarehouse(Warehouse):
         if not rows:
             return "(none recorded)"
         return "; ".join(
-            f"{(file or '').strip()} line {line} column {(column or '').strip()}: {(reason or '').strip()}"
+            f"{(file or '').strip()}{f' line {line}' if line is not None and line >= 0 else ''}"
+            f"{f' column {column.strip()}' if (column or '').strip() else ''}: {(reason or '').strip()}"
             for file, line, column, reason in rows
         )
+

@@ -1,4 +1,4 @@
-"""How to reach Redshift: settings and the exact `redshift_connector.connect` keyword arguments. No I/O.
+"""How to reach Redshift: the exact `redshift_connector.connect` keyword arguments for a configuration. No I/O.
 
 Three modes:
   * password auth: host, database, user, password;
@@ -11,51 +11,52 @@ The driver refuses IAM without SSL, so IAM settings with ssl=False are rejected 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 
 class IncompleteRedshiftSettings(ValueError):
     """The settings lack a field their authentication mode needs."""
 
 
-@dataclass(frozen=True)
-class RedshiftConnectionSettings:
-    host: str | None = None
-    database: str = "dev"
-    port: int = 5439
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    iam: bool = False
-    cluster_identifier: str | None = None
-    serverless_workgroup: str | None = None
-    region: str | None = None
-    db_user: str | None = None
-    ssl: bool = True
-    timeout: int | None = 60  # seconds; None: no socket timeout
-    application_name: str = "order_pipeline"
-    profile: str | None = None  # AWS named profile for IAM modes
+class RedshiftConnection(Protocol):
+    """What `connect_kwargs` reads. The fields, their defaults and descriptions are declared once, on the
+    `RedshiftResource` (order_pipeline.components.redshift_resource); this is only their shape."""
 
-    @property
-    def mode(self) -> str:
-        if not self.iam:
-            return "password"
-        return "iam-serverless" if self.serverless_workgroup else "iam-provisioned"
+    host: str | None
+    port: int
+    database: str
+    user: str | None
+    password: str | None
+    iam: bool
+    cluster_identifier: str | None
+    serverless_workgroup: str | None
+    db_user: str | None
+    region: str | None
+    profile: str | None
+    ssl: bool
+    timeout: int | None
+    application_name: str
 
 
-def _require(settings: RedshiftConnectionSettings, *names: str) -> None:
+def auth_mode(settings: RedshiftConnection) -> str:
+    if not settings.iam:
+        return "password"
+    return "iam-serverless" if settings.serverless_workgroup else "iam-provisioned"
+
+
+def _require(settings: RedshiftConnection, *names: str) -> None:
     missing = [name for name in names if getattr(settings, name) in (None, "")]
     if missing:
         raise IncompleteRedshiftSettings(
-            f"Redshift {settings.mode} settings are incomplete: missing {', '.join(missing)}")
+            f"Redshift {auth_mode(settings)} settings are incomplete: missing {', '.join(missing)}")
 
 
-def connect_kwargs(settings: RedshiftConnectionSettings) -> dict[str, Any]:
+def connect_kwargs(settings: RedshiftConnection) -> dict[str, Any]:
     """Keyword arguments for `redshift_connector.connect(**kwargs)` for the settings' mode."""
     _require(settings, "database")
     common: dict[str, Any] = {"database": settings.database, "port": settings.port, "ssl": settings.ssl,
                               "timeout": settings.timeout, "application_name": settings.application_name}
-    if settings.mode == "password":
+    if auth_mode(settings) == "password":
         _require(settings, "host", "user", "password")
         return {"host": settings.host, **common, "user": settings.user, "password": settings.password}
     if not settings.ssl:
@@ -65,7 +66,7 @@ def connect_kwargs(settings: RedshiftConnectionSettings) -> dict[str, Any]:
         kwargs["host"] = settings.host
     if settings.profile:
         kwargs["profile"] = settings.profile
-    if settings.mode == "iam-serverless":
+    if auth_mode(settings) == "iam-serverless":
         _require(settings, "region")
         kwargs.update(is_serverless=True, serverless_work_group=settings.serverless_workgroup,
                       region=settings.region)

@@ -6,8 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from order_pipeline.datasets.declaration import LINEAGE_COLUMNS, SOURCE_FILE_COLUMN
 from order_pipeline.warehouse.base import LoadBatch
 from order_pipeline.warehouse.sql_ddl import LEDGER_ERROR_BYTES
+
+SOURCE_FILE_BYTES = next(c.max_bytes or 0 for c in LINEAGE_COLUMNS if c.name == SOURCE_FILE_COLUMN)
 
 
 def truncate_bytes(text: str | None, limit: int = LEDGER_ERROR_BYTES) -> str | None:
@@ -22,7 +25,8 @@ def truncate_bytes(text: str | None, limit: int = LEDGER_ERROR_BYTES) -> str | N
 
 def check_batch(batch: LoadBatch) -> None:
     """Refuse batches the SQL cannot order: `_source_file` is the URI without the ETag, so two versions
-    of one key in a batch would be indistinguishable in staging."""
+    of one key in a batch would be indistinguishable in staging. Refuse, with the reason, a loaded file whose
+    URI is longer than `_source_file` holds in bytes: its rows could not be staged (COPY would fail on it)."""
     if not batch.files:
         raise ValueError("a load batch needs at least one file")
     seen: set[str] = set()
@@ -31,6 +35,10 @@ def check_batch(batch: LoadBatch) -> None:
         if uri in seen:
             raise ValueError(f"batch holds {uri} twice; load its versions in separate batches")
         seen.add(uri)
+        size = len(uri.encode("utf-8"))
+        if item.status == "loaded" and size > SOURCE_FILE_BYTES:
+            raise ValueError(f"{uri[:120]}...: the file's URI is {size} bytes, but {SOURCE_FILE_COLUMN} holds at "
+                             f"most {SOURCE_FILE_BYTES} bytes; shorten the landing key to load this file")
         if item.status == "loaded":
             unknown = set(item.parts) - set(batch.dataset.table_names)
             if unknown:

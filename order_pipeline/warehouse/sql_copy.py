@@ -36,15 +36,18 @@ def copy_sql(table: str, manifest_url: str, iam_role: str) -> str:
 
 
 def load_errors_sql(serverless: bool, limit: int = 10) -> str:
-    """The most recent load errors of this session: file, line, column, reason."""
+    """The load-error rows of this session's last COPY (PG_LAST_COPY_ID): file, line, column, reason.
+
+    Not every COPY failure has rows here (Redshift logs only some; Parquet errors mostly come with their
+    context in the error's detail field instead), so callers report the error itself first."""
     if serverless:
         return (
             "SELECT TRIM(file_name), line_number, TRIM(column_name), TRIM(error_message) "
-            "FROM sys_load_error_detail WHERE session_id = PG_BACKEND_PID() "
+            "FROM sys_load_error_detail WHERE session_id = PG_BACKEND_PID() AND query_id = PG_LAST_COPY_ID() "
             f"ORDER BY start_time DESC LIMIT {int(limit)}"
         )
     return (
         "SELECT TRIM(filename), line_number, TRIM(colname), TRIM(err_reason) "
-        "FROM stl_load_errors WHERE session = PG_BACKEND_PID() "
+        "FROM stl_load_errors WHERE session = PG_BACKEND_PID() AND query = PG_LAST_COPY_ID() "
         f"ORDER BY starttime DESC LIMIT {int(limit)}"
     )

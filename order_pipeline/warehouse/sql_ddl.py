@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from order_pipeline.datasets.declaration import Column, Dataset
+from order_pipeline.datasets.kinds import kind_named
 from order_pipeline.warehouse.base import LEDGER_TABLE
 from order_pipeline.warehouse.sql_names import FILES_STAGE, Dialect, quote_ident, stage_name
 
@@ -42,31 +43,27 @@ FILES_STAGE_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def column_type(column: Column, dialect: Dialect) -> str:
-    kind = column.kind
-    if kind == "string":
-        return f"VARCHAR({column.max_bytes or DEFAULT_VARCHAR_BYTES})" if dialect == "redshift" else "VARCHAR"
-    if kind == "json":
-        # DuckDB keeps JSON as text: its JSON type is an extension we must not depend on.
-        return "SUPER" if dialect == "redshift" else "VARCHAR"
-    if kind == "int32":
-        return "INTEGER"
-    if kind == "int64":
-        return "BIGINT"
-    if kind == "decimal":
-        return f"DECIMAL({column.precision},{column.scale})"
-    if kind == "timestamp":
-        return "TIMESTAMPTZ"
-    if kind == "boolean":
-        return "BOOLEAN"
-    raise ValueError(f"unknown column kind {kind!r} for column {column.name!r}")
+def column_type(column: Column, dialect: Dialect, *, staged: bool = False) -> str:
+    """The SQL type of a column (datasets/kinds.py); `staged`: of its staging column, which differs where the
+    dialect's COPY cannot load the canonical Parquet into the target type."""
+    kind = kind_named(column.kind)
+    template = kind.staged[dialect][0] if staged and dialect in kind.staged else kind.sql[dialect]
+    return template.format(max_bytes=column.max_bytes or DEFAULT_VARCHAR_BYTES, precision=column.precision,
+                           scale=column.scale)
 
 
-def column_definitions(columns: Sequence[Column], dialect: Dialect, *, constraints: bool = True) -> str:
+def from_staged(column: Column, dialect: Dialect, value: str) -> str:
+    """The SQL expression turning a staged value (an SQL expression) into the target column's type."""
+    kind = kind_named(column.kind)
+    return kind.staged[dialect][1].format(value) if dialect in kind.staged else value
+
+
+def column_definitions(columns: Sequence[Column], dialect: Dialect, *, constraints: bool = True,
+                       staged: bool = False) -> str:
     parts = []
     for column in columns:
         not_null = " NOT NULL" if constraints and not column.nullable else ""
-        parts.append(f"{quote_ident(column.name)} {column_type(column, dialect)}{not_null}")
+        parts.append(f"{quote_ident(column.name)} {column_type(column, dialect, staged=staged)}{not_null}")
     return ", ".join(parts)
 
 
@@ -80,15 +77,18 @@ def create_table_sql(
     distkey: str | None = None,
     diststyle_all: bool = False,
     sortkey: Sequence[str] = (),
+    staged: bool = False,
 ) -> str:
     """CREATE [TEMP] TABLE; distribution and sort keys only for Redshift. Never a PRIMARY KEY: DuckDB
     merges into a keyed table ~50x slower, and Redshift would not enforce it anyway."""
+    _check_keys(name, columns, (distkey,) if distkey else (), "DISTKEY")
+    _check_keys(name, columns, sortkey, "SORTKEY")
     head = (
         f"CREATE TEMP TABLE {quote_ident(name)}"
         if temp
         else f"CREATE TABLE IF NOT EXISTS {quote_ident(name)}"
     )
-    sql = f"{head} ({column_definitions(columns, dialect, constraints=constraints)})"
+    sql = f"{head} ({column_definitions(columns, dialect, constraints=constraints, staged=staged)})"
     if dialect == "redshift":
         if diststyle_all:
             sql += " DISTSTYLE ALL"
@@ -97,6 +97,17 @@ def create_table_sql(
         if sortkey:
             sql += f" SORTKEY ({', '.join(quote_ident(c) for c in sortkey)})"
     return sql
+
+
+def _check_keys(table: str, columns: Sequence[Column], keys: Sequence[str], what: str) -> None:
+    """Redshift refuses a SUPER column as DISTKEY or SORTKEY: say so here, for both dialects alike."""
+    kinds = {column.name: column.kind for column in columns}
+    for key in keys:
+        if key not in kinds:
+            raise ValueError(f"{what} column {key!r} is not a column of {table!r}")
+        if kinds[key] == "json":
+            raise ValueError(f"{what} column {key!r} of {table!r} is json (SUPER on Redshift), which cannot be "
+                             f"a {what}: choose a scalar column")
 
 
 def dataset_table_sql(dataset: Dataset, table: str, dialect: Dialect) -> str:
@@ -121,6 +132,7 @@ def staging_table_sql(dataset: Dataset, table: str, dialect: Dialect) -> str:
         temp=True,
         constraints=False,
         distkey=dataset.merge_key[0],
+        staged=True,
     )
 
 

@@ -1,23 +1,29 @@
 """The upsert of a staged batch, as SQL shared by DuckDB and Redshift. Pure: builds strings, runs nothing.
 
 Order inside the load transaction (staging tables already filled):
-  1. de-duplicate staged parents: latest version, then later file (file_seq), then later record wins;
+  0. (Redshift) LOCK the target, child and ledger tables as the transaction's first statement, so that under
+     SNAPSHOT isolation a concurrent load of the same new key waits and then sees it, instead of inserting it
+     twice (the lock must come before the first statement that takes the transaction's snapshot);
+  1. de-duplicate staged parents: latest version, then later file (file_seq), then later record wins (a dataset
+     without a version column orders on its files' landing time: Dataset.ordering_column);
   2. delete staged parents the target already holds in a strictly newer version (stale);
   3. MERGE the survivors (the source is a plain table: Redshift allows no subquery there and no extra
      condition on WHEN MATCHED, which is why 1 and 2 delete from staging first);
   4. replace each surviving parent's children by the staged children of exactly the winning version;
   5. insert ledger rows for every file of the batch, never twice for one (dataset, key, etag).
-Every value is a bound `?` parameter; every identifier is validated and double-quoted.
+Every value is a bound `?` parameter; every identifier is validated and double-quoted. A column whose kind is
+staged in another type (sql_ddl.from_staged: json as text, then JSON_PARSE into SUPER on Redshift, since a Parquet
+string COPYed into SUPER would stay a string; TIME as text on Redshift) is converted when it leaves staging.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from order_pipeline.datasets.declaration import SOURCE_FILE_COLUMN, SOURCE_RECORD_COLUMN, Dataset
+from order_pipeline.datasets.declaration import SOURCE_FILE_COLUMN, SOURCE_RECORD_COLUMN, Column, Dataset
 from order_pipeline.warehouse.base import LEDGER_TABLE
-from order_pipeline.warehouse.sql_ddl import FILES_STAGE_COLUMNS, LEDGER_COLUMNS
-from order_pipeline.warehouse.sql_names import FILES_STAGE, losers_name, quote_ident, stage_name
+from order_pipeline.warehouse.sql_ddl import FILES_STAGE_COLUMNS, LEDGER_COLUMNS, from_staged
+from order_pipeline.warehouse.sql_names import FILES_STAGE, Dialect, losers_name, quote_ident, stage_name
 
 _LINEAGE = (SOURCE_FILE_COLUMN, SOURCE_RECORD_COLUMN)
 
@@ -28,6 +34,16 @@ def _q(*names: str) -> str:
 
 def _equal(left: str, right: str, columns: Sequence[str]) -> str:
     return " AND ".join(f"{_q(left, c)} = {_q(right, c)}" for c in columns)
+
+
+def _staged_value(table: str, column: Column, dialect: Dialect) -> str:
+    """A staged column as the target stores it."""
+    return from_staged(column, dialect, _q(table, column.name))
+
+
+def lock_tables_sql(dataset: Dataset) -> str:
+    """Redshift's LOCK (ACCESS EXCLUSIVE) on the dataset's tables and the ledger, always in this order."""
+    return f"LOCK TABLE {', '.join(quote_ident(t) for t in (*dataset.table_names, LEDGER_TABLE))}"
 
 
 def insert_files_sql(rows: int) -> str:
@@ -48,7 +64,7 @@ def dedup_losers_sql(dataset: Dataset) -> str:
     stage, key = stage_name(dataset.name), dataset.merge_key
     partition = ", ".join(_q("s", c) for c in key)
     order = (
-        f"{_q('s', dataset.version_column)} DESC NULLS LAST, {_q('f', 'file_seq')} DESC, "
+        f"{_q('s', dataset.ordering_column)} DESC NULLS LAST, {_q('f', 'file_seq')} DESC, "
         f"{_q('s', SOURCE_RECORD_COLUMN)} DESC"
     )
     ident = [*key, *_LINEAGE]
@@ -72,7 +88,7 @@ def dedup_delete_sql(dataset: Dataset) -> str:
 
 def stale_delete_sql(dataset: Dataset) -> str:
     """Out-of-order arrival must not regress a row: drop staged parents older than the target's."""
-    stage, target, version = stage_name(dataset.name), dataset.name, dataset.version_column
+    stage, target, version = stage_name(dataset.name), dataset.name, dataset.ordering_column
     return (
         f"DELETE FROM {quote_ident(stage)} USING {quote_ident(target)} "
         f"WHERE {_equal(target, stage, dataset.merge_key)} AND {_q(target, version)} > {_q(stage, version)}"
@@ -88,17 +104,19 @@ def matched_count_sql(dataset: Dataset) -> str:
     )
 
 
-def merge_sql(dataset: Dataset) -> str:
+def merge_sql(dataset: Dataset, dialect: Dialect = "duckdb") -> str:
     """MERGE the de-duplicated, non-stale staged parents; no target alias (Redshift allows none)."""
     stage, target = stage_name(dataset.name), dataset.name
-    names = [c.name for c in dataset.table_columns()]
-    updates = ", ".join(f"{quote_ident(c)} = {_q('s', c)}" for c in names if c not in dataset.merge_key)
+    columns = dataset.table_columns()
+    updates = ", ".join(
+        f"{quote_ident(c.name)} = {_staged_value('s', c, dialect)}" for c in columns if c.name not in dataset.merge_key
+    )
     on = " AND ".join(f"{_q(target, c)} = {_q('s', c)}" for c in dataset.merge_key)
     return (
         f'MERGE INTO {quote_ident(target)} USING {quote_ident(stage)} AS "s" ON {on} '
         f"WHEN MATCHED THEN UPDATE SET {updates} "
-        f"WHEN NOT MATCHED THEN INSERT ({', '.join(quote_ident(c) for c in names)}) "
-        f"VALUES ({', '.join(_q('s', c) for c in names)})"
+        f"WHEN NOT MATCHED THEN INSERT ({', '.join(quote_ident(c.name) for c in columns)}) "
+        f"VALUES ({', '.join(_staged_value('s', c, dialect) for c in columns)})"
     )
 
 
@@ -119,13 +137,13 @@ def _winning_children(dataset: Dataset, child: str) -> str:
     )
 
 
-def child_insert_sql(dataset: Dataset, child: str) -> str:
+def child_insert_sql(dataset: Dataset, child: str, dialect: Dialect = "duckdb") -> str:
     """The staged children of exactly the winning parent version (same key, file and record)."""
     stage = stage_name(child)
-    names = [c.name for c in dataset.table_columns(child)]
+    columns = dataset.table_columns(child)
     return (
-        f"INSERT INTO {quote_ident(child)} ({', '.join(quote_ident(c) for c in names)}) "
-        f"SELECT {', '.join(_q(stage, c) for c in names)} {_winning_children(dataset, child)}"
+        f"INSERT INTO {quote_ident(child)} ({', '.join(quote_ident(c.name) for c in columns)}) "
+        f"SELECT {', '.join(_staged_value(stage, c, dialect) for c in columns)} {_winning_children(dataset, child)}"
     )
 
 

@@ -181,7 +181,13 @@ def test_corpus_mixed_with_good_files_in_one_partition(pipeline):
         assert message["_attributes"]["event_type"]["Value"] == message["event_type"]
         assert message["partition"] == PARTITION and message["dataset"] == "orders"
         assert len(json.dumps(message)) < 256 * 1024
-    assert set(by_type) <= {"file_quarantined", "records_rejected", "partition_loaded"}, sorted(by_type)
+    assert set(by_type) <= {"file_quarantined", "records_rejected", "partition_loaded", "schema_drift",
+                            "check_failed"}, sorted(by_type)
+    # so many bad files fail the partition's quarantine check (once), and undeclared fields are reported once each
+    (check,) = by_type["check_failed"]
+    assert check["check"] == "orders_files_not_quarantined" and check["asset"] == "lake/orders_parquet"
+    drifted = [f["field"] for m in by_type.get("schema_drift", []) for f in m["fields"]]
+    assert len(drifted) == len(set(drifted))
     for message in by_type["file_quarantined"]:
         assert message["quarantined_to"].startswith(f"s3://{bucket}/quarantine/orders/dt=") and message["reason"]
     (loaded,) = by_type["partition_loaded"]

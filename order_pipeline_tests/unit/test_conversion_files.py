@@ -99,7 +99,9 @@ def test_parquet_of_another_shape_is_rejected(tmp_path: Path) -> None:
     pq.write_table(pa.table({"customer_id": ["C1"], "email": ["a@b.c"]}), source)
     out = tmp_path / "out"
     result = convert_file(ORDERS, source, out, source_name=NAME)
-    _assert_rejected(result, out, "do not hold the required fields", "order_id")
+    _assert_rejected(result, out, "does not fit dataset 'orders'", "`order_id` is missing (a required string)",
+                     "`items` is missing")
+    assert result.counts == {"read": 0, "written": 0, "rejected": 0} and result.rejects_path is None
 
 
 def test_unwritable_out_dir_raises(tmp_path: Path) -> None:

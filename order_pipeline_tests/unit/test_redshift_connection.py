@@ -2,12 +2,16 @@ import inspect
 
 import pytest
 import redshift_connector
+from dagster import DagsterInvalidInvocationError
 
-from order_pipeline.warehouse.redshift_connection import (
-    IncompleteRedshiftSettings,
-    RedshiftConnectionSettings,
-    connect_kwargs,
-)
+from order_pipeline.components.redshift_resource import RedshiftResource
+from order_pipeline.warehouse.redshift_connection import IncompleteRedshiftSettings, connect_kwargs
+
+
+def RedshiftConnectionSettings(**fields) -> RedshiftResource:  # noqa: N802 - reads like the configuration it builds
+    """The resource that declares the connection fields (the COPY fields do not matter here)."""
+    return RedshiftResource(copy_iam_role="arn:aws:iam::123456789012:role/copy",
+                            manifest_prefix="s3://bucket/lake/_manifests/", **fields)
 
 DRIVER_PARAMETERS = set(inspect.signature(redshift_connector.connect).parameters)
 
@@ -78,5 +82,5 @@ def test_repr_and_str_hide_the_password():
 
 def test_settings_are_frozen():
     settings = RedshiftConnectionSettings(host="h", user="u", password="p")
-    with pytest.raises(AttributeError):
+    with pytest.raises(DagsterInvalidInvocationError, match="does not support item assignment"):
         settings.password = "other"  # type: ignore[misc]

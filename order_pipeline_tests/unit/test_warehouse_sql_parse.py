@@ -40,7 +40,7 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
                 exp.Delete,
             )
             out[f"{ds.name}.{child.name}.child_insert"] = (
-                sql_load.child_insert_sql(ds, child.name),
+                sql_load.child_insert_sql(ds, child.name, dialect),
                 exp.Insert,
             )
             out[f"{ds.name}.{child.name}.child_count"] = (
@@ -52,7 +52,9 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
         out[f"{ds.name}.drop_losers"] = (sql_ddl.drop_temp_sql(losers_name(ds.name)), exp.Drop)
         out[f"{ds.name}.stale_delete"] = (sql_load.stale_delete_sql(ds), exp.Delete)
         out[f"{ds.name}.matched_count"] = (sql_load.matched_count_sql(ds), exp.Select)
-        out[f"{ds.name}.merge"] = (sql_load.merge_sql(ds), exp.Merge)
+        out[f"{ds.name}.merge"] = (sql_load.merge_sql(ds, dialect), exp.Merge)
+        if dialect == "redshift":
+            out[f"{ds.name}.lock"] = (sql_load.lock_tables_sql(ds), exp.Command)  # sqlglot has no LOCK grammar
     out["ledger.create"] = (sql_ddl.ledger_table_sql(dialect), exp.Create)
     for column in sql_ddl.LEDGER_COLUMNS:
         out[f"ledger.add.{column.name}"] = (sql_ddl.add_column_sql("file_ledger", column, dialect), exp.Alter)
@@ -82,6 +84,9 @@ def test_every_statement_parses_as_its_kind(dialect):
     assert len(found) > 60
     for name, (sql, kind) in found.items():
         tree = sqlglot.parse_one(sql, read=dialect)
+        if kind is exp.Command:  # only LOCK: checked by its own test below
+            assert tree.this == "LOCK", f"{name}: {sql}"
+            continue
         assert not isinstance(tree, exp.Command), f"{name}: sqlglot fell back to an opaque command: {sql}"
         assert isinstance(tree, kind), f"{name}: parsed as {type(tree).__name__}, expected {kind.__name__}"
 
@@ -100,6 +105,17 @@ def test_the_enumeration_covers_every_sql_builder():
     source = inspect.getsource(statements)
     missing = {name for name in builders - INDIRECT if f"{name}(" not in source}
     assert len(builders) > 15 and not missing, missing
+
+
+def test_lock_names_every_table_of_the_dataset_and_the_ledger_in_a_fixed_order():
+    assert sql_load.lock_tables_sql(ORDERS) == 'LOCK TABLE "orders", "order_items", "file_ledger"'
+
+
+def test_json_reaches_super_through_json_parse_on_redshift_only():
+    merge = sqlglot.parse_one(sql_load.merge_sql(RESERVED, "redshift"), read="redshift")
+    parsed = [node.sql("redshift") for node in merge.find_all(exp.ParseJSON)]
+    assert parsed == ['JSON_PARSE("s"."user")', 'JSON_PARSE("s"."user")']  # UPDATE SET and INSERT VALUES
+    assert "JSON_PARSE" not in sql_load.merge_sql(RESERVED, "duckdb")
 
 
 def test_merge_targets_and_sources_plain_tables():

@@ -1,188 +1,173 @@
-"""COPY ... FROM 's3://...' FORMAT AS PARQUET: read the objects from S3 and turn them into the JSON payload
-that `redshift_emulator.copy_rows` inserts inside the client's own transaction.
+"""COPY ... FROM 's3://...' FORMAT AS PARQUET, run at database speed inside the client's own transaction.
 
-Reproduced: MANIFEST files ({"entries": [{"url", "mandatory", "meta": {"content_length"}}]}; a missing
-mandatory entry fails, a missing optional one is skipped, no file at all fails; Redshift requires
-meta.content_length for columnar formats, so a missing or wrong one fails here too); without MANIFEST the
-source is a key prefix and every object under it is loaded (none found fails with "The specified S3
-prefix ... does not exist"); Parquet columns map to table columns by position, the column counts must match.
-Not reproduced: CSV/JSON/AVRO/ORC and text formats, COPY options other than IAM_ROLE/CREDENTIALS/REGION/
-MANIFEST/FORMAT/SERIALIZETOJSON, Parquet-to-column type checks beyond what PostgreSQL's casts reject,
-MAXERROR, NOLOAD, encrypted objects, the exact Redshift error codes for S3 problems.
-S3 is reached with boto3's default client, which honours AWS_ENDPOINT_URL (a local moto server in tests).
+The adapter calls `run_copy` when the client executes a COPY. It checks the options (Parquet admits only a few),
+lists the objects (copy_sources), checks each file's schema against the table by position (parquet_mapping),
+then streams the rows through PostgreSQL's own `COPY ... FROM STDIN (FORMAT csv)` on the client's session,
+record batch by record batch, checking string byte lengths on the way. All files load under one savepoint (or
+one transaction when the client has none open): a failure in any file leaves nothing, as on Redshift. The
+outcome goes back as the JSON payload of `redshift_emulator.copy_rows`, which reports it to the client
+(`Load into table ... completed, N record(s) loaded successfully.`, or the error in Redshift's shape).
+
+Not reproduced: CSV/JSON/AVRO/ORC and the text formats, encrypted objects, ACCEPTINVCHARS, NOLOAD.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-import json
-import math
 from collections.abc import Iterator
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError
 
+from order_pipeline_tests.support.redshift_endpoint.copy_errors import (
+    DATA_ERROR,
+    CopyFailure,
+    failure_payload,
+    https_url,
+    spectrum_failure,
+    success_payload,
+)
+from order_pipeline_tests.support.redshift_endpoint.copy_sources import (
+    S3Object,
+    manifest_objects,
+    prefix_objects,
+    read_object,
+)
+from order_pipeline_tests.support.redshift_endpoint.injection import Result
+from order_pipeline_tests.support.redshift_endpoint.parquet_mapping import (
+    COLUMNS_QUERY,
+    TargetColumn,
+    check_lengths,
+    check_schema,
+    csv_rows,
+    target_columns,
+)
 from order_pipeline_tests.support.redshift_endpoint.statement_rewrite import CopyStatement, parse_copy_options
 
-S3_ERROR_CODE = 8001  # stands in for Redshift's S3/manifest error codes, which this emulator does not copy
+# COPY parameters Redshift accepts with FORMAT AS PARQUET (copy-usage_notes-copy-from-columnar): everything
+# else, e.g. REGION (the bucket must be in the cluster's region), MAXERROR or ACCEPTANYDATE, is refused.
+PARQUET_OPTIONS = {"MANIFEST", "IAM_ROLE", "CREDENTIALS", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN",
+                   "ACCEPTINVCHARS", "FILLRECORD", "STATUPDATE", "EXPLICIT_IDS", "SERIALIZETOJSON"}
+_SAVEPOINT = "redshift_emulator_copy"
+_BATCH_ROWS = 65536
 
 
-class CopyFailure(Exception):
-    def __init__(self, message: str, filename: str, err_code: int = S3_ERROR_CODE) -> None:
-        super().__init__(message)
-        self.filename = filename
-        self.err_code = err_code
+class CopySession(Protocol):
+    """What run_copy needs from the client's session (wire_adapter.ClientSession)."""
+
+    tx_status: str
+
+    def inject_query(self, sql: str) -> Result: ...
+
+    def inject_copy(self, sql: str, chunks: Iterator[bytes]) -> Result: ...
 
 
-@dataclass(frozen=True)
-class S3Object:
-    url: str
-    bucket: str
-    key: str
-    expected_size: int | None  # the manifest's meta.content_length, when loading through a manifest
+def _literal(text: str) -> str:
+    tag = "$rs$"
+    while tag in text:
+        tag = f"$rs{len(tag)}$"
+    return f"{tag}{text}{tag}"
 
 
-def split_url(url: str) -> tuple[str, str]:
-    if not url.startswith("s3://") or "/" not in url[5:]:
-        raise CopyFailure(f"Invalid S3 URL '{url}'", url)
-    bucket, _, key = url[5:].partition("/")
-    return bucket, key
+def _columns(session: CopySession, statement: CopyStatement) -> list[TargetColumn]:
+    found = session.inject_query(COLUMNS_QUERY.format(table=_literal(statement.table)))
+    if not found.ok or not found.rows:
+        raise CopyFailure(f'relation "{statement.table.strip(chr(34))}" does not exist', statement.source,
+                          code=0, sqlstate="42P01")
+    columns = target_columns(found.rows)
+    if statement.columns is None:
+        return columns
+    by_name = {column.name: column for column in columns}
+    missing = [name for name in statement.columns if name not in by_name]
+    if missing:
+        raise CopyFailure(f'column "{missing[0]}" of relation "{statement.table}" does not exist',
+                          statement.source, code=0, sqlstate="42703")
+    return [by_name[name] for name in statement.columns]
 
 
-def _s3_message(error: ClientError) -> str:
-    info = error.response.get("Error", {})
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return f"S3ServiceException:{info.get('Message', '')},Status {status},Error {info.get('Code', '')}"
+def _batches(obj: S3Object, body: bytes, columns: list[TargetColumn]) -> Iterator[bytes]:
+    parquet = pq.ParquetFile(io.BytesIO(body))
+    for batch in parquet.iter_batches(batch_size=_BATCH_ROWS):
+        check_lengths(obj.url, batch, columns)
+        yield csv_rows(batch, columns)
 
 
-def _manifest_objects(s3: Any, url: str) -> list[S3Object]:
-    bucket, key = split_url(url)
+def _open_parquet(obj: S3Object, body: bytes) -> pa.Schema:
     try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as error:
-        raise CopyFailure(f"Problem reading manifest file - {_s3_message(error)} ({url})", url) from error
-    try:
-        entries = json.loads(body)["entries"]
-    except (ValueError, KeyError, TypeError) as error:
-        raise CopyFailure(f"Manifest file is not in correct json format: {url}", url) from error
-    objects: list[S3Object] = []
-    for entry in entries:
-        entry_url = entry.get("url", "")
-        entry_bucket, entry_key = split_url(entry_url)
-        try:
-            size = int(s3.head_object(Bucket=entry_bucket, Key=entry_key)["ContentLength"])
-        except ClientError as error:
-            if entry.get("mandatory", False):
-                raise CopyFailure(
-                    f"Manifest file entry '{entry_url}' is mandatory but the file was not found: "
-                    f"The specified S3 prefix '{entry_key}' does not exist ({_s3_message(error)})",
-                    entry_url) from error
-            continue  # optional entries may be missing, as on Redshift
-        expected = (entry.get("meta") or {}).get("content_length")
-        if expected is None:
-            raise CopyFailure(f"Manifest file entry '{entry_url}' has no meta.content_length, which "
-                              "COPY FORMAT AS PARQUET requires", entry_url)
-        if int(expected) != size:
-            raise CopyFailure(f"Manifest file entry '{entry_url}': content_length {expected} does not "
-                              f"match the object size {size}", entry_url)
-        objects.append(S3Object(entry_url, entry_bucket, entry_key, int(expected)))
-    if not objects:
-        raise CopyFailure(f"The manifest '{url}' names no existing file: nothing to load", url)
-    return objects
-
-
-def _prefix_objects(s3: Any, url: str) -> list[S3Object]:
-    bucket, prefix = split_url(url)
-    objects: list[S3Object] = []
-    try:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            objects += [S3Object(f"s3://{bucket}/{o['Key']}", bucket, o["Key"], None)
-                        for o in page.get("Contents", [])]
-    except ClientError as error:
-        raise CopyFailure(f"{_s3_message(error)} ({url})", url) from error
-    if not objects:
-        raise CopyFailure(f"The specified S3 prefix '{prefix}' does not exist ({url})", url)
-    return objects
-
-
-def json_value(value: Any) -> Any:
-    """A Parquet cell as JSON whose text PostgreSQL's input functions read back exactly."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return "\\x" + value.hex()
-    if isinstance(value, dict):
-        return {str(k): json_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_value(v) for v in value]
-    if isinstance(value, dt.timedelta):
-        return f"{value.total_seconds()} seconds"
-    return value
-
-
-def _rows(table: pa.Table) -> Iterator[list[Any]]:
-    columns = [column.to_pylist() for column in table.columns]
-    for row in zip(*columns, strict=True):
-        yield [json_value(v) for v in row]
-
-
-def _read_parquet(s3: Any, obj: S3Object) -> dict[str, Any]:
-    try:
-        body = s3.get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read()
-    except ClientError as error:
-        raise CopyFailure(f"{_s3_message(error)} ({obj.url})", obj.url) from error
-    try:
-        table = pq.read_table(io.BytesIO(body))
+        return pq.read_schema(io.BytesIO(body))
     except (pa.ArrowException, OSError) as error:
-        raise CopyFailure(f"Spectrum Scan Error: File '{obj.url}' is not a valid Parquet file: {error}",
-                          obj.url, 15001) from error
-    return {"url": obj.url, "columns": table.num_columns, "rows": list(_rows(table))}
+        raise spectrum_failure(DATA_ERROR, f"File '{https_url(obj.url)}' is not a valid Parquet file: {error}",
+                               obj.url) from error
 
 
-def build_payload(statement: CopyStatement) -> str:
-    """The JSON payload for redshift_emulator.copy_rows: the rows of every file, or the failure."""
+def _postgres_failure(obj: S3Object, error: dict[str, str]) -> CopyFailure:
+    """A row PostgreSQL refused during the load (the checks above catch the usual ones first)."""
+    context = f"{error.get('M', '')} ({error.get('W', '')}), File name: {https_url(obj.url)}"
+    return spectrum_failure(DATA_ERROR, context, obj.url, reason=error.get("M", ""))
+
+
+def _load(session: CopySession, statement: CopyStatement, columns: list[TargetColumn],
+          objects: list[tuple[S3Object, bytes]]) -> int:
+    names = ", ".join('"' + c.name.replace('"', '""') + '"' for c in columns)
+    copy_sql = f"COPY {statement.table} ({names}) FROM STDIN WITH (FORMAT csv)"
+    rows = 0
+    for obj, body in objects:
+        result = session.inject_copy(copy_sql, _batches(obj, body, columns))
+        if not result.ok:
+            raise _postgres_failure(obj, result.error or {})
+        rows += pq.ParquetFile(io.BytesIO(body)).metadata.num_rows
+    return rows
+
+
+def _in_block(session: CopySession, work: Any) -> int:
+    """Run `work` so that a failure in any file leaves nothing behind."""
+    own_transaction = session.tx_status == "I"
+    session.inject_query("BEGIN" if own_transaction else f"SAVEPOINT {_SAVEPOINT}")
+    try:
+        rows = work()
+    except BaseException:
+        session.inject_query("ROLLBACK" if own_transaction else f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        if not own_transaction:
+            session.inject_query(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        raise
+    session.inject_query("COMMIT" if own_transaction else f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    return rows
+
+
+def run_copy(statement: CopyStatement, session: CopySession, query_id: int) -> str:
+    """Load the COPY's files into its table on the client's session; the JSON payload for copy_rows."""
+    if session.tx_status == "E":
+        return success_payload(0)  # the transaction is aborted: copy_rows itself will fail with 25P02
     try:
         options = parse_copy_options(statement.options)
-        if options.unsupported:
-            raise CopyFailure("COPY option(s) not supported by the local Redshift emulator: "
-                              + ", ".join(options.unsupported), statement.source)
         if options.format != "PARQUET":
-            raise CopyFailure(f"The local Redshift emulator only loads FORMAT AS PARQUET (got "
-                              f"{options.format or 'the default text format'})", statement.source)
+            raise CopyFailure(f"The local Redshift endpoint only loads FORMAT AS PARQUET (got "
+                              f"{options.format or 'the default text format'})", statement.source, code=0,
+                              sqlstate="0A000")
+        refused = [word for word in options.keywords if word not in PARQUET_OPTIONS]
+        if refused:
+            raise CopyFailure(f"{refused[0]} argument is not supported for PARQUET based COPY", statement.source,
+                              code=0, sqlstate="0A000")
+        columns = _columns(session, statement)
         s3 = boto3.client("s3")
-        listed = _manifest_objects if options.manifest else _prefix_objects
-        files = [_read_parquet(s3, obj) for obj in listed(s3, statement.source)]
-        return json.dumps({"files": files}, separators=(",", ":"), allow_nan=False, default=str)
+        listed = (manifest_objects if options.manifest else prefix_objects)(s3, statement.source)
+        objects = []
+        for obj in listed:
+            body = read_object(s3, obj)
+            check_schema(obj.url, _open_parquet(obj, body), columns, options.serialize_to_json)
+            objects.append((obj, body))
+        rows = _in_block(session, lambda: _load(session, statement, columns, objects))
+        return success_payload(rows)
     except CopyFailure as failure:
-        return _failure_payload(statement, str(failure), failure.filename, failure.err_code)
+        return failure_payload(failure, statement.table, query_id)
     except BotoCoreError as error:  # no credentials, endpoint unreachable ...
-        return _failure_payload(statement, f"S3 request failed: {error}", statement.source, S3_ERROR_CODE)
+        return failure_payload(CopyFailure(f"S3 request failed: {error}", statement.source), statement.table,
+                               query_id)
+    except (ConnectionError, OSError):
+        raise  # the session is gone: nothing to report to
     except Exception as error:  # noqa: BLE001 - the client must get an ErrorResponse, not a dropped socket
-        return _failure_payload(statement, f"Local Redshift emulator failed to run COPY: {error!r}",
-                                statement.source, S3_ERROR_CODE)
-
-
-def _failure_payload(statement: CopyStatement, message: str, filename: str, err_code: int) -> str:
-    error = {"message": message, "detail": "", "filename": filename, "line_number": 0, "colname": "",
-             "err_code": err_code, "err_reason": message, "table": statement.table}
-    return json.dumps({"error": error})
-
-
-def columns_literal(columns: tuple[str, ...] | None) -> str | None:
-    """A PostgreSQL text[] literal for the COPY column list (None: all columns, in table order)."""
-    if columns is None:
-        return None
-    return "{" + ",".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in columns) + "}"
-
-
-__all__ = ["CopyFailure", "build_payload", "columns_literal", "json_value"]
+        return failure_payload(CopyFailure(f"Local Redshift endpoint failed to run COPY: {error!r}",
+                                           statement.source), statement.table, query_id)

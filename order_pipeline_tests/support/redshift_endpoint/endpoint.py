@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ class RedshiftEndpoint:
     password: str = field(repr=False)
     postgres: PostgresServer = field(repr=False)
     adapter: WireAdapter = field(repr=False)
+    tables: SystemTables = field(repr=False)
     owned_directory: Path | None = field(default=None, repr=False)  # removed on stop()
 
     def connect(self, **kwargs: Any) -> redshift_connector.Connection:
@@ -37,8 +40,20 @@ class RedshiftEndpoint:
         settings.update(kwargs)
         return redshift_connector.connect(**settings)
 
+    def create_database(self, name: str, isolation: str = "serializable") -> None:
+        """A database whose transactions run at Redshift's SERIALIZABLE or SNAPSHOT isolation (PostgreSQL's
+        SERIALIZABLE or REPEATABLE READ): the emulation of `CREATE DATABASE name ISOLATION LEVEL ...`."""
+        self.tables.create_database(name, isolation)
+
+    @contextmanager
+    def recording(self) -> Iterator[list[str]]:
+        """The statements clients send while the block runs, as sent (before the endpoint rewrites them)."""
+        with self.adapter.recording() as statements:
+            yield statements
+
     def stop(self) -> None:
         self.adapter.stop()
+        self.tables.close()
         self.postgres.stop()
         if self.owned_directory is not None:
             shutil.rmtree(self.owned_directory, ignore_errors=True)
@@ -57,14 +72,10 @@ def start_endpoint(port: int = 0, data_dir: Path | None = None, host: str = "127
         owned = data_dir = Path(tempfile.mkdtemp(prefix="redshift-endpoint-"))
     postgres = start_postgres(data_dir, free_port(host), user, password, host=host)
     try:
-        with postgres.connect("postgres") as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{database}"')
         tables = SystemTables(postgres)
-        tables.ensure_installed(database)
+        tables.create_database(database, "serializable")
         adapter = WireAdapter(host, port, (host, postgres.port), tables).start()
     except BaseException:
         postgres.stop()
         raise
-    return RedshiftEndpoint(host, adapter.port, database, user, password, postgres, adapter, owned)
+    return RedshiftEndpoint(host, adapter.port, database, user, password, postgres, adapter, tables, owned)

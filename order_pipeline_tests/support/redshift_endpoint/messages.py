@@ -108,3 +108,24 @@ def build_bind(portal: bytes, statement: bytes, text_params: list[str | None]) -
             body += struct.pack("!i", len(encoded)) + encoded
     body += struct.pack("!h", 0)  # result columns: default (text)
     return typed(b"B", bytes(body))
+
+
+def parse_data_row(body: bytes) -> list[str | None]:
+    """DataRow ('D') in text format: the column values."""
+    (count,) = struct.unpack("!h", body[:2])
+    values: list[str | None] = []
+    offset = 2
+    for _ in range(count):
+        (size,) = struct.unpack("!i", body[offset : offset + 4])
+        offset += 4
+        if size < 0:
+            values.append(None)
+            continue
+        values.append(body[offset : offset + size].decode("utf-8"))
+        offset += size
+    return values
+
+
+def query(sql: str) -> bytes:
+    """A simple-protocol Query ('Q')."""
+    return typed(b"Q", cstring(sql))

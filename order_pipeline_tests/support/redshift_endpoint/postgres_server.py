@@ -116,8 +116,8 @@ def start_postgres(directory: Path, port: int, superuser: str, password: str, ho
                 "timezone": "UTC", "log_timezone": "UTC", "fsync": "off", "synchronous_commit": "off",
                 "full_page_writes": "off", "max_connections": "100",
                 "password_encryption": "md5",
-                # Redshift runs every transaction SERIALIZABLE: concurrent loads conflict (error 1023 there,
-                # SQLSTATE 40001 here) instead of both inserting the same new key.
+                # SERIALIZABLE unless a database says otherwise (system_tables.create_database: SNAPSHOT is
+                # REPEATABLE READ); the adapter reports PostgreSQL's 40001 as Redshift's error 1023.
                 "default_transaction_isolation": "serializable"}
     command = [str(bin_dir / "postgres"), "-D", str(data)]
     for name, value in settings.items():

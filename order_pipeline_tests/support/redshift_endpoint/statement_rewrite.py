@@ -1,10 +1,12 @@
-"""Rewrite Redshift-only SQL into PostgreSQL, and recognise `COPY ... FROM 's3://...'`.
+"""Rewrite Redshift SQL into PostgreSQL that behaves like Redshift, and recognise `COPY ... FROM 's3://...'`.
 
-Reproduced: DISTKEY / SORTKEY / COMPOUND|INTERLEAVED SORTKEY / DISTSTYLE / ENCODE / BACKUP clauses are
-dropped from CREATE/ALTER statements, SUPER becomes JSONB, IDENTITY(seed, step) becomes a PostgreSQL
-identity column. Not reproduced: ALTER ... ALTER DISTKEY/SORTKEY, ALTER TABLE APPEND, Redshift-only
-functions (GETDATE, LISTAGG WITHIN GROUP ...), late-binding views; those reach PostgreSQL unchanged.
-Quoted strings, quoted identifiers and comments are masked first, so they are never rewritten.
+Reproduced: quoted identifiers fold to lower case (as Redshift's do); DISTKEY / SORTKEY / COMPOUND|INTERLEAVED
+SORTKEY / DISTSTYLE / ENCODE / BACKUP clauses are dropped from CREATE/ALTER statements; SUPER becomes JSONB;
+IDENTITY(seed, step) becomes a PostgreSQL identity column; in column definitions VARCHAR(n), VARCHAR(MAX), VARCHAR,
+CHARACTER VARYING, NVARCHAR and TEXT become a domain `redshift_emulator.varchar_<n>` that checks the length in
+BYTES (TEXT and a bare VARCHAR mean VARCHAR(256), MAX means 65535), as Redshift counts bytes where PostgreSQL
+counts characters. Not reproduced: ALTER ... ALTER DISTKEY/SORTKEY, ALTER TABLE APPEND, CHAR(n) byte lengths,
+late-binding views. Quoted strings, quoted identifiers and comments are masked first, so they are never rewritten.
 """
 
 from __future__ import annotations
@@ -12,15 +14,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_QUOTED = re.compile(
-    r"""[Ee]'(?:[^'\\]|\\.|'')*'"""  # E'...' escape strings
-    r"""|'(?:[^']|'')*'"""  # standard strings
-    r'''|"(?:[^"]|"")*"'''  # quoted identifiers
-    r"""|\$(?P<tag>[A-Za-z_]*)\$.*?\$(?P=tag)\$"""  # dollar quoting
-    r"""|--[^\n]*|/\*.*?\*/""",  # comments
-    re.DOTALL,
+from order_pipeline_tests.support.redshift_endpoint.ddl_columns import column_types
+from order_pipeline_tests.support.redshift_endpoint.sql_text import IDENT, Masked
+
+DOMAIN_SCHEMA = "redshift_emulator"
+DEFAULT_VARCHAR_BYTES = 256
+MAX_VARCHAR_BYTES = 65535
+_VARCHAR = re.compile(
+    r"^(?:VARCHAR|NVARCHAR|CHARACTER\s+VARYING|TEXT)\s*(?:\(\s*(?P<size>\d+|MAX)\s*\))?$", re.IGNORECASE
 )
-_PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
+
+
+def varchar_domain(size: int) -> str:
+    return f"{DOMAIN_SCHEMA}.varchar_{size}"
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    sql: str
+    varchar_sizes: frozenset[int]  # byte-checked VARCHAR domains the statement needs
+    ddl: bool  # CREATE / ALTER / DROP: cached catalog facts may be stale afterwards
+
 
 _DDL_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), replacement)
@@ -38,9 +52,8 @@ _DDL_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 _DDL_START = re.compile(r"^\s*(?:CREATE|ALTER)\b", re.IGNORECASE)
-_IDENT = r"(?:\x00\d+\x00|[A-Za-z_][\w$]*)"
 _COPY = re.compile(
-    rf"^\s*COPY\s+(?P<table>{_IDENT}(?:\s*\.\s*{_IDENT}){{0,2}})\s*(?:\((?P<columns>[^)]*)\))?"
+    rf"^\s*COPY\s+(?P<table>{IDENT}(?:\s*\.\s*{IDENT}){{0,2}})\s*(?:\((?P<columns>[^)]*)\))?"
     r"\s+FROM\s+(?P<source>\x00\d+\x00)(?P<options>[^;]*);?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -54,25 +67,6 @@ class CopyStatement:
     options: str  # everything after the source, as written
 
 
-class Masked:
-    """SQL with literals, quoted identifiers and comments replaced by numbered placeholders."""
-
-    def __init__(self, sql: str) -> None:
-        self.pieces: list[str] = []
-
-        def keep(match: re.Match[str]) -> str:
-            text = match.group(0)
-            if text.startswith(("--", "/*")):
-                return " "
-            self.pieces.append(text)
-            return f"\x00{len(self.pieces) - 1}\x00"
-
-        self.text = _QUOTED.sub(keep, sql)
-
-    def restore(self, text: str) -> str:
-        return _PLACEHOLDER.sub(lambda m: self.pieces[int(m.group(1))], text)
-
-
 def _unquote_identifier(name: str) -> str:
     name = name.strip()
     if name.startswith('"') and name.endswith('"'):
@@ -84,19 +78,30 @@ def _unquote_literal(literal: str) -> str:
     return literal[1:-1].replace("''", "'")
 
 
-def rewrite_ddl(sql: str) -> str:
-    """Drop Redshift-only clauses from CREATE/ALTER statements; return other SQL unchanged."""
+def _varchar_types(masked: Masked) -> tuple[str, set[int]]:
+    """The masked text with VARCHAR/TEXT column types replaced by byte-checked domains."""
+    text, sizes = masked.text, set()
+    for column in sorted(column_types(masked), key=lambda c: c.start, reverse=True):
+        found = _VARCHAR.match(column.text(masked).strip())
+        if not found:
+            continue
+        size_text = (found.group("size") or "").upper()
+        size = MAX_VARCHAR_BYTES if size_text == "MAX" else int(size_text or DEFAULT_VARCHAR_BYTES)
+        sizes.add(size)
+        text = text[: column.start] + varchar_domain(size) + text[column.end :]
+    return text, sizes
+
+
+def rewrite_statement(sql: str) -> Rewritten:
+    """Fold quoted identifiers; in CREATE/ALTER statements also make types and clauses PostgreSQL's."""
     masked = Masked(sql)
-    statements = masked.text.split(";")
-    if not any(_DDL_START.match(statement) for statement in statements):
-        return sql
-    rewritten = []
-    for statement in statements:
-        if _DDL_START.match(statement):
-            for pattern, replacement in _DDL_RULES:
-                statement = pattern.sub(replacement, statement)
-        rewritten.append(statement)
-    return masked.restore(";".join(rewritten))
+    if not _DDL_START.match(masked.text):
+        ddl = bool(re.match(r"^\s*DROP\b", masked.text, re.IGNORECASE))
+        return Rewritten(masked.restore(masked.text), frozenset(), ddl)
+    text, sizes = _varchar_types(masked)
+    for pattern, replacement in _DDL_RULES:
+        text = pattern.sub(replacement, text)
+    return Rewritten(masked.restore(text), frozenset(sizes), True)
 
 
 def parse_copy_from_s3(sql: str) -> CopyStatement | None:
@@ -124,36 +129,40 @@ def parse_copy_from_s3(sql: str) -> CopyStatement | None:
 class CopyOptions:
     manifest: bool
     format: str | None  # upper-cased, e.g. "PARQUET"; None when not given (Redshift's default: text)
-    unsupported: tuple[str, ...]  # option keywords this emulator does not implement
+    serialize_to_json: bool
+    keywords: tuple[str, ...]  # every option keyword given, upper-cased, in order (FORMAT's value excluded)
 
 
-_OPTION_TOKEN = re.compile(r"\x00\d+\x00|[A-Za-z_]+|\S")
-# Options accepted and ignored: authorisation and region do not matter against a local S3 endpoint.
-_IGNORED_WITH_VALUE = {"IAM_ROLE", "CREDENTIALS", "REGION", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY",
-                       "SESSION_TOKEN", "MASTER_SYMMETRIC_KEY"}
-_IGNORED_FLAGS = {"SERIALIZETOJSON", "WITH", "STATUPDATE", "COMPUPDATE", "OFF", "ON", "TRUE", "FALSE"}
+_OPTION_TOKEN = re.compile(r"\x00\d+\x00|[A-Za-z_]+|[-+]?\d+(?:\.\d+)?|\S")
+_VALUE_WORDS = {"ON", "OFF", "TRUE", "FALSE", "PRESET", "DEFAULT", "AUTO"}
+_FORMATS = {"PARQUET", "ORC", "CSV", "JSON", "AVRO", "SHAPEFILE", "FIXEDWIDTH"}
+
+
+def _is_value(token: str) -> bool:
+    return token.startswith("\x00") or token[0].isdigit() or token[0] in "+-" or token.upper() in _VALUE_WORDS
 
 
 def parse_copy_options(options: str) -> CopyOptions:
-    tokens = [t for t in _OPTION_TOKEN.findall(Masked(options).text) if t != ","]
-    manifest, fmt, unsupported = False, None, []
+    """COPY's options after the source: keywords, each with an optional [AS] value."""
+    tokens = [t for t in _OPTION_TOKEN.findall(Masked(options).text) if t not in {",", ";"}]
+    fmt, keywords = None, []
     index = 0
     while index < len(tokens):
         word = tokens[index].upper()
-        if word == "MANIFEST":
-            manifest = True
-        elif word == "FORMAT":
-            index += 1
-            if index < len(tokens) and tokens[index].upper() == "AS":
-                index += 1
-            fmt = tokens[index].upper() if index < len(tokens) else None
-        elif word in {"PARQUET", "ORC", "CSV", "JSON", "AVRO"}:
-            fmt = word
-        elif word in _IGNORED_WITH_VALUE:
-            index += 1
-            if index < len(tokens) and tokens[index].upper() == "AS":
-                index += 1
-        elif word not in _IGNORED_FLAGS:
-            unsupported.append(word)
         index += 1
-    return CopyOptions(manifest=manifest, format=fmt, unsupported=tuple(unsupported))
+        if word == "FORMAT":
+            if index < len(tokens) and tokens[index].upper() == "AS":
+                index += 1
+            if index < len(tokens):
+                fmt, index = tokens[index].upper(), index + 1
+            continue
+        if word in _FORMATS:  # `PARQUET` alone is short for FORMAT AS PARQUET
+            fmt = word
+            continue
+        keywords.append(word)
+        if index < len(tokens) and tokens[index].upper() == "AS":
+            index += 1
+        if index < len(tokens) and _is_value(tokens[index]):
+            index += 1
+    return CopyOptions(manifest="MANIFEST" in keywords, format=fmt,
+                       serialize_to_json="SERIALIZETOJSON" in keywords, keywords=tuple(keywords))

@@ -1,18 +1,26 @@
-"""Redshift's load-error system tables and the COPY helper procedure, installed into a database.
+"""The endpoint's objects inside each database, and the catalog facts the adapter looks up.
 
-`stl_load_errors` (provisioned) and `sys_load_error_detail` (Serverless) are created in pg_catalog so,
-as on Redshift, they resolve whatever the session's search_path is. Rows are written from a separate
-autocommit connection, so they survive the loading session's ROLLBACK, as Redshift's do.
-Column types follow Redshift's (CHAR(n) columns come back blank-padded, as on Redshift); columns
-Redshift fills from its internals (slice, tbl, userid ...) hold 0 or NULL here.
+* `stl_load_errors` (provisioned) and `sys_load_error_detail` (Serverless) live in pg_catalog so, as on Redshift,
+  they resolve whatever the session's search_path is. Rows are written from a separate autocommit connection,
+  so they survive the loading session's ROLLBACK, as Redshift's do. CHAR(n) columns come back blank-padded.
+* `pg_last_copy_id()`: the query id of the session's last COPY (-1 before any), as on Redshift.
+* `json_parse(text)` / `json_serialize(super)`: Redshift's SUPER functions over jsonb (SUPER is stored as jsonb).
+* Byte-checked VARCHAR domains `redshift_emulator.varchar_<n>` (statement_rewrite), created on first use by
+  `varchar_domains_sql`, run in the client's own transaction: created elsewhere after that transaction's
+  snapshot, a domain would be invisible to its catalog views (information_schema.columns would drop columns).
+* `redshift_emulator.copy_rows`: reports a COPY's outcome to the client (copy_command does the loading).
+* Isolation: a database is SERIALIZABLE (Redshift's provisioned default until 2024) unless created with
+  `isolation="snapshot"`, which maps Redshift's SNAPSHOT ISOLATION to PostgreSQL's REPEATABLE READ.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import psycopg
+from psycopg import sql
 
 from order_pipeline_tests.support.redshift_endpoint.postgres_server import PostgresServer
 
@@ -31,77 +39,42 @@ CREATE SEQUENCE IF NOT EXISTS pg_catalog.redshift_emulator_query_id;
 """
 
 ERROR_HINT_PREFIX = "redshift_emulator_load_error:"
+ISOLATION_LEVELS = {"serializable": "serializable", "snapshot": "repeatable read"}
 
-# The COPY emulation, run by the adapter inside the client's own session and transaction.
-# payload: {"error": {...}} for a failure found while reading S3, else
-#          {"files": [{"url": ..., "columns": n, "rows": [[v1, v2, ...], ...]}, ...]}.
-# Parquet columns map to the table's columns BY POSITION, as Redshift does for columnar formats.
-_PROCEDURE = r"""
+_OBJECTS = r"""
 CREATE SCHEMA IF NOT EXISTS redshift_emulator;
+CREATE TABLE IF NOT EXISTS redshift_emulator.last_copy (pid integer PRIMARY KEY, query_id bigint NOT NULL);
+CREATE OR REPLACE FUNCTION pg_catalog.pg_last_copy_id() RETURNS integer LANGUAGE sql STABLE AS
+    $f$ SELECT coalesce((SELECT query_id FROM redshift_emulator.last_copy WHERE pid = pg_backend_pid()), -1)::int $f$;
+CREATE OR REPLACE FUNCTION pg_catalog.json_parse(text) RETURNS jsonb LANGUAGE sql IMMUTABLE STRICT AS
+    $f$ SELECT $1::jsonb $f$;
+CREATE OR REPLACE FUNCTION pg_catalog.json_serialize(jsonb) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS
+    $f$ SELECT $1::text $f$;
+-- payload: {"error": {...}} raises it (the adapter records it and strips the HINT), {"loaded": n} reports n rows.
 CREATE OR REPLACE PROCEDURE redshift_emulator.copy_rows(target text, target_columns text[], payload json)
 LANGUAGE plpgsql AS $procedure$
-DECLARE
-    rel regclass := target::regclass;
-    cols text[];
-    col_list text;
-    file json;
-    objects json;
-    total bigint := 0;
-    state text;
-    message text;
 BEGIN
     IF payload->'error' IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'XX000', MESSAGE = payload->'error'->>'message',
-            DETAIL = coalesce(payload->'error'->>'detail', ''),
+        RAISE EXCEPTION USING ERRCODE = coalesce(payload->'error'->>'sqlstate', 'XX000'),
+            MESSAGE = payload->'error'->>'message', DETAIL = coalesce(payload->'error'->>'detail', ''),
             HINT = 'redshift_emulator_load_error:' || (payload->'error')::text;
     END IF;
-    IF target_columns IS NULL THEN
-        SELECT array_agg(attname::text ORDER BY attnum) INTO cols FROM pg_attribute
-         WHERE attrelid = rel AND attnum > 0 AND NOT attisdropped;
-    ELSE
-        cols := target_columns;
-    END IF;
-    SELECT string_agg(quote_ident(c), ', ' ORDER BY n) INTO col_list
-      FROM unnest(cols) WITH ORDINALITY AS u(c, n);
-    FOR file IN SELECT value FROM json_array_elements(payload->'files') LOOP
-        IF (file->>'columns')::int <> array_length(cols, 1) THEN
-            message := format('Spectrum Scan Error: File ''%s'' has an incompatible Parquet schema: '
-                              'column count mismatch. Unmatched number of columns between table and file. '
-                              'Table columns: %s, Data columns: %s, File name: %s',
-                              file->>'url', array_length(cols, 1), file->>'columns', file->>'url');
-            RAISE EXCEPTION USING ERRCODE = 'XX000', MESSAGE = message,
-                HINT = 'redshift_emulator_load_error:' || json_build_object(
-                    'filename', file->>'url', 'line_number', 0, 'colname', '', 'err_code', 15007,
-                    'err_reason', format('Unmatched number of columns between table and file. '
-                                         'Table columns: %s, Data columns: %s',
-                                         array_length(cols, 1), file->>'columns'),
-                    'table', target)::text;
-        END IF;
-        SELECT json_agg((SELECT json_object_agg(cols[i], r.value->(i - 1))
-                           FROM generate_series(1, array_length(cols, 1)) AS i))
-          INTO objects FROM json_array_elements(file->'rows') AS r;
-        CONTINUE WHEN objects IS NULL;
-        BEGIN
-            EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM json_populate_recordset(NULL::%s, $1)',
-                           rel, col_list, col_list, rel) USING objects;
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
-            message := CASE state WHEN '22001' THEN 'String length exceeds DDL length'
-                                  ELSE 'Invalid data: ' || message END;
-            RAISE EXCEPTION USING ERRCODE = 'XX000',
-                MESSAGE = format('Load into table ''%s'' failed.  Check ''stl_load_errors'' system table '
-                                 'for details. (%s; file %s)', target, message, file->>'url'),
-                HINT = 'redshift_emulator_load_error:' || json_build_object(
-                    'filename', file->>'url', 'line_number', 1, 'colname', '',
-                    'err_code', CASE state WHEN '22001' THEN 1204 ELSE 1216 END,
-                    'err_reason', message, 'table', target)::text;
-        END;
-        total := total + json_array_length(file->'rows');
-    END LOOP;
-    RAISE INFO 'Load into table ''%'' completed, % record(s) loaded successfully.', target, total;
+    RAISE INFO 'Load into table ''%'' completed, % record(s) loaded successfully.', target, payload->>'loaded';
 END
 $procedure$;
 """
+
+
+def varchar_domains_sql(sizes: Iterable[int]) -> str:
+    """A DO block creating the byte-checked VARCHAR domains that do not exist yet (concurrent creators welcome)."""
+    blocks = []
+    for size in sorted(set(sizes)):
+        name = f"redshift_emulator.varchar_{int(size)}"
+        blocks.append(
+            f"BEGIN IF to_regtype('{name}') IS NULL THEN CREATE DOMAIN {name} AS varchar({int(size)}) "
+            f"CHECK (octet_length(VALUE) <= {int(size)}); END IF; "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;")
+    return "DO $domains$ BEGIN " + " ".join(blocks) + " END $domains$"
 
 
 @dataclass(frozen=True)
@@ -110,6 +83,7 @@ class LoadError:
 
     session: int
     database: str
+    query_id: int
     filename: str
     line_number: int
     colname: str
@@ -118,38 +92,65 @@ class LoadError:
 
 
 class SystemTables:
-    """Installs the emulator objects per database and records load errors over autocommit connections."""
+    """Per database: installs the endpoint's objects, and answers the adapter over one autocommit connection."""
 
     def __init__(self, server: PostgresServer) -> None:
         self._server = server
         self._lock = threading.Lock()
         self._installed: set[str] = set()
+        self._connections: dict[str, psycopg.Connection] = {}
+
+    def _connection(self, database: str) -> psycopg.Connection:
+        conn = self._connections.get(database)
+        if conn is None or conn.closed:
+            conn = self._connections[database] = self._server.connect(database)
+        return conn
 
     def ensure_installed(self, database: str) -> None:
         with self._lock:
             if database in self._installed:
                 return
             try:
-                with self._server.connect(database) as conn:
-                    conn.execute("SET allow_system_table_mods = on")
-                    conn.execute(_TABLES)
-                    conn.execute("RESET allow_system_table_mods")
-                    conn.execute(_PROCEDURE)
+                conn = self._connection(database)
             except psycopg.OperationalError:
                 return  # no such database: the client's own startup will fail with PostgreSQL's error
+            conn.execute("SET allow_system_table_mods = on")
+            conn.execute(_TABLES)
+            conn.execute("RESET allow_system_table_mods")
+            conn.execute(_OBJECTS)
             self._installed.add(database)
+
+    def create_database(self, name: str, isolation: str = "serializable") -> None:
+        """A database whose transactions run at `isolation` ("serializable" or "snapshot"), as Redshift's
+        `CREATE DATABASE name ISOLATION LEVEL ...` makes one."""
+        with self._lock, self._server.connect("postgres") as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("ALTER DATABASE {} SET default_transaction_isolation = {}").format(
+                sql.Identifier(name), sql.Literal(ISOLATION_LEVELS[isolation])))
+        self.ensure_installed(name)
+
+    def next_copy_id(self, database: str, session: int) -> int:
+        """A new query id for a COPY of `session`, which pg_last_copy_id() then returns in that session."""
+        with self._lock:
+            conn = self._connection(database)
+            row = conn.execute("SELECT nextval('pg_catalog.redshift_emulator_query_id')").fetchone()
+            query_id = int(row[0]) if row else 0
+            conn.execute("INSERT INTO redshift_emulator.last_copy (pid, query_id) VALUES (%s, %s) "
+                         "ON CONFLICT (pid) DO UPDATE SET query_id = EXCLUDED.query_id", (session, query_id))
+        return query_id
 
     def record(self, error: LoadError) -> None:
         self.ensure_installed(error.database)
-        with self._server.connect(error.database) as conn:
-            query = conn.execute("SELECT nextval('pg_catalog.redshift_emulator_query_id')").fetchone()
-            query_id = int(query[0]) if query else 0
+        with self._lock:
+            conn = self._connection(error.database)
             conn.execute(
                 "INSERT INTO pg_catalog.stl_load_errors (userid, slice, tbl, starttime, session, query, "
                 "filename, line_number, colname, type, col_length, position, raw_line, raw_field_value, "
                 "err_code, err_reason, is_partial, start_offset) VALUES (0, 0, 0, now() AT TIME ZONE 'UTC', "
                 "%s, %s, left(%s, 256), %s, left(%s, 127), '', '', 0, '', '', %s, left(%s, 100), 0, 0)",
-                (error.session, query_id, error.filename, error.line_number, error.colname, error.err_code,
+                (error.session, error.query_id, error.filename, error.line_number, error.colname, error.err_code,
                  error.err_reason),
             )
             conn.execute(
@@ -159,6 +160,12 @@ class SystemTables:
                 "VALUES "
                 "(0, %s, 0, %s, left(%s, 64), now() AT TIME ZONE 'UTC', 0, left(%s, 256), %s, left(%s, 127), "
                 "'', '', 0, %s, left(%s, 512), '', '')",
-                (query_id, error.session, error.database, error.filename, error.line_number, error.colname,
+                (error.query_id, error.session, error.database, error.filename, error.line_number, error.colname,
                  error.err_code, error.err_reason),
             )
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections.values():
+                conn.close()
+            self._connections.clear()

@@ -1,0 +1,327 @@
+"""End to end, as users run it: 1M orders in 100 files over 4 landing dates, landed -> queryable in the warehouse.
+
+    .venv/bin/python benchmarks/bench_e2e.py [--orders 1000000] [--files-per-day 25] [--skip-daemon]
+
+(a) the headless drain (`order-pipeline demo`'s code: real sensor, runs in process) in a child process;
+(b) the real daemon: `dagster dev` on the project's local instance settings, events-mode sensor, runs launched by
+    the daemon; then (c) a one-file partition through the same daemon, run start -> success.
+Baseline, measured in the same run on the same files: DuckDB `read_json_auto` + INSERT (no validation, no
+ledger, no upsert). Prints per-stage seconds (sensor, lake, warehouse, analytics, run overhead), the peak RSS of
+every process, and PASS/MISSED per target. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+TARGET_HEADLESS_S = 20.0
+TARGET_DAEMON_S = 45.0
+TARGET_VS_BASELINE = 1.0
+TARGET_ONE_FILE_S = 6.0
+TARGET_RSS_MB = 500.0
+STEPS = {"lake_orders": "lake", "warehouse_orders": "warehouse", "analytics__daily_order_summary": "analytics"}
+
+_VMHWM = """
+def peak_mb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+"""
+
+BASELINE = _VMHWM + """
+import sys, time, duckdb
+folder, db = sys.argv[1], sys.argv[2]
+start = time.perf_counter()
+con = duckdb.connect(db)
+con.execute(f"CREATE TABLE orders AS SELECT * FROM read_json_auto('{folder}/**/*.jsonl') LIMIT 0")
+con.execute(f"INSERT INTO orders SELECT * FROM read_json_auto('{folder}/**/*.jsonl')")
+rows = con.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+print(time.perf_counter() - start, rows, peak_mb())
+"""
+
+HEADLESS = _VMHWM + """
+import json, time
+import dagster as dg
+from order_pipeline.commands.headless import drain
+from order_pipeline.components.pipeline import build_definitions
+from order_pipeline.components.resources import open_warehouse
+from order_pipeline.config import load_settings
+from order_pipeline.datasets.orders import ORDERS
+import boto3
+
+settings = load_settings()
+start = time.perf_counter()
+with dg.DagsterInstance.get() as instance:
+    _, ticks = drain(build_definitions(settings), instance, ORDERS.landing_sensor_name)
+    wall = time.perf_counter() - start
+    steps, runs = {}, []
+    for tick in ticks:
+        for run in tick.runs:
+            record = instance.get_run_record_by_id(run.run_id)
+            runs.append(record.end_time - record.start_time)
+            for stat in instance.get_run_step_stats(run.run_id):
+                steps[stat.step_key] = steps.get(stat.step_key, 0) + (stat.end_time - stat.start_time)
+db = open_warehouse(settings, boto3.client("s3"))
+orders = db.query('SELECT COUNT(*) FROM "orders"')[0][0]
+db.close()
+print(json.dumps({"wall": wall, "runs": runs, "steps": steps, "orders": orders, "peak_mb": peak_mb()}))
+"""
+
+
+def child(code: str, *args: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+    return done.stdout.strip().splitlines()[-1]
+
+
+class TreeMemory:
+    """Peak RSS of every process under a root process, by role, sampled a few times a second."""
+
+    def __init__(self, root: int) -> None:
+        import psutil
+
+        self._root = psutil.Process(root)
+        self.peaks: dict[str, float] = defaultdict(float)
+        self.examples: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def role(cmdline: str) -> str:
+        for needle, role in (("spawn_main", "run worker"), ("execute_run", "run worker"),
+                             ("execute_step", "step worker"), ("api grpc", "code server"),
+                             ("code-server", "code server proxy"), ("_daemon", "daemon"), ("dagster-daemon", "daemon"),
+                             ("webserver", "webserver"), ("dagster dev", "dagster dev"),
+                             ("resource_tracker", "multiprocessing tracker")):
+            if needle in cmdline:
+                return role
+        return "other"
+
+    def _sample(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            try:
+                for process in [self._root, *self._root.children(recursive=True)]:
+                    try:
+                        cmdline = " ".join(process.cmdline())
+                        role = self.role(cmdline)
+                        self.peaks[role] = max(self.peaks[role], process.memory_info().rss / 2**20)
+                        self.examples.setdefault(role, cmdline[:160])
+                    except psutil.Error:
+                        continue
+            except psutil.Error:
+                return
+            time.sleep(0.2)
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        return dict(self.peaks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--files-per-day", type=int, default=25)
+    parser.add_argument("--skip-daemon", action="store_true")
+    args = parser.parse_args()
+
+    from order_pipeline.commands.generate import GenerateOptions, write_to_folder
+    from order_pipeline.commands.moto_server import free_port, start_moto_server
+
+    work = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
+    today = datetime.now(timezone.utc).date()
+    options = GenerateOptions(count=args.orders, days=4, files_per_day=args.files_per_day,
+                              start_date=today - timedelta(days=4), update_share=0.0)
+    started = time.perf_counter()
+    files = write_to_folder(options, work / "files")
+    size_mb = sum(f.stat().st_size for f in files) / 1e6
+    print(f"{args.orders:,} orders in {len(files)} files ({size_mb:.0f} MB) generated in "
+          f"{time.perf_counter() - started:.0f}s\n")
+
+    seconds, rows, rss = child(BASELINE, str(work / "files"), str(work / "baseline.duckdb")).split()
+    baseline = float(seconds)
+    print(f"baseline  DuckDB read_json_auto + INSERT: {baseline:.1f}s, {int(rows):,} rows, peak {float(rss):.0f} MB\n")
+
+    port = free_port()
+    moto = start_moto_server("127.0.0.1", port, log_path=work / "moto.log")
+    try:
+        headless = run_headless(work, port, files)
+        daemon = None if args.skip_daemon else run_daemon(work, port, files, today)
+    finally:
+        moto.terminate()
+    report(baseline, headless, daemon, args.orders)
+
+
+def stack_env(work: Path, port: int, name: str) -> tuple[dict[str, str], object]:
+    from order_pipeline.commands.local_stack import LocalStack, provision, write_dagster_home
+
+    stack = LocalStack(state_dir=work / name, port=port, bucket=f"bench-{name}", queue_prefix=f"bench-{name}",
+                       topic=f"bench-{name}-events", queue=f"bench-{name}-inbox")
+    stack.state_dir.mkdir(parents=True)
+    write_dagster_home(stack)
+    provision(stack)
+    env = {**os.environ, **stack.environment(), "ORDER_PIPELINE_SENSOR_INTERVAL_SECONDS": "5"}
+    return env, stack
+
+
+def land(stack, files: list[Path], root: Path) -> None:
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=stack.endpoint, region_name=stack.region, aws_access_key_id="local",
+                      aws_secret_access_key="local")
+    for path in files:
+        s3.upload_file(str(path), stack.bucket, f"landing/{path.relative_to(root).as_posix()}")
+
+
+def run_headless(work: Path, port: int, files: list[Path]) -> dict:
+    env, stack = stack_env(work, port, "headless")
+    land(stack, files, work / "files")
+    result = json.loads(child(HEADLESS, env=env))
+    print(f"headless  {result['wall']:.1f}s, {result['orders']:,} orders, {len(result['runs'])} runs, "
+          f"peak {result['peak_mb']:.0f} MB")
+    return result
+
+
+def run_daemon(work: Path, port: int, files: list[Path], today) -> dict:
+    import dagster as dg
+
+    env, stack = stack_env(work, port, "daemon")
+    ui_port = free_port_for_ui()
+    dev = subprocess.Popen([sys.executable, "-m", "dagster", "dev", "-m", "order_pipeline.definitions",
+                            "-h", "127.0.0.1", "-p", str(ui_port)], env=env, cwd=work, start_new_session=True,
+                           stdout=open(work / "dagster-dev.log", "wb"), stderr=subprocess.STDOUT)
+    memory = TreeMemory(dev.pid)
+    try:
+        wait_for(f"http://127.0.0.1:{ui_port}/server_info", 120)
+        os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
+        with dg.DagsterInstance.get() as instance:
+            landed = time.time()
+            land(stack, files, work / "files")
+            runs = wait_for_runs(instance, expected_partitions=4, since=landed)
+            done = max(r.end_time for r in runs)
+            result = {"wall": done - landed, "sensor": min(r.create_timestamp.timestamp() for r in runs) - landed,
+                      "runs": [r.end_time - r.start_time for r in runs], "steps": step_seconds(instance, runs)}
+            one = work / "files" / "one" / "orders" / f"{today:%Y/%m/%d}" / "late.jsonl"
+            one.parent.mkdir(parents=True)
+            one.write_bytes(files[0].read_bytes()[:20_000].rsplit(b"\n", 1)[0] + b"\n")
+            since = time.time()
+            land(stack, [one], work / "files" / "one")
+            (single,) = wait_for_runs(instance, expected_partitions=1, since=since)
+            result["one_file"] = single.end_time - single.start_time
+    finally:
+        os.killpg(dev.pid, signal.SIGTERM)
+        try:
+            dev.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(dev.pid, signal.SIGKILL)
+        result_peaks = memory.stop()
+    result["peaks"] = result_peaks
+    if os.environ.get("BENCH_VERBOSE"):
+        print(memory.examples)
+    print(f"daemon    {result['wall']:.1f}s landed -> last run done, {len(result['runs'])} runs; "
+          f"one-file partition {result['one_file']:.1f}s")
+    return result
+
+
+def free_port_for_ui() -> int:
+    from order_pipeline.commands.moto_server import free_port
+
+    return free_port()
+
+
+def wait_for(url: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer in {seconds:.0f}s")
+
+
+def wait_for_runs(instance, *, expected_partitions: int, since: float, timeout: float = 900) -> list:
+    """The successful runs created after `since`, once they cover `expected_partitions` dates and none is left
+    queued or running."""
+    import dagster as dg
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        records = [r for r in instance.get_run_records(dg.RunsFilter(job_name="orders_load_job"))
+                   if r.create_timestamp.timestamp() >= since - 1]
+        busy = [r for r in records if not r.dagster_run.is_finished]
+        good = [r for r in records if r.dagster_run.status == dg.DagsterRunStatus.SUCCESS]
+        if not busy and len({r.dagster_run.tags.get("dagster/partition") for r in good}) >= expected_partitions:
+            return good
+        failed = [r for r in records if r.dagster_run.status == dg.DagsterRunStatus.FAILURE]
+        if failed and not busy:
+            raise RuntimeError(f"{len(failed)} runs failed: {[r.dagster_run.run_id for r in failed]}")
+        time.sleep(0.5)
+    raise RuntimeError("the runs did not finish in time")
+
+
+def step_seconds(instance, runs: list) -> dict[str, float]:
+    totals: dict[str, float] = defaultdict(float)
+    for record in runs:
+        for stat in instance.get_run_step_stats(record.dagster_run.run_id):
+            totals[stat.step_key] += stat.end_time - stat.start_time
+    return dict(totals)
+
+
+def stages(result: dict) -> dict[str, float]:
+    steps = result["steps"]
+    split = {label: steps.get(key, 0.0) for key, label in STEPS.items()}
+    split["run overhead"] = sum(result["runs"]) - sum(steps.values())
+    if "sensor" in result:
+        split["sensor (landed -> first run)"] = result["sensor"]
+    else:
+        split["sensor ticks"] = result["wall"] - sum(result["runs"])
+    return split
+
+
+def report(baseline: float, headless: dict, daemon: dict | None, orders: int) -> None:
+    print("\nper stage, seconds (summed over runs; the daemon runs partitions concurrently, bounded by the pool)")
+    for name, result in (("headless", headless), ("daemon", daemon)):
+        if result:
+            print(f"  {name:9}" + "  ".join(f"{k} {v:.1f}" for k, v in stages(result).items()))
+    if daemon:
+        print("peak RSS per process role, MB: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(daemon['peaks'].items())))
+    run_rss = max([v for k, v in (daemon or {}).get("peaks", {}).items() if k in ("run worker", "step worker")]
+                  or [headless["peak_mb"]])
+    print(f"\nspeed vs baseline (baseline seconds / ours): headless {baseline / headless['wall']:.2f}x"
+          + (f", daemon {baseline / daemon['wall']:.2f}x" if daemon else ""))
+    targets = [(f"{orders:,} orders headless <= {TARGET_HEADLESS_S:.0f}s", headless["wall"] <= TARGET_HEADLESS_S,
+                f"{headless['wall']:.1f}s"),
+               ("headless >= 1.0x the DuckDB baseline", baseline / headless["wall"] >= TARGET_VS_BASELINE,
+                f"{baseline / headless['wall']:.2f}x")]
+    if daemon:
+        targets += [(f"{orders:,} orders through the daemon <= {TARGET_DAEMON_S:.0f}s",
+                     daemon["wall"] <= TARGET_DAEMON_S, f"{daemon['wall']:.1f}s"),
+                    ("daemon >= 1.0x the DuckDB baseline", baseline / daemon["wall"] >= TARGET_VS_BASELINE,
+                     f"{baseline / daemon['wall']:.2f}x"),
+                    (f"one-file partition run start -> success <= {TARGET_ONE_FILE_S:.0f}s",
+                     daemon["one_file"] <= TARGET_ONE_FILE_S, f"{daemon['one_file']:.1f}s")]
+    targets.append((f"peak RSS of a run process <= {TARGET_RSS_MB:.0f} MB ({orders // 4:,} orders a partition)",
+                    run_rss <= TARGET_RSS_MB, f"{run_rss:.0f} MB"))
+    print()
+    for target, met, figure in targets:
+        print(f"{'PASS' if met else 'MISSED':6} {target}: {figure}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""What a file holds that its dataset does not declare (schema drift), found before the file is converted so that
+schema evolution can add the columns first.
+
+Parquet: from the file's schema (every column). JSON: from a sample, the records of the first MiB (at most
+SAMPLE_RECORDS): a field first appearing later in a file is found in a later file, not in this one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from order_pipeline.conversion.formats import HEAD_BYTES, sniff
+from order_pipeline.conversion.schema_check import UndeclaredField, undeclared_fields
+from order_pipeline.conversion.text_sources import document_chunks, jsonl_chunks, open_stream
+from order_pipeline.datasets.declaration import Dataset
+
+SAMPLE_BYTES = 1 << 20
+SAMPLE_RECORDS = 1000
+MIXED = pa.struct([])  # values of several JSON types: only a json column holds them all
+
+
+def _merge(types: Iterable[pa.DataType]) -> pa.DataType:
+    kinds = set(types)
+    if not kinds:
+        return pa.null()
+    if len(kinds) == 1:
+        return kinds.pop()
+    if kinds <= {pa.int64(), pa.float64()}:
+        return pa.float64()
+    return MIXED
+
+
+def infer_type(values: list[Any]) -> pa.DataType:
+    """The Arrow type of JSON values (None ignored), with struct fields and list elements merged."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return pa.null()
+    if all(isinstance(v, dict) for v in values):
+        keys: dict[str, list[Any]] = {}
+        for value in values:
+            for key, child in value.items():
+                keys.setdefault(key, []).append(child)
+        return pa.struct([(key, infer_type(children)) for key, children in keys.items()])
+    if all(isinstance(v, list) for v in values):
+        return pa.list_(infer_type([element for value in values for element in value]))
+    scalars = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string()}
+    return _merge(scalars.get(type(v), MIXED) for v in values)
+
+
+def type_label(type_: pa.DataType) -> str:
+    return "mixed JSON values" if type_ == MIXED else str(type_)
+
+
+def sample_records(source: Path, name: str) -> list[Any]:
+    """The first records of a JSON file (at most SAMPLE_RECORDS, from its first MiB)."""
+    fmt = sniff(_head(source), name)
+    with open_stream(source, fmt) as stream:
+        chunks = (jsonl_chunks(stream, SAMPLE_BYTES, name) if fmt.kind == "jsonl"
+                  else document_chunks(stream, SAMPLE_RECORDS, name))
+        chunk = next(iter(chunks), None)
+    records = []
+    for line in (chunk.data.split(b"\n") if chunk is not None else ())[:SAMPLE_RECORDS]:
+        try:
+            records.append(orjson.loads(line))
+        except orjson.JSONDecodeError:
+            continue  # bad records are the conversion's to report
+    return [r for r in records if isinstance(r, dict)]
+
+
+def _head(source: Path) -> bytes:
+    with open(source, "rb") as file:
+        return file.read(HEAD_BYTES)
+
+
+def probe_file(dataset: Dataset, source: Path, name: str) -> list[UndeclaredField]:
+    """The undeclared fields of `source`; nothing when the file cannot be read (the conversion says why)."""
+    try:
+        fmt = sniff(_head(source), name)
+        if fmt.kind == "parquet":
+            schema = pq.ParquetFile(source).schema_arrow
+        else:
+            records = sample_records(source, name)
+            schema = pa.schema([(k, infer_type([r.get(k) for r in records]))
+                                for k in dict.fromkeys(k for r in records for k in r)])
+        return undeclared_fields(dataset, schema)
+    except Exception:  # noqa: BLE001 - drift is best effort; an unreadable file is quarantined by the conversion
+        return []

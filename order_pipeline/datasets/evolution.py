@@ -1,0 +1,123 @@
+"""Schema drift and evolution of a dataset, as data: what has been reported, which columns were added.
+
+The state of one dataset is a small JSON document (kept in the lake by steps/schema_state.py):
+- `reported`: every undeclared field ever seen, with its type and the file it was first seen in. A field is
+  reported (metadata, `schema_drift` notification) once: when it first enters this map.
+- `evolved`: with `Dataset.new_columns == "add"`, the columns added for top-level undeclared fields, in the
+  order they were first seen. They follow the lineage columns in the canonical Parquet, in staging and in the
+  target table (ALTER TABLE ADD COLUMN appends), so COPY's by-position mapping holds; existing rows get NULL.
+
+Pure domain code: no Dagster, no boto3.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from order_pipeline.datasets.declaration import Column, Dataset
+from order_pipeline.datasets.kinds import MAX_DECIMAL_PRECISION, family_of, plain_type
+
+EVOLVED_STRING_BYTES = 65535  # Redshift's VARCHAR(MAX): an added string column must not reject long values
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]{0,126}")
+
+
+def evolved_column(name: str, type_: pa.DataType, first_seen: str) -> tuple[Column | None, str]:
+    """The column schema evolution adds for a top-level field of `type_`, or None and why not."""
+    if not _PLAIN_NAME.fullmatch(name):
+        return None, "its name is not a plain lower-case identifier"
+    type_ = plain_type(type_)
+    family = family_of(type_)
+    note = f"added by schema evolution; first seen in {first_seen}"
+    simple = {"string": ("string", {"max_bytes": EVOLVED_STRING_BYTES}), "boolean": ("boolean", {}),
+              "integer": ("int64", {}), "float": ("float64", {}), "date": ("date", {}), "time": ("time", {}),
+              "nested": ("json", {})}
+    if family in simple:
+        kind, options = simple[family]
+        return Column(name, kind, source=name, description=note, **options), ""  # type: ignore[arg-type]
+    if family == "decimal":
+        if type_.scale > MAX_DECIMAL_PRECISION or type_.scale < 0:
+            return None, f"a decimal of scale {type_.scale} fits no warehouse column"
+        precision = min(max(type_.precision, type_.scale, 1), MAX_DECIMAL_PRECISION)
+        return Column(name, "decimal", source=name, precision=precision, scale=type_.scale, description=note), ""
+    if family == "timestamp":
+        # A timestamp written without a zone is taken as UTC here: the column was not declared, so no zone was.
+        zone = None if type_.tz else "UTC"
+        return Column(name, "timestamp", source=name, naive_timezone=zone, description=note), ""
+    return None, f"no column kind holds {type_}"
+
+
+def _column_to_json(column: Column) -> dict[str, Any]:
+    data = asdict(column)
+    for key in ("min_value", "max_value", "allowed", "pattern", "allow_blank"):
+        data.pop(key, None)
+    return data
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    reported: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> type, first_seen, reported_at
+    evolved: tuple[Column, ...] = ()
+
+    def to_json(self) -> bytes:
+        body = {"reported": self.reported, "evolved": [_column_to_json(c) for c in self.evolved]}
+        return json.dumps(body, indent=1, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, text: bytes | str) -> SchemaState:
+        data = json.loads(text)
+        return cls(reported=dict(data.get("reported", {})),
+                   evolved=tuple(Column(**c) for c in data.get("evolved", [])))
+
+    def columns_for(self, dataset: Dataset) -> tuple[Column, ...]:
+        """The evolved columns `dataset` carries: none unless it adds new columns, and none it now declares."""
+        if dataset.new_columns != "add":
+            return ()
+        declared = {c.name for c in (*dataset.columns, *dataset.lineage_columns)}
+        declared |= {c.source_path for c in dataset.columns}
+        return tuple(c for c in self.evolved if c.name not in declared)
+
+
+@dataclass(frozen=True)
+class Observation:
+    state: SchemaState
+    reported: tuple[str, ...]  # paths reported for the first time
+    evolved: tuple[str, ...]  # columns added
+    not_evolved: dict[str, str]  # path -> why it was not added (with new_columns == "add")
+
+
+def observe(state: SchemaState, dataset: Dataset, fields: Sequence[tuple[str, pa.DataType, bool]],
+            first_seen: str, at: str) -> Observation:
+    """`state` after seeing `fields` (path, type, top level) undeclared in the file `first_seen`."""
+    reported = dict(state.reported)
+    evolved = list(state.evolved)
+    new_paths, added, refused = [], [], {}
+    taken = {c.name for c in (*dataset.columns, *dataset.lineage_columns, *evolved)}
+    for path, type_, top_level in fields:
+        if path not in reported:
+            reported[path] = {"type": str(type_), "first_seen": first_seen, "reported_at": at}
+            new_paths.append(path)
+        if dataset.new_columns != "add" or path in {c.source_path for c in evolved}:
+            continue
+        if not top_level:
+            if path in new_paths:
+                refused[path] = "only top-level fields become columns"
+            continue
+        if path in taken:
+            refused[path] = "a column of that name exists"
+            continue
+        column, why = evolved_column(path, type_, first_seen)
+        if column is None:
+            if path in new_paths:
+                refused[path] = why
+            continue
+        evolved.append(column)
+        taken.add(column.name)
+        added.append(column.name)
+    new_state = SchemaState(reported=reported, evolved=tuple(evolved))
+    return Observation(new_state, tuple(new_paths), tuple(added), refused)

@@ -1,0 +1,66 @@
+"""The schema state of a dataset in the lake (datasets/evolution.py): one small JSON object per dataset,
+`<lake prefix>/_schemas/<dataset>.json`, updated with S3 conditional writes so that two runs seeing new columns
+at once neither lose an update nor report a column twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from order_pipeline.datasets.declaration import Dataset
+from order_pipeline.datasets.evolution import Observation, SchemaState, observe
+from order_pipeline.layout import LakeLayout
+
+MAX_UPDATE_ATTEMPTS = 8
+_CONFLICTS = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
+
+
+class SchemaStateStore:
+    def __init__(self, s3: Any, layout: LakeLayout, dataset: Dataset) -> None:
+        self.s3, self.bucket, self.dataset = s3, layout.bucket, dataset
+        self.key = layout.schema_state_key(dataset.name)
+
+    def load(self) -> tuple[SchemaState, str | None]:
+        """The state and its ETag (None: no state yet)."""
+        try:
+            found = self.s3.get_object(Bucket=self.bucket, Key=self.key)
+        except self.s3.exceptions.NoSuchKey:
+            return SchemaState(), None
+        try:
+            return SchemaState.from_json(found["Body"].read()), found["ETag"]
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"s3://{self.bucket}/{self.key}: unreadable schema state ({error}); fix or remove "
+                             "it (removing it reports undeclared fields again and forgets evolved columns)") from error
+
+    def effective(self) -> Dataset:
+        """The dataset with the columns schema evolution added so far."""
+        state, _ = self.load()
+        return self.dataset.with_evolved(state.columns_for(self.dataset))
+
+    def update(self, change: Callable[[SchemaState], Observation]) -> Observation:
+        """Apply `change` to the current state and store the result only if nothing changed it meanwhile."""
+        for _ in range(MAX_UPDATE_ATTEMPTS):
+            state, etag = self.load()
+            result = change(state)
+            if result.state == state:
+                return result
+            condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+            try:
+                self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=result.state.to_json(),
+                                   ContentType="application/json", **condition)
+                return result
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") not in _CONFLICTS:
+                    raise
+        raise RuntimeError(f"s3://{self.bucket}/{self.key}: the schema state kept changing during "
+                           f"{MAX_UPDATE_ATTEMPTS} attempts to update it")
+
+    def observe(self, fields: list[tuple[str, Any, bool]], first_seen: str) -> tuple[Dataset, Observation]:
+        """Record undeclared `fields` (path, Arrow type, top level) seen in `first_seen`; returns the dataset as
+        the file is to be converted (evolved columns included) and what was new."""
+        at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        result = self.update(lambda state: observe(state, self.dataset, fields, first_seen, at))
+        return self.dataset.with_evolved(result.state.columns_for(self.dataset)), result

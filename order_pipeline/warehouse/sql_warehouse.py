@@ -1,0 +1,206 @@
+"""The load sequence of every SQL warehouse, top to bottom, in one place.
+
+A backend (DuckDB, Redshift) supplies only its dialect, how work runs in a transaction, statement execution,
+and staging: DuckDB registers Arrow tables read from S3, Redshift COPYs the Parquet parts through a manifest.
+
+A load:
+  1. check the batch; prepare outside any transaction (S3 reads or manifests: a slow fetch holds no lock);
+  2. stage: create the staging tables in canonical column order and fill them; stage the batch's files;
+  3. (the backend's `after_stage` point: tests and benchmarks hook in here)
+  4. merge: lock the tables (Redshift), de-duplicate, drop stale rows, MERGE the parents, replace their
+     children, write the ledger rows, drop the temp tables (`sql_load` says why in this order).
+Where the transactions fall is the backend's: one for everything on DuckDB; on Redshift the staging commits
+first and the merge is its own transaction, retried on conflicts and dropped connections.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from order_pipeline.datasets.declaration import Dataset
+from order_pipeline.landing import FileVersion
+from order_pipeline.warehouse import sql_ddl, sql_load
+from order_pipeline.warehouse.base import LEDGER_TABLE, LoadBatch, LoadError, LoadResult, Warehouse
+from order_pipeline.warehouse.sql_batch import check_batch, files_stage_rows, flat, ledger_params
+from order_pipeline.warehouse.sql_names import FILES_STAGE, Dialect, losers_name, stage_name
+
+T = TypeVar("T")
+KEYS_PER_QUERY = 500  # bound the IN (...) list of one statement
+FILES_PER_INSERT = 200  # rows of one multi-row INSERT into the batch's files stage
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    inserted: int
+    updated: int
+    stale: int
+    child_rows: dict[str, int]
+
+
+def temp_tables(dataset: Dataset) -> list[str]:
+    return [*(stage_name(t) for t in dataset.table_names), losers_name(dataset.name), FILES_STAGE]
+
+
+class SqlWarehouse(Warehouse):
+    dialect: Dialect
+
+    # -- what a backend supplies ----------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _transaction(self, work: Callable[[], T]) -> T:
+        """Run `work` in a transaction and commit it; roll back and re-raise on error."""
+
+    @abc.abstractmethod
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement in the current transaction."""
+
+    @abc.abstractmethod
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one query in the current transaction and return its rows."""
+
+    @abc.abstractmethod
+    def _prepare(self, batch: LoadBatch) -> Any:
+        """What staging needs, made before any transaction; raises LoadError naming the cause."""
+
+    @abc.abstractmethod
+    def _stage_rows(self, batch: LoadBatch, table: str, prepared: Any) -> int:
+        """Fill the (created, empty) staging table of `table`; returns the rows staged."""
+
+    @abc.abstractmethod
+    def _run_load(self, stage: Callable[[], dict[str, int]], merge: Callable[[], UpsertCounts],
+                  after_stage: Callable[[], None] | None) -> tuple[dict[str, int], UpsertCounts]:
+        """Run stage, then `after_stage`, then merge, in the backend's transactions."""
+
+    def _lock(self, dataset: Dataset) -> None:  # noqa: B027 - optional: only Redshift locks
+        """Make the merge safe against a concurrent load before its first statement."""
+
+    def _load_failure(self, batch: LoadBatch, error: Exception) -> LoadError:
+        return LoadError(batch, f"{type(error).__name__}: {error}")
+
+    # -- the interface ----------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._transaction(lambda: self._fetch(sql, params))
+
+    def ensure_tables(self, dataset: Dataset) -> None:
+        wanted = [(t, dataset.table_columns(t), sql_ddl.dataset_table_sql(dataset, t, self.dialect))
+                  for t in dataset.table_names]
+        wanted.append((LEDGER_TABLE, sql_ddl.LEDGER_COLUMNS, sql_ddl.ledger_table_sql(self.dialect)))
+
+        def work() -> None:
+            for table, columns, ddl in wanted:
+                self._execute(ddl)
+                existing = {row[0] for row in self._fetch(sql_ddl.existing_columns_sql(), [table])}
+                for column in columns:
+                    if column.name not in existing:
+                        self._execute(sql_ddl.add_column_sql(table, column, self.dialect))
+
+        self._transaction(work)
+
+    def rebuild_table(self, table: str, select_sql: str) -> int:
+        *replace, count = sql_ddl.rebuild_table_sql(table, select_sql)
+
+        def work() -> int:
+            for statement in replace:
+                self._execute(statement)
+            return self._scalar(count)
+
+        return self._transaction(work)
+
+    def ledger_statuses(self, dataset: Dataset, files: Sequence[FileVersion]) -> dict[tuple[str, str], str]:
+        wanted = {(f.key, f.etag) for f in files}
+        keys = sorted({key for key, _ in wanted})
+        found: dict[tuple[str, str], str] = {}
+        if not keys or not self._ledger_exists():
+            return found
+        for start in range(0, len(keys), KEYS_PER_QUERY):
+            chunk = keys[start : start + KEYS_PER_QUERY]
+            for key, etag, status in self.query(sql_load.ledger_statuses_sql(len(chunk)), [dataset.name, *chunk]):
+                if (key, etag) in wanted:
+                    found[(key, etag)] = status
+        return found
+
+    def loaded_versions(self, dataset: Dataset, files: Sequence[FileVersion]) -> set[tuple[str, str]]:
+        return set(self.ledger_statuses(dataset, files))
+
+    def ledger_by_partition(self, dataset: Dataset, partitions: Iterable[str]) -> dict[str, set[tuple[str, str]]]:
+        wanted = sorted(set(partitions))
+        found: dict[str, set[tuple[str, str]]] = {p: set() for p in wanted}
+        if not wanted or not self._ledger_exists():
+            return found
+        for start in range(0, len(wanted), KEYS_PER_QUERY):
+            chunk = wanted[start : start + KEYS_PER_QUERY]
+            for partition, key, etag in self.query(sql_load.ledger_partitions_sql(len(chunk)),
+                                                   [dataset.name, *chunk]):
+                found.setdefault(str(partition), set()).add((key, etag))
+        return found
+
+    def load_batch(self, batch: LoadBatch, *, after_stage: Callable[[], None] | None = None) -> LoadResult:
+        check_batch(batch)
+        started = time.perf_counter()
+        dataset = batch.dataset
+        prepared = self._prepare(batch)
+
+        def stage() -> dict[str, int]:
+            for name in temp_tables(dataset):  # leftovers of a failed try in this session
+                self._execute(sql_ddl.drop_temp_sql(name))
+            staged = {}
+            for table in dataset.table_names:
+                self._execute(sql_ddl.staging_table_sql(dataset, table, self.dialect))
+                staged[table] = self._stage_rows(batch, table, prepared)
+            self._execute(sql_ddl.files_stage_sql(self.dialect))
+            rows = files_stage_rows(batch)
+            for start in range(0, len(rows), FILES_PER_INSERT):
+                chunk = rows[start : start + FILES_PER_INSERT]
+                self._execute(sql_load.insert_files_sql(len(chunk)), flat(chunk))
+            return staged
+
+        def merge() -> UpsertCounts:
+            self._lock(dataset)
+            counts = self._upsert(dataset)
+            self._execute(sql_load.ledger_insert_sql(), ledger_params(batch, datetime.now(timezone.utc)))
+            for name in temp_tables(dataset):
+                self._execute(sql_ddl.drop_temp_sql(name))
+            return counts
+
+        try:
+            staged, counts = self._run_load(stage, merge, after_stage)
+        except LoadError:
+            raise
+        except Exception as error:
+            raise self._load_failure(batch, error) from error
+        return LoadResult(files=len(batch.files), staged=staged, inserted=counts.inserted, updated=counts.updated,
+                          stale=counts.stale, child_rows=counts.child_rows, seconds=time.perf_counter() - started)
+
+    # -- the merge --------------------------------------------------------------------------------
+
+    def _upsert(self, dataset: Dataset) -> UpsertCounts:
+        """De-duplicate, drop stale, MERGE the parents and replace their children; staging must be filled."""
+        stage = stage_name(dataset.name)
+        self._execute(sql_load.dedup_losers_sql(dataset))
+        self._execute(sql_load.dedup_delete_sql(dataset))
+        self._execute(sql_ddl.drop_temp_sql(losers_name(dataset.name)))
+        unique = self._scalar(sql_load.count_sql(stage))
+        self._execute(sql_load.stale_delete_sql(dataset))
+        survivors = self._scalar(sql_load.count_sql(stage))
+        updated = self._scalar(sql_load.matched_count_sql(dataset))
+        self._execute(sql_load.merge_sql(dataset, self.dialect))
+        child_rows: dict[str, int] = {}
+        for child in dataset.children:
+            self._execute(sql_load.child_delete_sql(dataset, child.name))
+            child_rows[child.name] = self._scalar(sql_load.child_count_sql(dataset, child.name))
+            self._execute(sql_load.child_insert_sql(dataset, child.name, self.dialect))
+        return UpsertCounts(inserted=survivors - updated, updated=updated, stale=unique - survivors,
+                            child_rows=child_rows)
+
+    def _scalar(self, sql: str, params: Sequence[Any] = ()) -> int:
+        rows = self._fetch(sql, params)
+        return int(rows[0][0]) if rows else 0
+
+    def _ledger_exists(self) -> bool:
+        return bool(self.query(sql_load.ledger_table_exists_sql(), [LEDGER_TABLE])[0][0])
