@@ -89,5 +89,5 @@ def test_the_dockerfiles_command_serves_the_definitions(code_server, tmp_path_fa
         "raw/orders_json", "lake/orders_parquet", "lake/order_items_parquet", "warehouse/orders",
         "warehouse/order_items", "analytics/daily_order_summary"}
     assert {sensor["name"] for sensor in repository["sensors"]} == {
-        "s3_order_files_sensor", "s3_order_files_reconcile", "notify_run_failures"}
+        "s3_order_files_sensor", "s3_order_files_reconcile", "notify_run_failures", "run_worker_watchdog"}
     assert "orders_load_job" in {job["name"] for job in repository["jobs"]}
