@@ -26,6 +26,7 @@ demo: install
 
 test: install
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check order_pipeline order_pipeline_tests benchmarks
 	$(BIN)/pytest -q -p no:cacheprovider
 

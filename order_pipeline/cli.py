@@ -30,7 +30,7 @@ def _add_generate_arguments(parser: argparse.ArgumentParser, count: int) -> None
 def _local_stack(args: argparse.Namespace):
     from order_pipeline.commands.local_stack import LocalStack
 
-    return LocalStack(state_dir=Path(args.state_dir), port=args.port)
+    return LocalStack(state_dir=Path(args.state_dir), port=args.port, dagster_storage=args.dagster_storage)
 
 
 def _dataset(name: str):
@@ -65,8 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--dataset", default="orders", help="a declared dataset (order_pipeline.datasets)")
 
     aws = commands.add_parser("aws", help="AWS resources: create or update them from the configuration")
-    aws.add_argument("action", choices=["bootstrap"])
-    aws.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
+    aws.add_argument("action", choices=["bootstrap", "policy"])
+    aws.add_argument("--dry-run", action="store_true", help="bootstrap: print what would change, change nothing")
+    aws.add_argument("--template", type=Path, default=Path("deploy/iam/dagster-process.json"),
+                     help="policy: an IAM policy template of deploy/iam/ to fill in for this configuration")
+    aws.add_argument("--account-id", help="policy: the AWS account (default: the caller's, from STS)")
 
     local = commands.add_parser("local", help="the local S3/SNS/SQS endpoint")
     local.add_argument("action", choices=["up", "down", "env"])
@@ -74,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
                 commands.add_parser("run", help="land orders and serve the Dagster UI with the sensor on")):
         sub.add_argument("--state-dir", default=".local", help="local state folder (git-ignored)")
         sub.add_argument("--port", type=int, default=5050, help="port of the local AWS endpoint")
+        sub.add_argument("--dagster-storage", choices=["sqlite", "postgres"], default="sqlite",
+                         help="the Dagster instance's storage: SQLite in the state folder, or the PostgreSQL "
+                              "that deploy/dagster.yaml reads from DAGSTER_PG_* variables")
         if sub is not local:
             _add_generate_arguments(sub, 600)
     commands.choices["demo"].add_argument("--keep-stack", action="store_true", help="leave the endpoint running")
@@ -126,6 +132,18 @@ def main(argv: list[str] | None = None) -> int:
             except ReplayError as error:
                 print(f"cannot replay: {error}", file=sys.stderr)
                 return 1
+        return 0
+    if args.command == "aws" and args.action == "policy":
+        import json
+
+        import boto3
+
+        from order_pipeline.commands.aws_policy import policy_values, render_policy
+        from order_pipeline.config import load_settings
+
+        settings = load_settings()
+        account = args.account_id or boto3.client("sts", region_name=settings.region).get_caller_identity()["Account"]
+        print(json.dumps(render_policy(args.template.read_text(), policy_values(settings, account)), indent=2))
         return 0
     if args.command == "aws":
         from order_pipeline.aws.bootstrap import describe

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 import boto3
 import dagster as dg
 
+from order_pipeline.aws.s3_landing import scan_landing_tree
+from order_pipeline.commands.dagster_processes import DagsterProcesses
 from order_pipeline.commands.generate import GenerateOptions, write_to_s3
 from order_pipeline.commands.headless import drain
 from order_pipeline.commands.local_stack import LocalStack, down, up
+from order_pipeline.commands.moto_server import free_port
 from order_pipeline.components.landing_sensors import landing_source
 from order_pipeline.components.pipeline import build_definitions
 from order_pipeline.components.resources import open_warehouse
@@ -27,14 +27,21 @@ from order_pipeline.steps.warehouse_checks import row_count
 
 
 def prepare(stack: LocalStack, options: GenerateOptions) -> Settings:
-    """Start and provision the local stack, export its environment to this process, land sample orders."""
+    """Start and provision the local stack, export its environment to this process, land sample orders.
+
+    The partitions start at the first landing date in the bucket (unless ORDER_PIPELINE_PARTITION_START says
+    otherwise): the UI shows the days that hold data, not two years of empty partitions."""
     up(stack)
     os.environ.update(stack.environment())
     os.environ.setdefault("ORDER_PIPELINE_SENSOR_INTERVAL_SECONDS", "15")
     settings = load_settings()
-    landed = write_to_s3(options, boto3.client("s3"), f"s3://{settings.bucket}/{settings.landing_root('orders')}")
-    print(f"landed {len(landed)} order files in s3://{settings.bucket}/{settings.landing_root('orders')}")
-    return settings
+    s3, root = boto3.client("s3"), settings.landing_root("orders")
+    landed = write_to_s3(options, s3, f"s3://{settings.bucket}/{root}")
+    print(f"landed {len(landed)} order files in s3://{settings.bucket}/{root}")
+    first = min(scan_landing_tree(s3, settings.bucket, root).partitions(), default=None)
+    if first is not None:
+        os.environ.setdefault("ORDER_PIPELINE_PARTITION_START", first)
+    return load_settings()
 
 
 @dataclass(frozen=True)
@@ -106,25 +113,52 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+DAEMON_RESTARTS = 5  # a daemon that keeps dying (a broken instance, say) is not restarted forever
+
+
+def supervise(processes: DagsterProcesses, poll_seconds: float = 1.0) -> int:
+    """Until Ctrl-C or SIGTERM: a daemon that dies is started again on the same instance (its runs go on in the
+    code server meanwhile); the webserver or the code server dying, or the daemon too often, ends everything
+    (returns 1)."""
+    restarts = 0
+    while True:
+        time.sleep(poll_seconds)
+        exited = processes.exited()
+        for name in ("webserver", "code-server"):
+            if name in exited:
+                print(f"the Dagster {name} exited with code {exited[name]}; stopping")
+                return 1
+        if "daemon" in exited:
+            if restarts == DAEMON_RESTARTS:
+                print(f"the Dagster daemon exited {restarts + 1} times; stopping (see its log)")
+                return 1
+            restarts += 1
+            print(f"the Dagster daemon exited with code {exited['daemon']}; starting it again")
+            processes.start_daemon()
+
+
 def run_ui(stack: LocalStack, options: GenerateOptions, *, port: int = 3000) -> int:
-    """Bring the stack up, land orders, serve the Dagster UI (daemon + sensor on) until Ctrl-C, clean up."""
+    """Bring the stack up, land orders, serve the Dagster UI (daemon + sensor on) until Ctrl-C, clean up.
+
+    Three processes, as deployed: the code location's server (where runs execute), the webserver, the daemon."""
     settings = prepare(stack, options)
     os.environ.setdefault("ORDER_PIPELINE_UI_BASE_URL", f"http://127.0.0.1:{port}")
-    # the project's workspace.yaml when run from a checkout (`make run`), else the installed code location
-    target = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "order_pipeline.definitions"]
-    command = [sys.executable, "-m", "dagster", "dev", *target, "-h", "127.0.0.1", "-p", str(port)]
-    print(f"Dagster UI: http://127.0.0.1:{port}  (sensor s3_order_files_sensor is on; Ctrl-C stops everything)")
-    process = subprocess.Popen(command, start_new_session=True)
+    processes = DagsterProcesses(home=stack.state_dir / "dagster", env={}, log_dir=stack.state_dir / "logs",
+                                 ui_port=port, code_port=free_port())
     signal.signal(signal.SIGTERM, _interrupt)  # a SIGTERM (e.g. from `timeout` or a supervisor) cleans up too
     code = 0
     try:
-        code = process.wait()
+        processes.start()
+        print(f"Dagster UI: {processes.ui_url}  (sensor s3_order_files_sensor is on; logs in {processes.log_dir}; "
+              "Ctrl-C stops everything)")
+        code = supervise(processes)
     except KeyboardInterrupt:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        pass
+    except RuntimeError as error:  # a process that did not come up: its log says why
+        print(error)
+        code = 1
+    finally:
+        processes.stop_all()
     try:
         audit = landing_audit(settings)
         print(f"landing: {audit}")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from order_pipeline.aws.bootstrap import bootstrap
 from order_pipeline.commands.aws_bootstrap import aws_clients, infrastructure
+from order_pipeline.commands.dagster_instance import Storage, instance_config, write_instance
 from order_pipeline.commands.moto_server import endpoint_is_up, start_moto_server
 from order_pipeline.config import load_settings
 from order_pipeline.datasets import DATASETS
@@ -36,6 +37,7 @@ class LocalStack:
     queue: str = "order-pipeline-events-inbox"  # subscribed to the topic: notifications can be read back
     queue_prefix: str = "order-pipeline"  # landing event queues: <prefix>-<dataset>-landing
     datasets: tuple[str, ...] = tuple(d.name for d in DATASETS)  # each gets its landing event queue
+    dagster_storage: Storage = "sqlite"  # "postgres": the instance's storage as deploy/dagster.yaml names it
 
     @property
     def endpoint(self) -> str:
@@ -84,14 +86,11 @@ def provision(stack: LocalStack) -> dict[str, str]:
 
 
 def write_dagster_home(stack: LocalStack) -> Path:
-    """DAGSTER_HOME under the state folder: runs, sensor cursors and event logs survive restarts."""
+    """DAGSTER_HOME under the state folder: runs, sensor cursors and event logs survive restarts. The instance is
+    the production one (deploy/dagster.yaml), on SQLite there unless the stack asks for PostgreSQL."""
     home = stack.state_dir / "dagster"
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(
-        "# Written by `order-pipeline local up`.\n"
-        "concurrency:\n  pools:\n    default_limit: 1  # one warehouse load at a time (pool 'warehouse')\n"
-        "  runs:\n    max_concurrent_runs: 4\n"
-        "telemetry:\n  enabled: false\n")
+    write_instance(home, instance_config(stack.dagster_storage),
+                   header=f"Written by `order-pipeline local up` from deploy/dagster.yaml ({stack.dagster_storage}).")
     return home
 
 

@@ -17,6 +17,7 @@ from order_pipeline.components.keys import (
     WAREHOUSE_POOL,
     lake_key,
     raw_key,
+    warehouse_freshness_policy,
     warehouse_key,
     warehouse_kind,
 )
@@ -88,7 +89,8 @@ def warehouse_assets(dataset: Dataset, settings: Settings,
                      description=f"`{table}` in the warehouse, upserted on {', '.join(dataset.table_key(table))}; "
                                  "the latest version wins.",
                      metadata={"dagster/column_schema": column_schema(dataset.table_columns(table)),
-                               "dagster/table_name": table})
+                               "dagster/table_name": table},
+                     freshness_policy=warehouse_freshness_policy(settings))
         for table in dataset.table_names
     ]
     unique = dg.AssetCheckSpec(

@@ -6,7 +6,14 @@ import time
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
-from order_pipeline.components.keys import LOAD_RETRY_POLICY, WAREHOUSE_POOL, derived_key, warehouse_key, warehouse_kind
+from order_pipeline.components.keys import (
+    LOAD_RETRY_POLICY,
+    WAREHOUSE_POOL,
+    derived_key,
+    warehouse_freshness_policy,
+    warehouse_key,
+    warehouse_kind,
+)
 from order_pipeline.components.metadata import column_schema, markdown_table
 from order_pipeline.components.resources import SNSResource, WarehouseResource
 from order_pipeline.config import Settings
@@ -25,6 +32,7 @@ def build_derived_asset(derived: DerivedTable, dataset: Dataset, settings: Setti
               group_name=group, owners=list(dataset.owners), kinds={warehouse_kind(settings), "sql"},
               description=derived.description,
               retry_policy=LOAD_RETRY_POLICY, pool=WAREHOUSE_POOL, check_specs=checks,
+              freshness_policy=warehouse_freshness_policy(settings),
               metadata={"dagster/column_schema": column_schema(derived.columns), "dagster/table_name": derived.name})
     def derived_table(context: dg.AssetExecutionContext, s3: S3Resource, warehouse: WarehouseResource,
                       notifier: SNSResource):

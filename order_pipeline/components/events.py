@@ -15,7 +15,15 @@ from order_pipeline.steps.load_partition import WarehouseRun
 
 def report_conversions(context: dg.AssetExecutionContext, notifier: SNSResource, dataset: Dataset,
                        raw: dg.AssetKey, lake: dg.AssetKey, run: LakeRun) -> None:
-    """One raw-asset event per newly landed file version, and one notification per file with rejects."""
+    """One raw-asset event per newly landed file version, and one notification per file with rejects.
+
+    Each file is a materialization of its partition (the raw asset's partitions fill as files land); the run
+    adds one observation, because the UI's "Latest event" of an external asset is its latest observation."""
+    if run.converted_now:
+        context.log_event(dg.AssetObservation(
+            asset_key=raw, partition=run.partition, description=f"{len(run.converted_now)} newly landed files",
+            metadata={"files": len(run.converted_now),
+                      "uris": dg.MetadataValue.json([c.source.uri for c in run.converted_now[:50]])}))
     for converted in run.converted_now:
         source = converted.source
         publish_drift(notifier, dataset, run.partition, lake.to_user_string(), converted)

@@ -15,6 +15,7 @@ from order_pipeline.components.resources import SNSResource, SQSResource, Wareho
 from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing.cursor import LandingCursor, ReconcileCursor
+from order_pipeline.landing.keys import FileVersion
 from order_pipeline.landing.plan import PartitionRequest
 from order_pipeline.notifications import PipelineEvent
 from order_pipeline.steps.landing_tick import LandingSource, LedgerReader, events_tick, listing_tick
@@ -38,10 +39,27 @@ def ledger_reader(warehouse: WarehouseResource, s3_client, dataset: Dataset) -> 
     return read
 
 
-def run_requests(requests: Sequence[PartitionRequest], dataset: Dataset) -> list[dg.RunRequest]:
+FILES_TAG_CHARS = 200  # a run's files tag names files up to this length, then counts the rest
+
+
+def files_tag(versions: Sequence[FileVersion], root: str) -> str:
+    """The files that motivated a run, as keys below the landing root: `2026/11/01/orders-1.jsonl, … (+N more)`.
+    Each file's raw-asset event and the warehouse materialization's `sources` name them all."""
+    names = sorted(v.key[len(root):] if v.key.startswith(root) else v.key for v in versions)
+    shown: list[str] = []
+    for name in names:
+        if shown and len(", ".join([*shown, name])) > FILES_TAG_CHARS:
+            break
+        shown.append(name)
+    rest = len(names) - len(shown)
+    return ", ".join(shown) + (f", … (+{rest} more)" if rest else "")
+
+
+def run_requests(requests: Sequence[PartitionRequest], dataset: Dataset, root: str) -> list[dg.RunRequest]:
     return [dg.RunRequest(run_key=request.run_key, partition_key=request.partition,
                           tags={"order_pipeline/dataset": dataset.name,
                                 "order_pipeline/new_files": str(len(request.versions)),
+                                "order_pipeline/files": files_tag(request.versions, root),
                                 "order_pipeline/trigger": request.trigger})
             for request in requests]
 
@@ -83,9 +101,19 @@ def build_landing_sensor(dataset: Dataset, settings: Settings, job_name: str, *,
                                    cursor=result.cursor.to_json())
         context.log.info(f"{sum(len(r.versions) for r in result.requests)} new files in "
                          f"{len(result.requests)} partitions: {result.summary()}")
-        return dg.SensorResult(run_requests=run_requests(result.requests, dataset), cursor=result.cursor.to_json())
+        return dg.SensorResult(run_requests=run_requests(result.requests, dataset, source.root),
+                               cursor=result.cursor.to_json())
 
     return landing_sensor
+
+
+def dates_in_progress(instance: dg.DagsterInstance, job_name: str) -> set[str]:
+    """Landing dates with a run of the job queued or running: that run loads what the ledger lacks, so the
+    reconcile requests no other (a backlog longer than the minimum age would otherwise be requested again)."""
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name=job_name, statuses=[
+        dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED]))
+    return {partition for run in runs if (partition := run.tags.get("dagster/partition"))}
 
 
 def build_reconcile_sensor(dataset: Dataset, settings: Settings, job_name: str, *, name: str) -> dg.SensorDefinition:
@@ -113,9 +141,13 @@ def build_reconcile_sensor(dataset: Dataset, settings: Settings, job_name: str, 
                                            details={"files": [f.uri for f in files[:50]], "count": len(files),
                                                     "reconcile_ticks": result.plan.cursor.missing[partition][1]}))
         cursor = result.plan.cursor.to_json()
-        if not result.plan.requests:
-            return dg.SensorResult(skip_reason=f"nothing unloaded: {result.looked_at}", cursor=cursor)
+        running = dates_in_progress(context.instance, job_name)
+        requests = [request for request in result.plan.requests if request.partition not in running]
+        if not requests:
+            reason = (f"{len(result.plan.requests)} dates with unloaded files, each being loaded by a run in progress"
+                      if result.plan.requests else "nothing unloaded")
+            return dg.SensorResult(skip_reason=f"{reason}: {result.looked_at}", cursor=cursor)
         context.log.info(result.looked_at)
-        return dg.SensorResult(run_requests=run_requests(result.plan.requests, dataset), cursor=cursor)
+        return dg.SensorResult(run_requests=run_requests(requests, dataset, source.root), cursor=cursor)
 
     return reconcile_sensor

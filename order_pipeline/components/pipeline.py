@@ -15,6 +15,7 @@ from order_pipeline.components.landing_sensors import build_landing_sensor, buil
 from order_pipeline.components.partitions import landing_date_partitions
 from order_pipeline.components.resources import build_resources
 from order_pipeline.components.run_failure_alert import build_run_failure_alert
+from order_pipeline.components.run_worker_watchdog import build_run_worker_watchdog
 from order_pipeline.config import Settings
 from order_pipeline.datasets import DATASETS
 from order_pipeline.datasets.declaration import Dataset
@@ -40,7 +41,7 @@ def dataset_definitions(dataset: Dataset, settings: Settings) -> dg.Definitions:
 
 
 def alert_definitions(settings: Settings) -> dg.Definitions:
-    return dg.Definitions(sensors=[build_run_failure_alert(settings)])
+    return dg.Definitions(sensors=[build_run_failure_alert(settings), build_run_worker_watchdog()])
 
 
 def resource_definitions(settings: Settings) -> dg.Definitions:

@@ -88,8 +88,8 @@ def test_derived_tables_and_sensor_names_come_from_the_declaration_not_the_name(
     defs = build_definitions(load_settings({}), datasets=(other_orders,))
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {"raw/orders_json", "lake/orders_parquet", "warehouse/orders"}  # no order summary attached
-    assert {s.name for s in defs.sensors} == {"notify_run_failures", "s3_orders_files_sensor",
-                                              "s3_orders_files_reconcile"}
+    assert {s.name for s in defs.sensors} == {"notify_run_failures", "run_worker_watchdog",
+                                              "s3_orders_files_sensor", "s3_orders_files_reconcile"}
 
 
 @pytest.mark.slow
@@ -129,4 +129,5 @@ def test_an_installed_wheel_loads_the_same_definitions(tmp_path):
     assert loaded.returncode == 0, loaded.stderr
     location, keys, sensors = json.loads(loaded.stdout.splitlines()[-1])
     assert location.startswith(str(site)) and set(keys) == EXPECTED_KEYS
-    assert sensors == ["notify_run_failures", "s3_order_files_reconcile", "s3_order_files_sensor"]
+    assert sensors == ["notify_run_failures", "run_worker_watchdog", "s3_order_files_reconcile",
+                       "s3_order_files_sensor"]

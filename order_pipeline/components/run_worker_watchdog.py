@@ -1,0 +1,71 @@
+"""Runs whose worker died, failed at once instead of staying STARTED.
+
+Dagster's default run launcher (one machine: `order-pipeline run`, `dagster dev`) cannot tell run monitoring that a
+run worker is gone, so a run whose process was killed (OOM killer, SIGKILL) stays STARTED until the max-runtime
+limit: its landing date is left to a run that will never end and its pool slot stays taken. The ECS and Kubernetes
+launchers report dead workers themselves; there this sensor stands aside. It is evaluated by the code server that
+started the workers, on their machine, so a process id names the worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dagster as dg
+import psutil
+
+# a worker whose process is younger than its run's start is another process that reused the id
+_CLOCK_SLACK_SECONDS = 2.0
+
+
+def worker_alive(pid: int, started_at: float) -> bool:
+    """Whether the process `pid` that started a run at `started_at` (epoch seconds) is still running it."""
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:  # exited, not yet reaped by the code server
+            return False
+        return process.create_time() <= started_at + _CLOCK_SLACK_SECONDS
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _run_workers(instance: dg.DagsterInstance) -> Iterator[tuple[dg.DagsterRun, int, float]]:
+    """Each started run with the process id and start time of the worker that logged its RUN_START."""
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+        starts = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_START)
+        event = starts[-1].dagster_event if starts else None
+        if event is not None and event.pid:
+            yield run, event.pid, starts[-1].timestamp
+
+
+def fail_runs_whose_worker_died(instance: dg.DagsterInstance) -> list[str]:
+    """Report each started run whose worker process is gone as failed; returns their run ids."""
+    failed = []
+    for run, pid, started_at in _run_workers(instance):
+        if worker_alive(pid, started_at):
+            continue
+        # The worker is dead, so it writes nothing more: a run still STARTED now will never end by itself.
+        current = instance.get_run_by_id(run.run_id)
+        if current is None or current.status != dg.DagsterRunStatus.STARTED:
+            continue
+        instance.report_run_failed(current, message=(
+            f"The run worker (pid {pid}) died without ending the run (killed, or out of memory); "
+            "failed by run_worker_watchdog so that it is announced and retried"))
+        failed.append(run.run_id)
+    return failed
+
+
+def build_run_worker_watchdog(interval_seconds: int = 15) -> dg.SensorDefinition:
+    @dg.sensor(name="run_worker_watchdog", minimum_interval_seconds=interval_seconds,
+               default_status=dg.DefaultSensorStatus.RUNNING,
+               description="Fails runs whose worker process died (default run launcher only), so that they are "
+                           "announced by notify_run_failures and retried by the instance's run retries.")
+    def run_worker_watchdog(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+        if not isinstance(context.instance.run_launcher, dg.DefaultRunLauncher):
+            return dg.SkipReason("this run launcher reports dead run workers to run monitoring itself")
+        failed = fail_runs_whose_worker_died(context.instance)
+        if failed:
+            context.log.warning(f"failed {len(failed)} run(s) whose worker died: {', '.join(failed)}")
+        return dg.SkipReason(f"{len(failed)} run(s) with a dead worker failed" if failed
+                             else "every started run has a live worker")
+
+    return run_worker_watchdog

@@ -1,0 +1,43 @@
+"""A real browser for UI tests: Debian's chromium (scripts/ensure-chromium.sh installs it; `make test` runs that)
+driven by Playwright from pip. Playwright's own browser download is never used."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+# headless on a machine without a display or outside network: no sandbox (root), no GPU, no background traffic
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+
+
+@contextmanager
+def chromium_page(timeout_ms: float = 60_000) -> Iterator[Page]:
+    """A page in a fresh headless chromium, in UTC and US English (the UI formats times with both)."""
+    if not CHROMIUM.exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (make test does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1600, "height": 1000}, timezone_id="UTC",
+                                          locale="en-US")
+            context.set_default_timeout(timeout_ms)
+            yield context.new_page()
+        finally:
+            browser.close()
+
+
+def open_ui(page: Page, url: str) -> None:
+    """Go to a Dagster UI page; a fresh instance greets a new browser with a community modal: skip it."""
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    skip = page.get_by_role("button", name="Skip")
+    try:
+        skip.click(timeout=3_000)
+    except PlaywrightError:
+        pass  # no modal (already skipped in this browser)

@@ -1,0 +1,75 @@
+"""run_worker_watchdog: a dead (or reaped, or reused) worker process fails its started run; a live one does not."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import dagster as dg
+
+from order_pipeline.components.run_worker_watchdog import build_run_worker_watchdog, worker_alive
+
+
+def test_a_running_process_is_alive_and_a_killed_one_is_not_even_before_it_is_reaped():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        started = time.time()
+        assert worker_alive(child.pid, started)
+        child.kill()
+        time.sleep(0.5)  # not waited for: a zombie, as a killed worker is until the code server reaps it
+        assert not worker_alive(child.pid, started)
+    finally:
+        child.wait()
+    assert not worker_alive(child.pid, started)  # reaped: no such process
+
+
+def test_a_process_younger_than_the_run_is_another_process_that_reused_the_id():
+    assert worker_alive(os.getpid(), time.time())
+    assert not worker_alive(os.getpid(), time.time() - 10 * 24 * 3600)
+
+
+# A run worker that dies mid-run, as SIGKILL or the OOM killer leave one: RUN_START logged, nothing after.
+_DYING_RUN_WORKER = """
+import os, signal, dagster as dg
+
+@dg.op
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+@dg.op
+def wait() -> None:
+    pass
+
+@dg.job
+def dying() -> None:
+    die()
+
+@dg.job
+def ending() -> None:
+    wait()
+
+with dg.DagsterInstance.get() as instance:
+    ending.execute_in_process(instance=instance)
+    dying.execute_in_process(instance=instance)
+"""
+
+
+def test_the_sensor_fails_a_started_run_whose_worker_died_and_leaves_ended_runs_alone(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    worker = subprocess.run([sys.executable, "-c", _DYING_RUN_WORKER], env={**os.environ}, timeout=300)
+    assert worker.returncode == -9
+    with dg.DagsterInstance.get() as instance:
+        runs = {run.job_name: run for run in instance.get_runs()}
+        assert runs["dying"].status == dg.DagsterRunStatus.STARTED  # what run monitoring cannot see locally
+
+        sensor = build_run_worker_watchdog()
+        result = sensor(dg.build_sensor_context(instance=instance))
+        assert "1 run(s) with a dead worker failed" in result.skip_message
+        assert instance.get_run_by_id(runs["dying"].run_id).status == dg.DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(runs["ending"].run_id).status == dg.DagsterRunStatus.SUCCESS
+        failure = instance.all_logs(runs["dying"].run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+        assert "died without ending the run" in failure[-1].dagster_event.message
+        again = sensor(dg.build_sensor_context(instance=instance))
+        assert "every started run has a live worker" in again.skip_message
