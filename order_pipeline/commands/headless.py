@@ -2,8 +2,8 @@
 
 A tick evaluates the sensor definition exactly as the daemon would (same code, same cursor), records its
 asset events, skips run keys the instance has already seen (the daemon's de-duplication), and executes
-each requested partition run of the job in process. `RUN_KEY_TAG` is private Dagster API, used on purpose:
-it is the tag the daemon itself de-duplicates on, and this module stands in for the daemon.
+each requested partition run of the job in process. `RUN_KEY_TAG` is the tag the daemon itself de-duplicates
+on (Dagster keeps its constant private; unit/test_headless_tags.py checks ours against it).
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import dagster as dg
-from dagster._core.storage.tags import RUN_KEY_TAG
 
 from order_pipeline.landing.cursor import LandingCursor
+
+RUN_KEY_TAG = "dagster/run_key"
 
 
 @dataclass

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -216,4 +217,5 @@ def convert_landing_date(s3: Any, layout: LakeLayout, dataset: Dataset, partitio
         records.append(converted)
         if converted_now:
             now.append(converted)
+    pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed pages: the next step wants them
     return LakeRun(partition, records, now, round(time.monotonic() - started, 3))

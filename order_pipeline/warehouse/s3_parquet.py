@@ -1,10 +1,11 @@
-"""Canonical Parquet parts read from S3 through a boto3 client into pyarrow (DuckDB gets no httpfs)."""
+"""Canonical Parquet parts fetched from S3 through a boto3 client to local files (DuckDB gets no httpfs), their
+schemas checked against the canonical one before anything is staged."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -17,30 +18,40 @@ class PartReadError(RuntimeError):
     """A Parquet part could not be fetched or does not fit the canonical schema."""
 
 
-def read_part(s3_client: Any, uri: str, schema: pa.Schema) -> pa.Table:
-    """One part, with its columns selected by name and cast to the canonical schema."""
+def _fits(found: pa.DataType, canonical: pa.DataType) -> bool:
+    if found == canonical:
+        return True
+    try:
+        pa.array([], found).cast(canonical)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return False
+    return True
+
+
+def fetch_part(s3_client: Any, uri: str, schema: pa.Schema, path: Path) -> Path:
+    """One part downloaded to `path`, its schema checked: every canonical column, of a type that casts to it."""
     bucket, key = parse_s3_uri(uri)
     try:
-        body = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
-        table = pq.read_table(io.BytesIO(body))
+        s3_client.download_file(bucket, key, str(path))
+        found = pq.read_schema(path)
     except Exception as exc:  # botocore and pyarrow raise many types; the caller needs the URI
         raise PartReadError(f"cannot read Parquet part {uri}: {exc}") from exc
-    missing = [name for name in schema.names if name not in table.column_names]
+    missing = [name for name in schema.names if name not in found.names]
     if missing:
         raise PartReadError(f"Parquet part {uri} lacks canonical columns {missing}")
-    try:
-        return table.select(schema.names).cast(schema)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-        raise PartReadError(f"Parquet part {uri} does not match the canonical schema: {exc}") from exc
+    wrong = [f"{f.name} is {found.field(f.name).type}, expected {f.type}" for f in schema
+             if not _fits(found.field(f.name).type, f.type)]
+    if wrong:
+        raise PartReadError(f"Parquet part {uri} does not match the canonical schema: {'; '.join(wrong)}")
+    return path
 
 
-def read_parts(s3_client: Any, uris: Sequence[str], schema: pa.Schema, *, threads: int = 8) -> pa.Table:
-    """All parts concatenated in order (an empty table with `schema` when there are none)."""
-    if not uris:
-        return schema.empty_table()
-    if len(uris) == 1:
-        return read_part(s3_client, uris[0], schema)
+def fetch_parts(s3_client: Any, uris: Sequence[str], schema: pa.Schema, folder: Path, *,
+                threads: int = 8) -> list[Path]:
+    """Every part downloaded into `folder`, in order. Memory stays flat whatever the partition's size: the rows are
+    read by the warehouse straight from the files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{index:06d}.parquet" for index in range(len(uris))]
     # boto3 clients are thread-safe; fetching in parallel hides S3 latency for many small parts.
-    with ThreadPoolExecutor(max_workers=min(threads, len(uris))) as pool:
-        tables = list(pool.map(lambda uri: read_part(s3_client, uri, schema), uris))
-    return pa.concat_tables(tables)
+    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(uris)))) as pool:
+        return list(pool.map(lambda uri, path: fetch_part(s3_client, uri, schema, path), uris, paths))

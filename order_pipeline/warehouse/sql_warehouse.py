@@ -67,6 +67,9 @@ class SqlWarehouse(Warehouse):
     def _prepare(self, batch: LoadBatch) -> Any:
         """What staging needs, made before any transaction; raises LoadError naming the cause."""
 
+    def _release(self, prepared: Any) -> None:  # noqa: B027 - optional: only what _prepare made locally
+        """Free what `_prepare` made, once the load ended either way."""
+
     @abc.abstractmethod
     def _stage_rows(self, batch: LoadBatch, table: str, prepared: Any) -> int:
         """Fill the (created, empty) staging table of `table`; returns the rows staged."""
@@ -174,6 +177,8 @@ class SqlWarehouse(Warehouse):
             raise
         except Exception as error:
             raise self._load_failure(batch, error) from error
+        finally:
+            self._release(prepared)
         return LoadResult(files=len(batch.files), staged=staged, inserted=counts.inserted, updated=counts.updated,
                           stale=counts.stale, child_rows=counts.child_rows, seconds=time.perf_counter() - started)
 
