@@ -210,11 +210,13 @@ def run_daemon(work: Path, port: int, files: list[Path], today) -> dict:
         wait_for(f"http://127.0.0.1:{ui_port}/server_info", 120)
         os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
         with dg.DagsterInstance.get() as instance:
-            landed = time.time()
+            uploading = time.time()
             land(stack, files, work / "files")
-            runs = wait_for_runs(instance, expected_partitions=4, since=landed)
+            landed = time.time()  # every file landed: the clock of "landed -> queryable" starts here
+            runs = wait_for_runs(instance, expected_partitions=4, since=uploading)
             done = max(r.end_time for r in runs)
-            result = {"wall": done - landed, "sensor": min(r.create_timestamp.timestamp() for r in runs) - landed,
+            result = {"wall": done - landed, "upload": landed - uploading,
+                      "sensor": min(r.create_timestamp.timestamp() for r in runs) - uploading,
                       "runs": [r.end_time - r.start_time for r in runs], "steps": step_seconds(instance, runs)}
             one = work / "files" / "one" / "orders" / f"{today:%Y/%m/%d}" / "late.jsonl"
             one.parent.mkdir(parents=True)
@@ -233,7 +235,8 @@ def run_daemon(work: Path, port: int, files: list[Path], today) -> dict:
     result["peaks"] = result_peaks
     if os.environ.get("BENCH_VERBOSE"):
         print(memory.examples)
-    print(f"daemon    {result['wall']:.1f}s landed -> last run done, {len(result['runs'])} runs; "
+    print(f"daemon    {result['wall']:.1f}s last file landed -> last run done ({result['upload']:.1f}s of uploads "
+          f"before, which the sensor and runs overlap), {len(result['runs'])} runs; "
           f"one-file partition {result['one_file']:.1f}s")
     return result
 
@@ -288,7 +291,7 @@ def stages(result: dict) -> dict[str, float]:
     split = {label: steps.get(key, 0.0) for key, label in STEPS.items()}
     split["run overhead"] = sum(result["runs"]) - sum(steps.values())
     if "sensor" in result:
-        split["sensor (landed -> first run)"] = result["sensor"]
+        split["sensor (first upload -> first run)"] = result["sensor"]
     else:
         split["sensor ticks"] = result["wall"] - sum(result["runs"])
     return split
