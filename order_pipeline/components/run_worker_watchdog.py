@@ -1,13 +1,19 @@
-"""Runs whose worker died, failed at once instead of staying STARTED.
+"""Runs whose worker died, failed at once instead of staying STARTED (or STARTING).
 
 Dagster's default run launcher (one machine: `order-pipeline run`, `dagster dev`) cannot tell run monitoring that a
 run worker is gone, so a run whose process was killed (OOM killer, SIGKILL) stays STARTED until the max-runtime
 limit: its landing date is left to a run that will never end and its pool slot stays taken. The ECS and Kubernetes
 launchers report dead workers themselves; there this sensor stands aside. It is evaluated by the code server that
-started the workers, on their machine, so a process id names the worker."""
+started the workers, on their machine, so a process id names the worker.
+
+A run launched but never started (its worker died before logging RUN_START, e.g. killed with the code server that
+was spawning it) has no process id: it is failed once it has been STARTING for `starting_grace_seconds` — a worker
+of the default launcher logs RUN_START seconds after its launch — instead of run monitoring's start timeout (300 s
+in deploy/dagster.yaml, sized for container launchers)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import dagster as dg
@@ -15,6 +21,7 @@ import psutil
 
 # a worker whose process is younger than its run's start is another process that reused the id
 _CLOCK_SLACK_SECONDS = 2.0
+STARTING_GRACE_SECONDS = 90
 
 
 def worker_alive(pid: int, started_at: float) -> bool:
@@ -37,9 +44,28 @@ def _run_workers(instance: dg.DagsterInstance) -> Iterator[tuple[dg.DagsterRun, 
             yield run, event.pid, starts[-1].timestamp
 
 
-def fail_runs_whose_worker_died(instance: dg.DagsterInstance) -> list[str]:
-    """Report each started run whose worker process is gone as failed; returns their run ids."""
+def _never_started(instance: dg.DagsterInstance, grace_seconds: float) -> Iterator[dg.DagsterRun]:
+    """Each run STARTING for longer than `grace_seconds` since its launch."""
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTING])):
+        launched = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_STARTING)
+        if launched and time.time() - launched[-1].timestamp > grace_seconds:
+            yield run
+
+
+def fail_runs_whose_worker_died(instance: dg.DagsterInstance,
+                                starting_grace_seconds: float = STARTING_GRACE_SECONDS) -> list[str]:
+    """Report each started run whose worker process is gone, and each run that never started, as failed; returns
+    their run ids."""
     failed = []
+    for run in _never_started(instance, starting_grace_seconds):
+        current = instance.get_run_by_id(run.run_id)
+        if current is None or current.status != dg.DagsterRunStatus.STARTING:
+            continue
+        instance.report_run_failed(current, message=(
+            f"The run worker never started the run within {starting_grace_seconds:.0f} s of its launch (its process "
+            "died first, e.g. with the code server spawning it); failed by run_worker_watchdog so that it is "
+            "announced and retried"))
+        failed.append(run.run_id)
     for run, pid, started_at in _run_workers(instance):
         if worker_alive(pid, started_at):
             continue
@@ -54,7 +80,8 @@ def fail_runs_whose_worker_died(instance: dg.DagsterInstance) -> list[str]:
     return failed
 
 
-def build_run_worker_watchdog(interval_seconds: int = 15) -> dg.SensorDefinition:
+def build_run_worker_watchdog(interval_seconds: int = 15,
+                              starting_grace_seconds: float = STARTING_GRACE_SECONDS) -> dg.SensorDefinition:
     @dg.sensor(name="run_worker_watchdog", minimum_interval_seconds=interval_seconds,
                default_status=dg.DefaultSensorStatus.RUNNING,
                description="Fails runs whose worker process died (default run launcher only), so that they are "
@@ -62,7 +89,7 @@ def build_run_worker_watchdog(interval_seconds: int = 15) -> dg.SensorDefinition
     def run_worker_watchdog(context: dg.SensorEvaluationContext) -> dg.SkipReason:
         if not isinstance(context.instance.run_launcher, dg.DefaultRunLauncher):
             return dg.SkipReason("this run launcher reports dead run workers to run monitoring itself")
-        failed = fail_runs_whose_worker_died(context.instance)
+        failed = fail_runs_whose_worker_died(context.instance, starting_grace_seconds)
         if failed:
             context.log.warning(f"failed {len(failed)} run(s) whose worker died: {', '.join(failed)}")
         return dg.SkipReason(f"{len(failed)} run(s) with a dead worker failed" if failed

@@ -100,8 +100,9 @@ def test_the_daemon_killed_with_its_runs_mid_load_restarts_and_nothing_stays_sta
     both down together): the run they were loading has no worker left to end it, and the code server that would
     have noticed is gone too. The default run launcher cannot tell run monitoring (only its max-runtime limit, an
     hour in deploy/dagster.yaml, would end the run), so run_worker_watchdog, in the restarted code server, fails
-    the run whose worker is dead; the failure is announced, Dagster's run retries load the date again, and the
-    pool slot the dead run held is freed so later loads do not wait."""
+    the run whose worker is dead (and a run launched just before the kill, whose worker died before starting it,
+    once it has been STARTING for 90 s); each failure is announced, Dagster's run retries load the date again, and
+    the pool slot the dead run held is freed so later loads do not wait."""
     overrides = {"run_monitoring": {"poll_interval_seconds": 5, "free_slots_after_run_end_seconds": 5}}
     with dagster_deployment("fault-daemon", tmp_path, postgres, partition_start=BACKLOG.first_day(),
                             env=RECOVERY_ENV, instance_overrides=overrides) as deployment:

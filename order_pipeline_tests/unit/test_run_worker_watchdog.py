@@ -73,3 +73,35 @@ def test_the_sensor_fails_a_started_run_whose_worker_died_and_leaves_ended_runs_
         assert "died without ending the run" in failure[-1].dagster_event.message
         again = sensor(dg.build_sensor_context(instance=instance))
         assert "every started run has a live worker" in again.skip_message
+
+
+@dg.op
+def _nothing() -> None:
+    pass
+
+
+@dg.job
+def _launched() -> None:
+    _nothing()
+
+
+def _launched_run(instance: dg.DagsterInstance, seconds_ago: float) -> dg.DagsterRun:
+    """A run the launcher marked STARTING `seconds_ago`, whose worker never logged RUN_START."""
+    run = instance.create_run_for_job(_launched)
+    instance.report_dagster_event(dg.DagsterEvent(event_type_value=dg.DagsterEventType.RUN_STARTING.value,
+                                                  job_name=run.job_name), run.run_id,
+                                  timestamp=time.time() - seconds_ago)
+    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTING
+    return run
+
+
+def test_a_run_launched_but_never_started_is_failed_after_the_grace_and_not_before(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with dg.DagsterInstance.get() as instance:
+        stuck, fresh = _launched_run(instance, seconds_ago=120), _launched_run(instance, seconds_ago=5)
+        result = build_run_worker_watchdog(starting_grace_seconds=90)(dg.build_sensor_context(instance=instance))
+        assert "1 run(s) with a dead worker failed" in result.skip_message
+        assert instance.get_run_by_id(stuck.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(fresh.run_id).status == dg.DagsterRunStatus.STARTING  # may still start
+        failure = instance.all_logs(stuck.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+        assert "never started the run within 90 s" in failure[-1].dagster_event.message
