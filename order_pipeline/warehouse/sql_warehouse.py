@@ -1,7 +1,7 @@
 """The load sequence of every SQL warehouse, top to bottom, in one place.
 
 A backend (DuckDB, Redshift) supplies only its dialect, how work runs in a transaction, statement execution,
-and staging: DuckDB registers Arrow tables read from S3, Redshift COPYs the Parquet parts through a manifest.
+and staging: DuckDB reads the Parquet parts fetched to local files, Redshift COPYs the Parquet parts through a manifest.
 
 A load:
   1. check the batch; prepare outside any transaction (S3 reads or manifests: a slow fetch holds no lock);
