@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,22 @@ def list_prefix(client: Any, bucket: str, prefix: str, *, delimiter: str | None 
                 yield version_of(bucket, item)
 
 
-def download(client: Any, uri: str, path: Path) -> None:
+SINGLE_GET_BYTES = 8 << 20  # boto3's multipart threshold: below it, its transfer manager makes one GET too
+
+
+def download(client: Any, uri: str, path: Path, *, size: int | None = None) -> None:
+    """The object at `uri` written to `path`. With a known `size` under SINGLE_GET_BYTES, one streamed GET: the
+    transfer manager would first ask for the size (a HEAD request) and start a thread pool for one GET."""
     bucket, key = parse_s3_uri(uri)
-    client.download_file(bucket, key, str(path))
+    if size is None or size >= SINGLE_GET_BYTES:
+        client.download_file(bucket, key, str(path))
+        return
+    body = client.get_object(Bucket=bucket, Key=key)["Body"]
+    try:
+        with open(path, "wb") as out:
+            shutil.copyfileobj(body, out, 1 << 20)
+    finally:
+        body.close()
 
 
 def upload(client: Any, path: Path, bucket: str, key: str, content_type: str | None = None) -> str:

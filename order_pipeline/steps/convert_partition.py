@@ -117,11 +117,9 @@ def _store_result(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
     ))
 
 
-def _drift(s3: Any, layout: LakeLayout, dataset: Dataset, local: Path,
-           version: FileVersion) -> tuple[Dataset, dict[str, Any]]:
+def _drift(store: SchemaStateStore, local: Path, version: FileVersion) -> tuple[Dataset, dict[str, Any]]:
     """Undeclared fields of the file recorded in the dataset's schema state (evolving it when the dataset adds new
     columns); returns the dataset to convert with and what the conversion record keeps of it."""
-    store = SchemaStateStore(s3, layout, dataset)
     fields = probe_file(store.effective(), local, version.uri)
     effective, seen = store.observe([(f.path, f.type, f.top_level) for f in fields], version.uri)
     return effective, {"undeclared": {f.path: type_label(f.type) for f in fields},
@@ -129,12 +127,12 @@ def _drift(s3: Any, layout: LakeLayout, dataset: Dataset, local: Path,
                        "evolved": [c.name for c in effective.evolved]}
 
 
-def _convert(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion,
+def _convert(s3: Any, layout: LakeLayout, schema: SchemaStateStore, partition: str, version: FileVersion,
              attempts: int) -> ConvertedFile:
     with tempfile.TemporaryDirectory(prefix="order-pipeline-") as tmp:
         local = Path(tmp) / "source"
-        s3_objects.download(s3, version.uri, local)
-        dataset, drift = _drift(s3, layout, dataset, local, version)
+        s3_objects.download(s3, version.uri, local, size=version.size)
+        dataset, drift = _drift(schema, local, version)
         try:
             result = convert_file(dataset, local, Path(tmp) / "out", source_name=version.uri,
                                   landed_at=version.last_modified)
@@ -148,9 +146,11 @@ def _convert(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, vers
 
 
 def convert_landing_file(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
-                         version: FileVersion, *, attempts_recorded: bool = True) -> ConvertedFile:
+                         version: FileVersion, *, attempts_recorded: bool = True,
+                         schema: SchemaStateStore | None = None) -> ConvertedFile:
     """One landing file converted (or quarantined); `attempts_recorded=False` when a listing showed no attempts
-    record for the version, which saves reading it."""
+    record for the version, which saves reading it; `schema`: the dataset's schema state shared by the files of
+    a step (default: read for this file)."""
     if is_hidden(version.key):
         return _hidden_name(s3, layout, dataset, partition, version)
     guard = ConversionAttempts(s3, layout, dataset, partition, version)
@@ -162,7 +162,8 @@ def convert_landing_file(s3: Any, layout: LakeLayout, dataset: Dataset, partitio
         return converted
     guard.start(cut_short)
     try:
-        converted = _convert(s3, layout, dataset, partition, version, cut_short + 1)
+        converted = _convert(s3, layout, schema or SchemaStateStore(s3, layout, dataset), partition, version,
+                             cut_short + 1)
     except BaseException:
         guard.finish(previous=cut_short)  # we are alive to see it: not a crash, the step's retry tries again
         raise
@@ -181,6 +182,7 @@ def convert_partition(s3: Any, layout: LakeLayout, dataset: Dataset, partition: 
     """
     listed = {item.key for item in s3_objects.list_prefix(s3, layout.bucket,
                                                            layout.conversions_folder(dataset.name, partition))}
+    schema = SchemaStateStore(s3, layout, dataset)
 
     def one(version: FileVersion) -> tuple[ConvertedFile, bool]:
         if layout.record_key(dataset.name, partition, version) in listed:
@@ -188,7 +190,8 @@ def convert_partition(s3: Any, layout: LakeLayout, dataset: Dataset, partition: 
             if existing is not None:
                 return existing, False
         attempts = layout.attempts_key(dataset.name, partition, version) in listed
-        return convert_landing_file(s3, layout, dataset, partition, version, attempts_recorded=attempts), True
+        return convert_landing_file(s3, layout, dataset, partition, version, attempts_recorded=attempts,
+                                    schema=schema), True
 
     def alone(version: FileVersion) -> bool:
         return version.size >= ALONE_BYTES or layout.attempts_key(dataset.name, partition, version) in listed

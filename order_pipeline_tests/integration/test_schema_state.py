@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 from datetime import datetime, timezone
 
+import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -47,6 +49,38 @@ def test_concurrent_updates_both_land_and_each_field_is_reported_once(s3_client,
     assert {path: entry["first_seen"] for path, entry in stored["reported"].items()} == {
         "region": "s3://b/theirs", "channel": "s3://b/theirs"}
     assert [c.name for c in mine.effective().evolved] == ["region", "channel"]
+
+
+def _counting_client() -> tuple[object, Counter]:
+    """A real boto3 S3 client whose requests are counted by operation (botocore's event hooks)."""
+    client, calls = boto3.client("s3"), Counter()
+    client.meta.events.register("before-call.s3.*", lambda event_name, **_: calls.update([event_name.split(".")[-1]]))
+    return client, calls
+
+
+def test_a_store_reads_the_state_once_and_a_file_with_nothing_new_costs_no_request(bucket):
+    client, calls = _counting_client()
+    store = SchemaStateStore(client, Settings(bucket=bucket).layout, EVENTS)
+    store.observe([("channel", pa.string(), True)], "s3://b/first")
+    assert calls == {"GetObject": 1, "PutObject": 1}
+    for name in ("second", "third"):  # the same field again, then nothing undeclared: no request at all
+        dataset, seen = store.observe([("channel", pa.string(), True)], f"s3://b/{name}")
+        assert seen.reported == () and [c.name for c in dataset.evolved] == ["channel"]
+        assert [c.name for c in store.effective().evolved] == ["channel"]
+    store.observe([], "s3://b/fourth")
+    assert calls == {"GetObject": 1, "PutObject": 1}
+
+
+def test_a_stale_store_reads_the_state_again_when_its_write_is_refused(s3_client, bucket):
+    layout = Settings(bucket=bucket).layout
+    mine, theirs = SchemaStateStore(s3_client, layout, EVENTS), SchemaStateStore(s3_client, layout, EVENTS)
+    assert mine.effective().evolved == ()  # mine now knows the state without `region`
+    theirs.observe([("region", pa.string(), True)], "s3://b/theirs")
+    dataset, seen = mine.observe([("region", pa.string(), True)], "s3://b/mine")
+    assert seen.reported == ()  # theirs reported it: mine's write was refused and mine read the state again
+    assert [c.name for c in dataset.evolved] == ["region"] == [c.name for c in mine.effective().evolved]
+    stored = json.loads(s3_client.get_object(Bucket=bucket, Key="lake/_schemas/events.json")["Body"].read())
+    assert stored["reported"]["region"]["first_seen"] == "s3://b/theirs"
 
 
 def test_an_unreadable_state_is_not_overwritten(s3_client, bucket):
