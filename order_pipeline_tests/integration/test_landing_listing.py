@@ -3,25 +3,12 @@ number of dates — not the number of objects in the bucket."""
 
 from datetime import date, datetime, timezone
 
-import boto3
-
 from order_pipeline.aws.s3_landing import list_landing_day, list_landing_window, scan_landing_tree
 from order_pipeline.aws.s3_objects import list_prefix
 from order_pipeline.landing import days_between
+from order_pipeline_tests.support.s3_requests import counting_s3_client
 
 ROOT = "landing/orders/"
-
-
-class CountingClient:
-    """A real boto3 S3 client whose list calls are counted via botocore's event hooks."""
-
-    def __init__(self):
-        self.client = boto3.client("s3")
-        self.list_calls = 0
-        self.client.meta.events.register("before-call.s3.ListObjectsV2", self._count)
-
-    def _count(self, **_):
-        self.list_calls += 1
 
 
 def _put(s3_client, bucket, keys):
@@ -38,29 +25,29 @@ def test_listing_paginates_past_1000_keys(s3_client, bucket):
 def test_window_cost_follows_dates_not_old_objects(s3_client, bucket):
     window = days_between(date(2026, 11, 20), date(2026, 11, 22))
     _put(s3_client, bucket, ["landing/orders/2026/11/21/new.jsonl"])
-    counting = CountingClient()
-    found = list_landing_window(counting.client, bucket, ROOT, window)
+    client, calls = counting_s3_client()
+    found = list_landing_window(client, bucket, ROOT, window)
     assert {p: [v.key for v in vs] for p, vs in found.items()} == {
         "2026-11-21": ["landing/orders/2026/11/21/new.jsonl"]}
     # root, year 2026, month 11, and the one existing date folder of the window
-    assert counting.list_calls == 4
+    assert calls["ListObjectsV2"] == 4
     # thousands of old objects in earlier dated folders change nothing
     _put(s3_client, bucket, [f"landing/orders/2025/0{1 + i % 9}/1{i % 9}/old{i}.jsonl" for i in range(2000)])
-    counting = CountingClient()
-    again = list_landing_window(counting.client, bucket, ROOT, window)
-    assert again.keys() == found.keys() and counting.list_calls == 4
+    client, calls = counting_s3_client()
+    again = list_landing_window(client, bucket, ROOT, window)
+    assert again.keys() == found.keys() and calls["ListObjectsV2"] == 4
 
 
 def test_discovery_walks_dates_with_delimiters(s3_client, bucket):
     _put(s3_client, bucket, [f"landing/orders/2025/{m:02d}/{d:02d}/f{n}.jsonl"
                              for m in (1, 2, 3) for d in (1, 15) for n in range(40)])
     _put(s3_client, bucket, ["landing/orders/dt=2026-01-05/a.parquet"])
-    counting = CountingClient()
-    tree = scan_landing_tree(counting.client, bucket, ROOT)
+    client, calls = counting_s3_client()
+    tree = scan_landing_tree(client, bucket, ROOT)
     assert sorted(tree.dated_folders) == ["2025-01-01", "2025-01-15", "2025-02-01", "2025-02-15", "2025-03-01",
                                          "2025-03-15", "2026-01-05"]
     assert tree.undated == []
-    assert counting.list_calls == 1 + 1 + 3  # root, one year, three months: the 240 files are never listed
+    assert calls["ListObjectsV2"] == 1 + 1 + 3  # root, one year, three months: the 240 files are never listed
 
 
 def test_every_key_is_found_and_dated(s3_client, bucket):

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections import Counter
 from datetime import datetime, timezone
 
-import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -20,6 +18,7 @@ from order_pipeline.steps.convert_partition import read_record
 from order_pipeline.steps.lake_files import ConvertedFile
 from order_pipeline.steps.part_layout import conform_part
 from order_pipeline.steps.schema_state import SchemaStateStore
+from order_pipeline_tests.support.s3_requests import counting_s3_client
 
 EVENTS = Dataset(
     name="events", merge_key=("event_id",), event_time_column="at", version_column="version", new_columns="add",
@@ -51,15 +50,8 @@ def test_concurrent_updates_both_land_and_each_field_is_reported_once(s3_client,
     assert [c.name for c in mine.effective().evolved] == ["region", "channel"]
 
 
-def _counting_client() -> tuple[object, Counter]:
-    """A real boto3 S3 client whose requests are counted by operation (botocore's event hooks)."""
-    client, calls = boto3.client("s3"), Counter()
-    client.meta.events.register("before-call.s3.*", lambda event_name, **_: calls.update([event_name.split(".")[-1]]))
-    return client, calls
-
-
 def test_a_store_reads_the_state_once_and_a_file_with_nothing_new_costs_no_request(bucket):
-    client, calls = _counting_client()
+    client, calls = counting_s3_client()
     store = SchemaStateStore(client, Settings(bucket=bucket).layout, EVENTS)
     store.observe([("channel", pa.string(), True)], "s3://b/first")
     assert calls == {"GetObject": 1, "PutObject": 1}
