@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import boto3
 import dagster as dg
 import orjson
 import pytest
 
+from order_pipeline.components.run_failure_alert import RunFailureNotPublished
 from order_pipeline.datasets.orders_generator import generate_orders
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
@@ -72,3 +74,17 @@ def test_failed_run_publishes_run_failed_naming_asset_and_partition(broken_pipel
     attributes = message["_attributes"]
     assert attributes["event_type"] == {"Type": "String", "Value": "run_failed"}
     assert attributes["dataset"] == {"Type": "String", "Value": "orders"}
+
+
+def test_a_run_failure_that_cannot_be_published_fails_the_sensor_tick(broken_pipeline):
+    """Dagster evaluates a run status sensor once per run: a run_failed that SNS refuses is never sent again, so
+    the tick fails (red in the sensor's history, the run named) instead of reporting that it acted on the run."""
+    pipeline = broken_pipeline
+    run = fail_a_run(pipeline)
+    boto3.client("sns").delete_topic(TopicArn=pipeline.settings.sns_topic_arn)
+    defs = pipeline.defs()
+    sensor = defs.resolve_sensor_def("notify_run_failures")
+
+    with pytest.raises(RunFailureNotPublished, match=run.run_id) as raised:
+        sensor(failure_sensor_context(pipeline, defs, run.run_id))
+    assert pipeline.settings.sns_topic_arn in str(raised.value)
