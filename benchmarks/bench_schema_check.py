@@ -22,8 +22,9 @@ import pyarrow.parquet as pq
 
 from order_pipeline.conversion import convert_file
 from order_pipeline.conversion.engine import _convert_batch, _threshold_error
-from order_pipeline.conversion.outputs import RejectLog, TableOutputs
-from order_pipeline.conversion.parquet_reading import parquet_batches
+from order_pipeline.conversion.read.parquet_reading import parquet_batches
+from order_pipeline.conversion.write.reject_log import RejectLog
+from order_pipeline.conversion.write.table_outputs import TableOutputs
 from order_pipeline.datasets.declaration import Column, Dataset
 
 TARGET_SECONDS = 1.0

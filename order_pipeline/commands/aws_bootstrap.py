@@ -3,12 +3,14 @@ reads. `order-pipeline local up` runs the same code against the local endpoint."
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 
 import boto3
 
-from order_pipeline.aws.bootstrap import Change, Clients, Infrastructure, LandingQueue, bootstrap
-from order_pipeline.config import Settings
+from order_pipeline.aws.bootstrap import Change, Clients, Infrastructure, LandingQueue, bootstrap, describe
+from order_pipeline.config import Settings, load_settings
+from order_pipeline.datasets import DATASETS
 from order_pipeline.datasets.declaration import Dataset
 
 
@@ -31,3 +33,9 @@ def aws_clients(region: str, **client_kwargs: str) -> Clients:
 def run_bootstrap(settings: Settings, datasets: Sequence[Dataset], *, dry_run: bool) -> list[Change]:
     return bootstrap(aws_clients(settings.region), infrastructure(settings, [d.name for d in datasets]),
                      dry_run=dry_run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """`order-pipeline aws bootstrap [--dry-run]`: prints each change (or what it would change)."""
+    print(describe(run_bootstrap(load_settings(), DATASETS, dry_run=args.dry_run)))
+    return 0

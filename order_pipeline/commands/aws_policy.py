@@ -4,12 +4,13 @@ policy grants exactly what this configuration uses and nothing of other prefixes
 
 from __future__ import annotations
 
+import argparse
 import json
 from string import Template
 from typing import Any
 
 from order_pipeline.commands.aws_bootstrap import infrastructure
-from order_pipeline.config import Settings
+from order_pipeline.config import Settings, load_settings
 
 
 def policy_values(settings: Settings, account_id: str) -> dict[str, str]:
@@ -30,3 +31,13 @@ def policy_values(settings: Settings, account_id: str) -> dict[str, str]:
 def render_policy(template: str, values: dict[str, str]) -> dict[str, Any]:
     """The policy document; a placeholder without a value raises KeyError rather than reaching IAM."""
     return json.loads(Template(template).substitute(values))
+
+
+def run(args: argparse.Namespace) -> int:
+    """`order-pipeline aws policy --template FILE`: the filled-in policy document on stdout."""
+    import boto3
+
+    settings = load_settings()
+    account = args.account_id or boto3.client("sts", region_name=settings.region).get_caller_identity()["Account"]
+    print(json.dumps(render_policy(args.template.read_text(), policy_values(settings, account)), indent=2))
+    return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -50,3 +51,23 @@ def write_to_s3(options: GenerateOptions, s3_client: Any, destination: str) -> l
     bucket, prefix = parse_s3_uri(destination)
     return [put_bytes(s3_client, bucket, key, content, "application/x-ndjson")
             for key, content in generated_files(options, prefix.rstrip("/") or "landing/orders").items()]
+
+
+def options_from_args(args: argparse.Namespace) -> GenerateOptions:
+    """The generator's options from `generate`'s (and `demo`'s, `run`'s) arguments."""
+    return GenerateOptions(count=args.count, days=args.days, files_per_day=args.files, seed=args.seed,
+                           start_date=date.fromisoformat(args.start_date) if args.start_date else None,
+                           update_share=args.update_share, gzip=args.gzip)
+
+
+def run(args: argparse.Namespace) -> int:
+    """`order-pipeline generate`: to a folder (`--out`) or to S3 (`--to`)."""
+    options = options_from_args(args)
+    if args.out:
+        written: list = write_to_folder(options, args.out)
+    else:
+        import boto3
+
+        written = write_to_s3(options, boto3.client("s3"), args.to)
+    print(f"wrote {len(written)} files")
+    return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import time
@@ -13,9 +14,9 @@ import dagster as dg
 
 from order_pipeline.aws.s3_landing import scan_landing_tree
 from order_pipeline.commands.dagster_processes import DagsterProcesses
-from order_pipeline.commands.generate import GenerateOptions, write_to_s3
+from order_pipeline.commands.generate import GenerateOptions, options_from_args, write_to_s3
 from order_pipeline.commands.headless import drain
-from order_pipeline.commands.local_stack import LocalStack, down, up
+from order_pipeline.commands.local_stack import LocalStack, down, stack_from_args, up
 from order_pipeline.commands.moto_server import free_port
 from order_pipeline.components.landing_sensors import landing_source
 from order_pipeline.components.pipeline import build_definitions
@@ -23,7 +24,7 @@ from order_pipeline.components.resources import open_warehouse
 from order_pipeline.config import Settings, load_settings
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.steps.landing_audit import LandingAudit, audit_landing
-from order_pipeline.steps.warehouse_checks import row_count
+from order_pipeline.steps.warehouse.warehouse_checks import row_count
 
 
 def prepare(stack: LocalStack, options: GenerateOptions) -> Settings:
@@ -170,3 +171,15 @@ def run_ui(stack: LocalStack, options: GenerateOptions, *, port: int = 3000) -> 
         down(stack)
         print("stopped the Dagster UI and the local endpoint")
     return code
+
+
+def demo(args: argparse.Namespace) -> int:
+    """`order-pipeline demo`: exits 1 when a landed file is not in the ledger or a run failed."""
+    summary = run_demo(stack_from_args(args), options_from_args(args), keep_stack=args.keep_stack)
+    print(summary)
+    return 0 if summary.ok else 1
+
+
+def run(args: argparse.Namespace) -> int:
+    """`order-pipeline run`: the Dagster UI on the local stack until stopped; exits 1 when a landed file is unloaded."""
+    return run_ui(stack_from_args(args), options_from_args(args), port=args.ui_port)

@@ -10,6 +10,7 @@ the process recorded in the pid file. Nothing in the pipeline knows it is local:
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -120,3 +121,22 @@ def down(stack: LocalStack) -> bool:
 
 def shell_exports(stack: LocalStack) -> str:
     return "\n".join(f"export {name}={value}" for name, value in stack.environment().items())
+
+
+def stack_from_args(args: argparse.Namespace) -> LocalStack:
+    """The local stack of `local`'s (and `demo`'s, `run`'s) arguments."""
+    return LocalStack(state_dir=Path(args.state_dir), port=args.port, dagster_storage=args.dagster_storage)
+
+
+def run(args: argparse.Namespace) -> int:
+    """`order-pipeline local up|down|env`."""
+    stack = stack_from_args(args)
+    if args.action == "up":
+        created = up(stack)
+        print(f"local endpoint {stack.endpoint}: bucket {created['bucket']}, topic {created['topic_arn']}, "
+              f"queue {created['queue_url']}")
+    elif args.action == "down":
+        print("stopped" if down(stack) else "nothing to stop")
+    else:
+        print(shell_exports(stack))
+    return 0

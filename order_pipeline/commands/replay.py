@@ -8,12 +8,16 @@ same object with the same ETag, which the ledger has already loaded: a replay ha
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
 from order_pipeline.aws.s3_objects import parse_s3_uri, put_bytes
+from order_pipeline.commands.arguments import dataset_argument
+from order_pipeline.config import load_settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import date_in_key
 from order_pipeline.layout import LakeLayout
@@ -77,3 +81,23 @@ def replay(s3: Any, layout: LakeLayout, dataset: Dataset, uri: str, fixed_file: 
         raise ReplayError(f"{uri} holds nothing to replay")
     landing_key, _ = replay_key(layout, dataset, uri)
     return put_bytes(s3, layout.bucket, landing_key, content)
+
+
+def run(args: argparse.Namespace) -> int:
+    """`order-pipeline replay URI... [--fixed FILE]`: each URI landed again for the sensor to load."""
+    import boto3
+
+    dataset = dataset_argument(args.dataset)
+    if dataset is None:
+        return 2
+    if args.fixed and len(args.uris) != 1:
+        print("--fixed goes with exactly one URI", file=sys.stderr)
+        return 2
+    settings, client = load_settings(), boto3.client("s3")
+    for uri in args.uris:
+        try:
+            print(f"{uri} -> {replay(client, settings.layout, dataset, uri, args.fixed)} (the sensor loads it)")
+        except ReplayError as error:
+            print(f"cannot replay: {error}", file=sys.stderr)
+            return 1
+    return 0

@@ -11,23 +11,17 @@ from dataclasses import dataclass
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
-from order_pipeline.components.events import report_conversions, report_load
-from order_pipeline.components.keys import (
-    LOAD_RETRY_POLICY,
-    WAREHOUSE_POOL,
-    lake_key,
-    raw_key,
-    warehouse_freshness_policy,
-    warehouse_key,
-    warehouse_kind,
-)
+from order_pipeline.components.keys import lake_key, raw_key, warehouse_key
 from order_pipeline.components.metadata import column_schema, lake_metadata, warehouse_metadata
+from order_pipeline.components.policies import LOAD_RETRY_POLICY, WAREHOUSE_POOL, warehouse_freshness_policy
 from order_pipeline.components.quarantine_checks import quarantine_check_result, quarantine_check_spec
-from order_pipeline.components.resources import SNSResource, WarehouseResource
+from order_pipeline.components.reporting import report_conversions, report_load
+from order_pipeline.components.resources import SNSResource
+from order_pipeline.components.warehouse_resource import WarehouseResource
 from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
-from order_pipeline.steps.convert_partition import convert_landing_date
-from order_pipeline.steps.load_partition import load_landing_date
+from order_pipeline.steps.lake.convert_partition import convert_landing_date
+from order_pipeline.steps.warehouse.load_partition import load_landing_date
 
 
 @dataclass(frozen=True)
@@ -47,7 +41,7 @@ def build_dataset_assets(dataset: Dataset, settings: Settings,
 def raw_spec(dataset: Dataset, settings: Settings, partitions_def: dg.PartitionsDefinition) -> dg.AssetSpec:
     location = settings.layout.uri(settings.layout.landing_root(dataset.name))
     return dg.AssetSpec(
-        raw_key(dataset), group_name=dataset.group_name or dataset.name, owners=list(dataset.owners),
+        raw_key(dataset), group_name=dataset.group, owners=list(dataset.owners),
         kinds={"s3", "json"}, partitions_def=partitions_def,
         description=f"{dataset.name} files landing in {location} (JSON, JSON Lines, gzipped or not, and Parquet). "
                     "External: the lake step records each landed file version as an event of its partition.",
@@ -58,7 +52,7 @@ def lake_assets(dataset: Dataset, settings: Settings, partitions_def: dg.Partiti
                 raw: dg.AssetKey) -> dg.AssetsDefinition:
     layout = settings.layout
     specs = [
-        dg.AssetSpec(lake_key(table), deps=[raw], group_name=dataset.group_name or dataset.name,
+        dg.AssetSpec(lake_key(table), deps=[raw], group_name=dataset.group,
                      owners=list(dataset.owners), kinds={"s3", "parquet"},
                      description=f"Canonical, validated Parquet of `{table}` per landing date "
                                  f"({layout.uri(layout.lake_folder(table, '…'))}).",
@@ -84,8 +78,8 @@ def lake_assets(dataset: Dataset, settings: Settings, partitions_def: dg.Partiti
 def warehouse_assets(dataset: Dataset, settings: Settings,
                      partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     specs = [
-        dg.AssetSpec(warehouse_key(table), deps=[lake_key(table)], group_name=dataset.group_name or dataset.name,
-                     owners=list(dataset.owners), kinds={warehouse_kind(settings), "sql"},
+        dg.AssetSpec(warehouse_key(table), deps=[lake_key(table)], group_name=dataset.group,
+                     owners=list(dataset.owners), kinds={settings.warehouse, "sql"},
                      description=f"`{table}` in the warehouse, upserted on {', '.join(dataset.table_key(table))}; "
                                  "the latest version wins.",
                      metadata={"dagster/column_schema": column_schema(dataset.table_columns(table)),

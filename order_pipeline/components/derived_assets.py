@@ -6,16 +6,11 @@ import time
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
-from order_pipeline.components.keys import (
-    LOAD_RETRY_POLICY,
-    WAREHOUSE_POOL,
-    derived_key,
-    warehouse_freshness_policy,
-    warehouse_key,
-    warehouse_kind,
-)
+from order_pipeline.components.keys import derived_key, warehouse_key
 from order_pipeline.components.metadata import column_schema, markdown_table
-from order_pipeline.components.resources import SNSResource, WarehouseResource
+from order_pipeline.components.policies import LOAD_RETRY_POLICY, WAREHOUSE_POOL, warehouse_freshness_policy
+from order_pipeline.components.resources import SNSResource
+from order_pipeline.components.warehouse_resource import WarehouseResource
 from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset, DerivedTable
 from order_pipeline.notifications import PipelineEvent
@@ -29,7 +24,7 @@ def build_derived_asset(derived: DerivedTable, dataset: Dataset, settings: Setti
         if derived.check else []
 
     @dg.asset(key=key, deps=[warehouse_key(t) for t in dataset.table_names], partitions_def=partitions_def,
-              group_name=group, owners=list(dataset.owners), kinds={warehouse_kind(settings), "sql"},
+              group_name=group, owners=list(dataset.owners), kinds={settings.warehouse, "sql"},
               description=derived.description,
               retry_policy=LOAD_RETRY_POLICY, pool=WAREHOUSE_POOL, check_specs=checks,
               freshness_policy=warehouse_freshness_policy(settings),

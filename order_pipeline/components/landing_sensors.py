@@ -1,6 +1,6 @@
 """The landing sensors of a dataset: the landing sensor (events or listing mode) and its reconcile.
 
-Thin wiring: the decisions are in `order_pipeline.steps.landing_tick` / `reconcile_tick` and `landing/`.
+Thin wiring: the decisions are in `order_pipeline.steps.sensors.landing_tick` / `reconcile_tick` and `landing/`.
 """
 
 from collections.abc import Sequence
@@ -11,15 +11,16 @@ from dagster_aws.s3 import S3Resource
 
 from order_pipeline.aws import sqs_queue
 from order_pipeline.components.keys import raw_key
-from order_pipeline.components.resources import SNSResource, SQSResource, WarehouseResource
+from order_pipeline.components.resources import SNSResource, SQSResource
+from order_pipeline.components.warehouse_resource import WarehouseResource
 from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing.cursor import LandingCursor, ReconcileCursor
 from order_pipeline.landing.keys import FileVersion
 from order_pipeline.landing.plan import PartitionRequest
 from order_pipeline.notifications import PipelineEvent
-from order_pipeline.steps.landing_tick import LandingSource, LedgerReader, events_tick, listing_tick
-from order_pipeline.steps.reconcile_tick import reconcile_tick
+from order_pipeline.steps.sensors.landing_tick import LandingSource, LedgerReader, events_tick, listing_tick
+from order_pipeline.steps.sensors.reconcile_tick import reconcile_tick
 from order_pipeline.warehouse.base import WarehouseBusy
 
 SENSOR_LEDGER_WAIT_SECONDS = 5.0  # a sensor does not wait long for a warehouse a run is writing: next tick

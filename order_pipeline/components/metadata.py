@@ -10,9 +10,9 @@ import dagster as dg
 from order_pipeline.datasets.declaration import Column, Dataset
 from order_pipeline.datasets.kinds import kind_named
 from order_pipeline.layout import LakeLayout
-from order_pipeline.steps.convert_partition import LakeRun
-from order_pipeline.steps.lake_files import ConvertedFile
-from order_pipeline.steps.load_partition import WarehouseRun
+from order_pipeline.steps.lake.convert_partition import LakeRun
+from order_pipeline.steps.lake.lake_files import ConvertedFile
+from order_pipeline.steps.warehouse.load_partition import WarehouseRun
 
 
 def type_name(column: Column) -> str:

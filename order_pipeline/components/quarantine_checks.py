@@ -15,8 +15,8 @@ from order_pipeline.components.resources import SNSResource
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.layout import LakeLayout
 from order_pipeline.notifications import PipelineEvent
-from order_pipeline.steps.lake_files import ConvertedFile
-from order_pipeline.steps.partition_status import partition_status
+from order_pipeline.steps.lake.lake_files import ConvertedFile
+from order_pipeline.steps.lake.partition_status import partition_status
 
 
 def quarantine_check_name(dataset: Dataset) -> str:

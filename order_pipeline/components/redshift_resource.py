@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import redshift_connector
 from pydantic import Field
 
-from order_pipeline.components.resources import WarehouseResource
+from order_pipeline.components.warehouse_resource import WarehouseResource
 from order_pipeline.config import Settings
 from order_pipeline.warehouse.base import Warehouse
 from order_pipeline.warehouse.redshift_connection import connect_kwargs
 from order_pipeline.warehouse.sql_names import quote_ident
+
+if TYPE_CHECKING:
+    import redshift_connector
 
 
 class RedshiftResource(WarehouseResource):
@@ -38,6 +40,8 @@ class RedshiftResource(WarehouseResource):
 
     def get_client(self) -> redshift_connector.Connection:
         """A new redshift_connector connection (the warehouse opens one lazily and re-opens it if dropped)."""
+        import redshift_connector  # imported when a connection is made: the DuckDB default never pays for it
+
         connection = redshift_connector.connect(**connect_kwargs(self))
         if self.schema_name != "public":
             cursor = connection.cursor()
@@ -47,7 +51,8 @@ class RedshiftResource(WarehouseResource):
         return connection
 
     def open(self, s3_client: Any, *, wait_seconds: float | None = None) -> Warehouse:
-        # Redshift serves concurrent readers: there is nothing to wait for.
+        # Redshift serves concurrent readers: there is nothing to wait for. Imported on first use (it imports
+        # redshift_connector): loading the definitions never pays for it.
         from order_pipeline.warehouse.redshift_backend import RedshiftWarehouse
 
         return RedshiftWarehouse(self.get_client, s3_client, iam_role=self.copy_iam_role,

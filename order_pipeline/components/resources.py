@@ -1,12 +1,11 @@
 """Resources: small config classes that build their clients lazily (dagster-aws's S3Resource is the model);
-a test double is a subclass that overrides `get_client()` (or `open`, for the warehouse)."""
+a test double is a subclass that overrides `get_client()` (or `open`, for the warehouse). The warehouse role's
+base and its DuckDB backend are in `warehouse_resource.py`, Redshift's in `redshift_resource.py`."""
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -17,6 +16,8 @@ from dagster_aws.utils import ResourceWithBoto3Configuration
 from pydantic import Field
 
 from order_pipeline.aws.sns import publish_event
+from order_pipeline.components.redshift_resource import redshift_resource_from_settings
+from order_pipeline.components.warehouse_resource import DuckDBWarehouseResource, WarehouseResource
 from order_pipeline.config import Settings
 from order_pipeline.notifications import PipelineEvent
 from order_pipeline.warehouse.base import Warehouse
@@ -76,39 +77,8 @@ class SQSResource(ResourceWithBoto3Configuration):
         return boto3_client(self, "sqs")
 
 
-class WarehouseResource(dg.ConfigurableResource):
-    """The role 'warehouse': DuckDB (embedded default) or Redshift. Assets never ask which one they got."""
-
-    def open(self, s3_client: Any, *, wait_seconds: float | None = None) -> Warehouse:
-        """A warehouse connection. `wait_seconds` bounds how long to wait for a warehouse another process holds
-        (sensors pass a short wait and try again next tick); None waits as long as a load reasonably takes."""
-        raise NotImplementedError
-
-    @contextmanager
-    def connect(self, s3_client: Any, *, wait_seconds: float | None = None) -> Iterator[Warehouse]:
-        """The warehouse for the duration of a `with` block, closed after it."""
-        db = self.open(s3_client, wait_seconds=wait_seconds)
-        try:
-            yield db
-        finally:
-            db.close()
-
-
-class DuckDBWarehouseResource(WarehouseResource):
-    path: str = Field(description="DuckDB database file (created if missing)")
-
-    def open(self, s3_client: Any, *, wait_seconds: float | None = None) -> Warehouse:
-        from order_pipeline.warehouse.duckdb_backend import DuckDBWarehouse
-
-        if wait_seconds is None:
-            return DuckDBWarehouse(self.path, s3_client)
-        return DuckDBWarehouse(self.path, s3_client, lock_wait_seconds=wait_seconds)
-
-
 def warehouse_resource(settings: Settings) -> WarehouseResource:
     if settings.warehouse == "redshift":
-        from order_pipeline.components.redshift_resource import redshift_resource_from_settings
-
         return redshift_resource_from_settings(settings)
     return DuckDBWarehouseResource(path=str(settings.duckdb_path))
 

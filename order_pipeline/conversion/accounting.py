@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from order_pipeline.conversion.batch import ParsedBatch
 from order_pipeline.conversion.errors import ConversionError
+from order_pipeline.conversion.read.batch import ParsedBatch
 
 
 class AccountingError(ConversionError):

@@ -15,9 +15,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from order_pipeline.conversion.formats import HEAD_BYTES, sniff
-from order_pipeline.conversion.schema_check import Tree, UndeclaredField, declared_tree, undeclared_fields
-from order_pipeline.conversion.text_sources import document_chunks, jsonl_chunks, open_stream
+from order_pipeline.conversion.read.formats import HEAD_BYTES, sniff
+from order_pipeline.conversion.read.schema_check import Tree, UndeclaredField, declared_tree, undeclared_fields
+from order_pipeline.conversion.read.text_sources import document_chunks, jsonl_chunks, open_stream
 from order_pipeline.datasets.declaration import Dataset
 
 SAMPLE_BYTES = 1 << 20

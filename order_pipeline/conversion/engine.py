@@ -13,17 +13,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from order_pipeline.conversion.accounting import AccountingError, RecordCounts, check_batch, check_file
-from order_pipeline.conversion.batch import ParsedBatch, Reject
 from order_pipeline.conversion.errors import ConversionError, SchemaMismatch
-from order_pipeline.conversion.formats import HEAD_BYTES, InputFormat, sniff
-from order_pipeline.conversion.input_schema import input_schema, raw_json_fields
-from order_pipeline.conversion.json_reading import JsonChunkReader
-from order_pipeline.conversion.outputs import RejectLog, TableOutputs
 from order_pipeline.conversion.parallel import ordered_map
-from order_pipeline.conversion.parquet_reading import parquet_batches
+from order_pipeline.conversion.read.batch import ParsedBatch, Reject
+from order_pipeline.conversion.read.formats import HEAD_BYTES, InputFormat, sniff
+from order_pipeline.conversion.read.input_schema import input_schema, raw_json_fields
+from order_pipeline.conversion.read.json_reading import JsonChunkReader
+from order_pipeline.conversion.read.parquet_reading import parquet_batches
+from order_pipeline.conversion.read.text_sources import TextChunk, document_chunks, jsonl_chunks, open_stream
 from order_pipeline.conversion.result import ConversionResult
-from order_pipeline.conversion.text_sources import TextChunk, document_chunks, jsonl_chunks, open_stream
-from order_pipeline.conversion.validation import Reasons, Validated, validate
+from order_pipeline.conversion.validate.validation import Reasons, Validated, validate
+from order_pipeline.conversion.write.reject_log import RejectLog
+from order_pipeline.conversion.write.table_outputs import TableOutputs
 from order_pipeline.datasets.declaration import Dataset
 
 # JSON text is parsed in chunks of batch_rows * 64 bytes, between 1 KiB and 4 MiB: small chunks keep the

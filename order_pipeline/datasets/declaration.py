@@ -214,6 +214,11 @@ class Dataset:
         return dataclasses.replace(self, evolved=tuple(columns))
 
     @property
+    def group(self) -> str:
+        """The asset group of the dataset's tables in the UI (a domain): declared, else the dataset's name."""
+        return self.group_name or self.name
+
+    @property
     def landing_sensor_name(self) -> str:
         return self.sensor_name or f"s3_{self.name}_files_sensor"
 

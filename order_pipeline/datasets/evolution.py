@@ -1,6 +1,6 @@
 """Schema drift and evolution of a dataset, as data: what has been reported, which columns were added.
 
-The state of one dataset is a small JSON document (kept in the lake by steps/schema_state.py):
+The state of one dataset is a small JSON document (kept in the lake by steps/lake/schema_state.py):
 - `reported`: every undeclared field ever seen, with its type and the file it was first seen in. A field is
   reported (metadata, `schema_drift` notification) once: when it first enters this map.
 - `evolved`: with `Dataset.new_columns == "add"`, the columns added for top-level undeclared fields, in the

@@ -1,9 +1,9 @@
 """Column kinds, declared once: for each kind, the input Arrow types it accepts, its canonical Arrow type (what
 the lake Parquet holds), its SQL type per warehouse dialect and its display name.
 
-Conversion (conversion/kind_values.py), the JSON read schema (conversion/input_schema.py), the Parquet schema
-check, the DDL (warehouse/sql_ddl.py) and the metadata (defs/metadata.py) all read this table; a test proves
-that every kind is covered by each of them. Pure domain code: no Dagster, no boto3.
+Conversion (conversion/validate/kind_values.py), the JSON read schema (conversion/read/input_schema.py), the
+Parquet schema check, the DDL (warehouse/sql_ddl.py) and the metadata (components/metadata.py) all read this table;
+a test proves that every kind is covered by each of them. Pure domain code: no Dagster, no boto3.
 
 Input Arrow types are grouped into families (`family_of`). A kind accepts a family when at least some values of
 it can be converted; values that do not fit (an integer out of range, a decimal with more places than the

@@ -15,7 +15,7 @@ from order_pipeline.aws.s3_landing import files_of, scan_landing_tree
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing.keys import FileVersion
 from order_pipeline.landing.plan import not_in_ledger
-from order_pipeline.steps.landing_tick import LandingSource
+from order_pipeline.steps.sensors.landing_tick import LandingSource
 from order_pipeline.warehouse.base import Warehouse
 
 

@@ -16,7 +16,8 @@ import pytest
 from order_pipeline.commands.headless import run_sensor_tick
 from order_pipeline.commands.replay import replay
 from order_pipeline.components.pipeline import build_definitions
-from order_pipeline.components.resources import DuckDBWarehouseResource, build_resources
+from order_pipeline.components.resources import build_resources
+from order_pipeline.components.warehouse_resource import DuckDBWarehouseResource
 from order_pipeline.config import load_settings
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.warehouse.base import LoadBatch, LoadResult, Warehouse

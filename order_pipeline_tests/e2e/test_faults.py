@@ -24,7 +24,8 @@ import pytest
 
 from order_pipeline.commands.moto_server import free_port
 from order_pipeline.components.pipeline import build_definitions
-from order_pipeline.components.resources import DuckDBWarehouseResource, build_resources
+from order_pipeline.components.resources import build_resources
+from order_pipeline.components.warehouse_resource import DuckDBWarehouseResource
 from order_pipeline.config import load_settings
 from order_pipeline.datasets.orders_generator import generate_orders
 from order_pipeline.warehouse.base import LoadBatch, LoadResult, Warehouse

@@ -15,7 +15,7 @@ import pytest
 from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.conversion import engine
 from order_pipeline.datasets.orders import ORDERS
-from order_pipeline.steps.convert_partition import read_record
+from order_pipeline.steps.lake.convert_partition import read_record
 from order_pipeline_tests.support.generated_files import generated_file
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
 

@@ -19,8 +19,8 @@ import pytest
 from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_generator import generate_orders
-from order_pipeline.steps.convert_partition import read_record
-from order_pipeline.steps.lake_files import ConvertedFile
+from order_pipeline.steps.lake.convert_partition import read_record
+from order_pipeline.steps.lake.lake_files import ConvertedFile
 from order_pipeline_tests.e2e.test_orders_flow import warehouse_env  # noqa: F401 - the duckdb/redshift fixture
 from order_pipeline_tests.support.generated_files import cut_file
 from order_pipeline_tests.support.pipeline_harness import local_pipeline

@@ -13,9 +13,9 @@ from botocore.exceptions import EndpointConnectionError
 from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.config import Settings
 from order_pipeline.datasets.orders import ORDERS
-from order_pipeline.steps.conversion_attempts import MAX_ATTEMPTS
-from order_pipeline.steps.convert_partition import convert_landing_file, convert_partition
-from order_pipeline.steps.load_partition import batch_file
+from order_pipeline.steps.lake.conversion_attempts import MAX_ATTEMPTS
+from order_pipeline.steps.lake.convert_partition import convert_landing_file, convert_partition
+from order_pipeline.steps.warehouse.load_partition import batch_file
 from order_pipeline_tests.support.order_samples import jsonl_bytes, order
 
 DAY = date(2026, 11, 20)

@@ -14,10 +14,10 @@ from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Column, Dataset
 from order_pipeline.datasets.evolution import observe
 from order_pipeline.landing import FileVersion
-from order_pipeline.steps.convert_partition import read_record
-from order_pipeline.steps.lake_files import ConvertedFile
-from order_pipeline.steps.part_layout import conform_part
-from order_pipeline.steps.schema_state import SchemaStateStore
+from order_pipeline.steps.lake.convert_partition import read_record
+from order_pipeline.steps.lake.lake_files import ConvertedFile
+from order_pipeline.steps.lake.schema_state import SchemaStateStore
+from order_pipeline.steps.warehouse.part_layout import conform_part
 from order_pipeline_tests.support.s3_requests import counting_s3_client
 
 EVENTS = Dataset(

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pytest
 
 from order_pipeline.components.metadata import column_schema, type_name
-from order_pipeline.conversion.input_schema import raw_type
-from order_pipeline.conversion.kind_values import CONVERTERS, convert_values, working_type
+from order_pipeline.conversion.read.input_schema import raw_type
+from order_pipeline.conversion.validate.kind_values import CONVERTERS, convert_values, working_type
 from order_pipeline.datasets.declaration import Column
 from order_pipeline.datasets.kinds import DIALECTS, KINDS, ColumnKind, accepts, family_of
 from order_pipeline.warehouse.sql_ddl import column_type, from_staged

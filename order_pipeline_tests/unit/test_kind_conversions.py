@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from order_pipeline.conversion import convert_file
-from order_pipeline.conversion.kind_values import convert_values
+from order_pipeline.conversion.validate.kind_values import convert_values
 from order_pipeline.datasets.declaration import ChildTable, Column, Dataset
 
 UTC = timezone.utc

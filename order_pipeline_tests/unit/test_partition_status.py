@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.landing import FileVersion
-from order_pipeline.steps.lake_files import ConvertedFile
-from order_pipeline.steps.partition_status import partition_status
+from order_pipeline.steps.lake.lake_files import ConvertedFile
+from order_pipeline.steps.lake.partition_status import partition_status
 
 
 def record(name: str, status: str, total: int = 10, rejected: int = 0, error: str | None = None) -> ConvertedFile:

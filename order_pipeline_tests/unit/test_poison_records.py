@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from order_pipeline.conversion import convert_file
-from order_pipeline.conversion.nesting import MAX_DEPTH, nesting_depth, too_deep
-from order_pipeline.conversion.text_sources import MAX_LINE_BYTES
+from order_pipeline.conversion.read.nesting import MAX_DEPTH, nesting_depth, too_deep
+from order_pipeline.conversion.read.text_sources import MAX_LINE_BYTES
 from order_pipeline.datasets.declaration import RecordRule
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline_tests.support.order_samples import jsonl_bytes, order

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from order_pipeline.conversion import convert_file
-from order_pipeline.conversion.schema_check import schema_problems, undeclared_fields
+from order_pipeline.conversion.read.schema_check import schema_problems, undeclared_fields
 from order_pipeline.datasets.declaration import ChildTable, Column, Dataset
 from order_pipeline.datasets.orders import ORDERS
 

@@ -15,7 +15,7 @@ from order_pipeline.conversion import convert_file
 from order_pipeline.conversion.drift import MIXED, infer_type, probe_file, type_label
 from order_pipeline.datasets.declaration import Column, Dataset
 from order_pipeline.datasets.evolution import SchemaState, evolved_column, observe
-from order_pipeline.steps.part_layout import conformed
+from order_pipeline.steps.warehouse.part_layout import conformed
 
 EVENTS = Dataset(
     name="events", merge_key=("event_id",), event_time_column="at", version_column="version", new_columns="add",
@@ -104,7 +104,7 @@ def test_the_probe_reads_a_parquet_schema_and_a_json_sample(tmp_path: Path):
 
 def test_the_json_probe_finds_what_the_inferred_schema_would_show_nested_drift_included():
     from order_pipeline.conversion.drift import undeclared_in_records
-    from order_pipeline.conversion.schema_check import declared_tree, undeclared_fields
+    from order_pipeline.conversion.read.schema_check import declared_tree, undeclared_fields
     from order_pipeline.datasets.orders import ORDERS
     from order_pipeline.datasets.orders_generator import encode_jsonl, generate_orders
 

@@ -10,8 +10,8 @@ import pytest
 
 from order_pipeline.conversion import detect_format
 from order_pipeline.conversion.accounting import AccountingError, RecordCounts, check_batch, check_file
-from order_pipeline.conversion.batch import ParsedBatch, Reject
-from order_pipeline.conversion.text_sources import OVERSIZED_HEAD_BYTES, TextChunk, jsonl_chunks
+from order_pipeline.conversion.read.batch import ParsedBatch, Reject
+from order_pipeline.conversion.read.text_sources import OVERSIZED_HEAD_BYTES, TextChunk, jsonl_chunks
 
 
 def _chunks(tmp_path: Path, data: bytes, chunk_bytes: int, max_line_bytes: int = 1 << 20) -> list[TextChunk]:

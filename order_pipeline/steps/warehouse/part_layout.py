@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from order_pipeline.aws.s3_objects import parse_s3_uri, put_bytes
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.layout import LakeLayout
-from order_pipeline.steps.lake_files import ConvertedFile
+from order_pipeline.steps.lake.lake_files import ConvertedFile
 
 
 def conformed(table: pa.Table, schema: pa.Schema) -> pa.Table:

@@ -14,9 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from order_pipeline.conversion.batch import ParsedBatch
 from order_pipeline.conversion.errors import ConversionError, SchemaMismatch
-from order_pipeline.conversion.schema_check import schema_problems
+from order_pipeline.conversion.read.batch import ParsedBatch
+from order_pipeline.conversion.read.schema_check import schema_problems
 from order_pipeline.datasets.declaration import Dataset
 
 

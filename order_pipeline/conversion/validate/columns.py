@@ -13,10 +13,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from order_pipeline.conversion.casting import fits, null_where, true_mask
-from order_pipeline.conversion.failures import Failures
-from order_pipeline.conversion.kind_values import FLOAT32_MAX, convert_values
-from order_pipeline.conversion.kind_values import show as _show
+from order_pipeline.conversion.validate.casting import fits, null_where, true_mask
+from order_pipeline.conversion.validate.failures import Failures
+from order_pipeline.conversion.validate.kind_values import FLOAT32_MAX, convert_values
+from order_pipeline.conversion.validate.kind_values import show as _show
 from order_pipeline.datasets.declaration import Column
 
 INT_BOUNDS = {"int16": (-(2**15), 2**15 - 1), "int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from order_pipeline.conversion.errors import ConversionError
-from order_pipeline.conversion.formats import UTF8_BOM, InputFormat
+from order_pipeline.conversion.read.formats import UTF8_BOM, InputFormat
 
 READ_BYTES = 1 << 20
 MAX_RECORD_CHARS = 64 << 20  # a JSON document element larger than this is not a record, the file is broken

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from order_pipeline.datasets.declaration import Dataset
-from order_pipeline.steps.lake_files import ConvertedFile
+from order_pipeline.steps.lake.lake_files import ConvertedFile
 
 MAX_REASONS = 20  # files listed with their reason
 

@@ -18,18 +18,18 @@ import orjson
 import pyarrow as pa
 import pyarrow.json as pj
 
-from order_pipeline.conversion.batch import ParsedBatch, Reject
-from order_pipeline.conversion.diagnose import Problem, lone_surrogate, record_problem
-from order_pipeline.conversion.input_schema import RawJsonField
-from order_pipeline.conversion.json_values import (
+from order_pipeline.conversion.read.batch import ParsedBatch, Reject
+from order_pipeline.conversion.read.diagnose import Problem, lone_surrogate, record_problem
+from order_pipeline.conversion.read.input_schema import RawJsonField
+from order_pipeline.conversion.read.json_values import (
     UnreadableRecord,
     has_unexpected_field,
     key_tree,
     parse,
     raw_json_columns,
 )
-from order_pipeline.conversion.nesting import MAX_DEPTH, too_deep
-from order_pipeline.conversion.text_sources import MAX_LINE_BYTES, OversizedLine, TextChunk
+from order_pipeline.conversion.read.nesting import MAX_DEPTH, too_deep
+from order_pipeline.conversion.read.text_sources import MAX_LINE_BYTES, OversizedLine, TextChunk
 
 ARROW_BLOCK_BYTES = 64 << 20  # at least a chunk: each chunk is parsed as one block
 _BLANK = b" \t"  # what Arrow skips as a blank line (line ends are already `\n` only)

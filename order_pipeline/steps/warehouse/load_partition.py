@@ -18,12 +18,12 @@ from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
 from order_pipeline.layout import LakeLayout
-from order_pipeline.steps.convert_partition import read_record
-from order_pipeline.steps.lake_files import ConvertedFile
-from order_pipeline.steps.load_attempts import MAX_LOAD_ATTEMPTS, LoadAttempts, cut_short_reason
-from order_pipeline.steps.part_layout import conform_part
-from order_pipeline.steps.schema_state import SchemaStateStore
-from order_pipeline.steps.warehouse_checks import duplicate_key_count, row_count
+from order_pipeline.steps.lake.convert_partition import read_record
+from order_pipeline.steps.lake.lake_files import ConvertedFile
+from order_pipeline.steps.lake.schema_state import SchemaStateStore
+from order_pipeline.steps.warehouse.load_attempts import MAX_LOAD_ATTEMPTS, LoadAttempts, cut_short_reason
+from order_pipeline.steps.warehouse.part_layout import conform_part
+from order_pipeline.steps.warehouse.warehouse_checks import duplicate_key_count, row_count
 from order_pipeline.warehouse.base import BatchFile, LoadBatch, LoadResult, Warehouse
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ import dagster as dg
 from order_pipeline.components.resources import SNSResource
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.notifications import PipelineEvent
-from order_pipeline.steps.convert_partition import LakeRun
-from order_pipeline.steps.lake_files import ConvertedFile
-from order_pipeline.steps.load_partition import WarehouseRun
+from order_pipeline.steps.lake.convert_partition import LakeRun
+from order_pipeline.steps.lake.lake_files import ConvertedFile
+from order_pipeline.steps.warehouse.load_partition import WarehouseRun
 
 
 def report_conversions(context: dg.AssetExecutionContext, notifier: SNSResource, dataset: Dataset,

@@ -14,11 +14,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from order_pipeline.conversion.casting import true_mask
-from order_pipeline.conversion.columns import ColumnTarget, canonical_values
-from order_pipeline.conversion.failures import Failures
-from order_pipeline.conversion.input_schema import raw_json_name
-from order_pipeline.conversion.resolve import column_values, struct_path
+from order_pipeline.conversion.read.input_schema import raw_json_name
+from order_pipeline.conversion.validate.casting import true_mask
+from order_pipeline.conversion.validate.columns import ColumnTarget, canonical_values
+from order_pipeline.conversion.validate.failures import Failures
+from order_pipeline.conversion.validate.resolve import column_values, struct_path
 from order_pipeline.datasets.declaration import (
     LANDED_AT_COLUMN,
     SOURCE_FILE_COLUMN,

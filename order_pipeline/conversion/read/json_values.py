@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from order_pipeline.conversion.input_schema import RawJsonField
+from order_pipeline.conversion.read.input_schema import RawJsonField
 
 KeyTree = dict[str, "KeyTree | None"]  # declared keys; None: any value below (a leaf or a json value)
 

@@ -16,7 +16,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from order_pipeline.conversion.casting import cast_isolating, isolate, null_where, true_mask
+from order_pipeline.conversion.validate.casting import cast_isolating, isolate, null_where, true_mask
 from order_pipeline.datasets.declaration import Column
 from order_pipeline.datasets.kinds import accepts, family_of, kind_named
 

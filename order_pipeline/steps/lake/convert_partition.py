@@ -32,9 +32,9 @@ from order_pipeline.conversion.parallel import ordered_map
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion, is_hidden
 from order_pipeline.layout import LakeLayout
-from order_pipeline.steps.conversion_attempts import MAX_ATTEMPTS, ConversionAttempts, cut_short_reason
-from order_pipeline.steps.lake_files import ConvertedFile
-from order_pipeline.steps.schema_state import SchemaStateStore
+from order_pipeline.steps.lake.conversion_attempts import MAX_ATTEMPTS, ConversionAttempts, cut_short_reason
+from order_pipeline.steps.lake.lake_files import ConvertedFile
+from order_pipeline.steps.lake.schema_state import SchemaStateStore
 
 INFRASTRUCTURE_ERRORS = (OSError, BotoCoreError, ClientError, Boto3Error)
 PARALLEL_FILES = 2  # small files of a partition converted at once (the machines this runs on have 2+ cores)

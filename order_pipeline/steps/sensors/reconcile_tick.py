@@ -10,7 +10,7 @@ from typing import Any
 from order_pipeline.aws.s3_landing import files_of, scan_landing_tree
 from order_pipeline.landing.cursor import ReconcileCursor
 from order_pipeline.landing.reconcile import ReconcilePlan, plan_reconcile
-from order_pipeline.steps.landing_tick import LandingSource, LedgerReader
+from order_pipeline.steps.sensors.landing_tick import LandingSource, LedgerReader
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from order_pipeline.conversion.resolve import column_values, struct_path
+from order_pipeline.conversion.validate.resolve import column_values, struct_path
 from order_pipeline.datasets.declaration import Column, Dataset
 from order_pipeline.datasets.kinds import accepts, kind_named, plain_type
 

@@ -11,8 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from order_pipeline.conversion.batch import ParsedBatch
-from order_pipeline.conversion.normalise import normalise
+from order_pipeline.conversion.read.batch import ParsedBatch
+from order_pipeline.conversion.validate.normalise import normalise
 from order_pipeline.datasets.declaration import SOURCE_RECORD_COLUMN, Dataset
 
 Reasons = dict[int, list[tuple[str | None, str]]]  # row of the batch -> (field, reason) of its rejection

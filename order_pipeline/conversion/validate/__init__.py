@@ -1,0 +1,1 @@
+"""Validation: a ParsedBatch -> canonical, validated tables and per-row reject reasons (vectorised)."""

@@ -1,0 +1,1 @@
+"""Writing: the canonical Parquet per table and the rejects report, streamed."""
