@@ -1,6 +1,10 @@
 # Two commands do everything on a fresh machine:
 #   make run    — local stack + sample orders + Dagster UI with the sensor on (Ctrl-C stops all of it)
 #   make test   — the whole test suite (what .ci/run calls)
+# Test tiers (folders of order_pipeline_tests/, markers set by its conftest.py):
+#   make test-fast    unit + integration on DuckDB alone: the inner loop
+#   make test-e2e     headless scenarios through the real sensor and runs, both warehouses
+#   make test-system  real processes: deployment, daemon faults, run/demo commands, browser, wheel, image, IAM
 # Both create .venv and install what they need first.
 
 PYTHON ?= python3
@@ -8,7 +12,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test lint bench check-defs clean-state
+.PHONY: install run demo test test-fast test-e2e test-system lint bench check-defs clean-state
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +28,24 @@ run: install
 demo: install
 	$(BIN)/order-pipeline demo
 
-test: install
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider
+
+test: install lint
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
-	$(BIN)/ruff check order_pipeline order_pipeline_tests benchmarks
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(PYTEST) --durations=25
+
+test-fast: install
+	ORDER_PIPELINE_TEST_WAREHOUSES=duckdb $(PYTEST) -m "(unit or integration) and not slow" --durations=10
+
+test-e2e: install
+	bash scripts/ensure-postgres.sh
+	$(PYTEST) -m e2e --durations=10
+
+test-system: install
+	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-chromium.sh
+	$(PYTEST) -m system --durations=10
 
 check-defs: install
 	$(BIN)/dg check defs
@@ -44,6 +61,7 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check order_pipeline order_pipeline_tests benchmarks
+	$(BIN)/ruff format --check order_pipeline order_pipeline_tests benchmarks
 
 clean-state:
 	rm -rf .local

@@ -39,7 +39,7 @@ from order_pipeline.landing import FileVersion  # noqa: E402
 from order_pipeline.warehouse.base import BatchFile, LoadBatch  # noqa: E402
 from order_pipeline.warehouse.duckdb_backend import DuckDBWarehouse  # noqa: E402
 from order_pipeline.warehouse.redshift_backend import RedshiftWarehouse  # noqa: E402
-from order_pipeline_tests.support.redshift_endpoint import start_endpoint  # noqa: E402
+from order_pipeline_tests.redshift_endpoint import start_endpoint  # noqa: E402
 
 ROLE = "arn:aws:iam::123456789012:role/bench"
 

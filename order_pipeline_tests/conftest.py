@@ -1,17 +1,47 @@
-"""Shared fixtures: a real local AWS endpoint (moto's server over HTTP) reached through AWS_ENDPOINT_URL."""
+"""The suite's tiers and shared fixtures.
+
+Tiers follow from the folder a test lives in (markers `unit`, `integration`, `e2e`, `system`, `emulator`; the
+Makefile's targets select by them); which warehouses a run covers comes from ORDER_PIPELINE_TEST_WAREHOUSES
+(support/warehouses.py). Shared fixtures: a real local AWS endpoint (moto's server over HTTP) reached through
+AWS_ENDPOINT_URL, and (support/redshift_fixtures.py) the local Redshift-compatible endpoint.
+"""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
 
 from order_pipeline.commands.moto_server import free_port, start_moto_server
+from order_pipeline_tests.support.env import patched_environ
+from order_pipeline_tests.support.warehouses import warehouses_under_test
 
 pytest_plugins = ["order_pipeline_tests.support.redshift_fixtures"]
+
+TIERS = {"unit": "unit", "integration": "integration", "e2e": "e2e", "system": "system",
+         "redshift_endpoint": "emulator"}
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its folder's tier; leave out tests of a warehouse the run does not cover (system tests
+    use the Redshift endpoint's PostgreSQL for their Dagster instance, whatever the warehouses)."""
+    covered = warehouses_under_test()
+    kept, left_out = [], []
+    for item in items:
+        folder = Path(item.fspath).relative_to(HERE).parts[0]
+        tier = TIERS.get(folder)
+        if tier is not None:
+            item.add_marker(tier)
+        needs_redshift = "redshift_endpoint" in getattr(item, "fixturenames", ())
+        (left_out if needs_redshift and "redshift" not in covered and tier != "system" else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
 
 LOCAL_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -29,19 +59,12 @@ def aws_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("moto") / "moto.log"
     process = start_moto_server("127.0.0.1", port, log_path=log)
     url = f"http://127.0.0.1:{port}"
-    saved = {name: os.environ.get(name) for name in (*LOCAL_AWS_ENV, "AWS_ENDPOINT_URL")}
-    os.environ.update(LOCAL_AWS_ENV)
-    os.environ["AWS_ENDPOINT_URL"] = url
     try:
-        yield url
+        with patched_environ({**LOCAL_AWS_ENV, "AWS_ENDPOINT_URL": url}):
+            yield url
     finally:
         process.terminate()
         process.wait(timeout=10)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @pytest.fixture

@@ -13,15 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import orjson
-import pytest
 
 from order_pipeline.components.keys import job_name
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_generator import generate_orders
 from order_pipeline_tests.support.bad_inputs import BadInput, build_corpus
-from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
-pytestmark = pytest.mark.e2e
 DAY = datetime.now(timezone.utc).date() - timedelta(days=1)
 PARTITION = DAY.isoformat()
 CORPUS = build_corpus()
@@ -98,12 +95,6 @@ def table(rows: list[tuple[str, str, str, bool]]) -> str:
 
 def _prefix(uri: str) -> str:
     return GOOD_FILES[uri.rsplit("/", 1)[-1]][0]
-
-
-@pytest.fixture
-def pipeline(aws_endpoint, bucket, tmp_path):
-    with local_pipeline(aws_endpoint, bucket, tmp_path) as running:
-        yield running
 
 
 def observe(pipeline, uri_of: dict[str, str]) -> tuple[dict[str, Observed], list[dict]]:

@@ -8,76 +8,20 @@ the lake step uploads the poison file's canonical Parquet (converted, not yet re
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import textwrap
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
-import dagster as dg
 import orjson
-import pytest
-from dagster_aws.s3 import S3Resource
 
 from order_pipeline.aws.s3_landing import list_landing_day
-from order_pipeline.components.pipeline import build_definitions
-from order_pipeline.components.resources import build_resources
-from order_pipeline.config import load_settings
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_generator import generate_orders
 from order_pipeline.layout import safe_name
-from order_pipeline_tests.support.pipeline_harness import local_pipeline
+from order_pipeline_tests.support.faults import run_killed
 
-pytestmark = pytest.mark.e2e
 DAY = datetime.now(timezone.utc).date() - timedelta(days=1)
 REPO = Path(__file__).resolve().parents[2]
-
-
-class KillingS3Resource(S3Resource):
-    """The real S3 resource, whose client kills its process when the lake Parquet of `victim` is put."""
-
-    victim: str
-
-    def get_client(self) -> Any:
-        client = super().get_client()
-
-        def kill(params: dict, **_: Any) -> None:
-            key = params.get("Key", "")
-            if key.startswith("lake/") and self.victim in key and key.endswith(".parquet"):
-                os.kill(os.getpid(), signal.SIGKILL)
-
-        client.meta.events.register("provide-client-params.s3.PutObject", kill)
-        return client
-
-
-def killing_definitions(victim: str) -> dg.Definitions:
-    settings = load_settings()
-    resources = build_resources(settings)
-    resources["s3"] = KillingS3Resource(region_name=settings.region, victim=victim)
-    return build_definitions(settings, resources=resources)
-
-
-KILLED_RUN = textwrap.dedent("""
-    import sys
-    import dagster as dg
-    from order_pipeline.components.keys import job_name
-    from order_pipeline.datasets.orders import ORDERS
-    from order_pipeline_tests.e2e.test_conversion_crash import killing_definitions
-
-    defs = killing_definitions(sys.argv[1])
-    with dg.instance_for_test() as instance:
-        defs.resolve_job_def(job_name(ORDERS)).execute_in_process(instance=instance, partition_key=sys.argv[2])
-    print("the run finished: it should have been killed")
-""")
-
-
-@pytest.fixture
-def pipeline(aws_endpoint, bucket, tmp_path):
-    with local_pipeline(aws_endpoint, bucket, tmp_path) as running:
-        yield running
 
 
 def test_a_file_that_kills_the_process_is_quarantined_after_three_attempts(pipeline) -> None:
@@ -92,8 +36,7 @@ def test_a_file_that_kills_the_process_is_quarantined_after_three_attempts(pipel
     attempts = pipeline.settings.layout.attempts_key(ORDERS.name, DAY.isoformat(), killer)
 
     for attempt in (1, 2, 3):
-        killed = subprocess.run([sys.executable, "-c", KILLED_RUN, safe_name(killer), DAY.isoformat()], cwd=REPO,
-                                env=dict(os.environ), capture_output=True, text=True, timeout=180)
+        killed = run_killed("killing_definitions", safe_name(killer), DAY.isoformat())
         assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
         stored = json.loads(pipeline.s3.get_object(Bucket=pipeline.settings.bucket, Key=attempts)["Body"].read())
         assert stored["attempts"] == attempt and stored["source"] == killer.uri

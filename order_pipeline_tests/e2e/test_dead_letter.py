@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pytest
 
 from order_pipeline.commands.headless import run_sensor_tick
 from order_pipeline.commands.replay import replay
@@ -22,10 +21,7 @@ from order_pipeline.config import load_settings
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.warehouse.base import LoadBatch, LoadResult, Warehouse
 from order_pipeline.warehouse.duckdb_backend import DuckDBWarehouse
-from order_pipeline_tests.e2e.test_faults import TODAY, counts, land_day
-from order_pipeline_tests.support.pipeline_harness import local_pipeline
-
-pytestmark = pytest.mark.e2e
+from order_pipeline_tests.support.scenarios import TODAY, counts, land_day
 
 
 class PoisonedDuckDBWarehouse(DuckDBWarehouse):
@@ -45,12 +41,6 @@ class PoisonedDuckDBResource(DuckDBWarehouseResource):
 
     def open(self, s3_client: Any, *, wait_seconds: float | None = None) -> Warehouse:
         return PoisonedDuckDBWarehouse(self.path, s3_client, marker=self.marker)
-
-
-@pytest.fixture
-def pipeline(aws_endpoint, bucket, tmp_path):
-    with local_pipeline(aws_endpoint, bucket, tmp_path) as running:
-        yield running
 
 
 def poisoned_definitions(marker: Path) -> dg.Definitions:

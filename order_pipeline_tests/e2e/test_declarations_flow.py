@@ -8,14 +8,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import orjson
-import pytest
 
 from order_pipeline.commands.headless import request_tags
 from order_pipeline.datasets.declaration import Column, Dataset
-from order_pipeline_tests.e2e.test_orders_flow import warehouse_env  # noqa: F401 - the duckdb/redshift fixture
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
-pytestmark = pytest.mark.e2e
 TODAY = datetime.now(timezone.utc).date()
 
 # Another team's "orders": flat, keyed by a number, no version column, a date instead of a timestamp.

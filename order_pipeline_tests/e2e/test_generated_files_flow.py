@@ -17,19 +17,16 @@ from order_pipeline.conversion import engine
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.steps.lake.convert_partition import read_record
 from order_pipeline_tests.support.generated_files import generated_file
-from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
-pytestmark = pytest.mark.e2e
 DAY = datetime.now(timezone.utc).date() - timedelta(days=1)
 CHUNK_BYTES = 1024
 SEEDS = range(1000, 1016)
 
 
-@pytest.fixture
-def pipeline(aws_endpoint, bucket, tmp_path, monkeypatch):
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch):
+    """Chunks this small put many chunk boundaries inside each generated file."""
     monkeypatch.setattr(engine, "MAX_CHUNK_BYTES", CHUNK_BYTES)
-    with local_pipeline(aws_endpoint, bucket, tmp_path) as running:
-        yield running
 
 
 def test_generated_files_are_counted_exactly_and_the_latest_versions_win(pipeline) -> None:

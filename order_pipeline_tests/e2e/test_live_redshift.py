@@ -15,7 +15,6 @@ landed, Parquet parts, COPY commands (one per manifest) and the bytes they read.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import uuid
@@ -25,8 +24,9 @@ import dagster as dg
 import pytest
 
 from order_pipeline.config import load_settings
-from order_pipeline_tests.e2e.test_orders_flow import OPTIONS, assert_matches, decode, land_generated
+from order_pipeline_tests.support.live_redshift import cost_facts
 from order_pipeline_tests.support.pipeline_harness import LocalPipeline
+from order_pipeline_tests.support.scenarios import OPTIONS, assert_matches, decode, land_generated
 
 _TARGET = ("ORDER_PIPELINE_LIVE_REDSHIFT_HOST", "ORDER_PIPELINE_REDSHIFT_WORKGROUP",
            "ORDER_PIPELINE_REDSHIFT_CLUSTER_IDENTIFIER")
@@ -37,28 +37,6 @@ pytestmark = [
                        reason="set ORDER_PIPELINE_LIVE_BUCKET and ORDER_PIPELINE_LIVE_REDSHIFT_HOST (or a workgroup/"
                               "cluster with ORDER_PIPELINE_REDSHIFT_IAM=true) to run against real AWS"),
 ]
-
-
-def listed(s3, bucket: str, prefix: str) -> list[dict]:
-    objects: list[dict] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        objects += page.get("Contents", [])
-    return objects
-
-
-def cost_facts(s3, bucket: str, run: str) -> dict[str, int]:
-    """What the run stored and what COPY read, from the objects under the run's prefix."""
-    landing = listed(s3, bucket, f"{run}/landing/")
-    lake = listed(s3, bucket, f"{run}/lake/")
-    parts = [o for o in lake if o["Key"].endswith(".parquet")]
-    manifests = [o for o in lake if o["Key"].endswith(".manifest")]
-    copied = 0
-    for manifest in manifests:
-        body = json.loads(s3.get_object(Bucket=bucket, Key=manifest["Key"])["Body"].read())
-        copied += sum(int(entry["meta"]["content_length"]) for entry in body["entries"])
-    return {"landing_files": len(landing), "landing_bytes": sum(o["Size"] for o in landing),
-            "parquet_parts": len(parts), "parquet_bytes": sum(o["Size"] for o in parts),
-            "copy_commands": len(manifests), "copy_bytes_read": copied}
 
 
 @pytest.fixture

@@ -14,18 +14,17 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
-import orjson
 import pytest
 
 from order_pipeline.commands.moto_server import free_port
-from order_pipeline.datasets.orders_generator import generate_orders
+from order_pipeline_tests.support.faults import run_killed
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
+from order_pipeline_tests.support.scenarios import land_day
 
-pytestmark = pytest.mark.e2e
 TODAY = datetime.now(timezone.utc).date()
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,16 +40,6 @@ def pipeline(aws_endpoint, bucket, tmp_path, mode):
            "ORDER_PIPELINE_LOOKBACK_DAYS": "3"}
     with local_pipeline(aws_endpoint, bucket, tmp_path, extra_env=env) as running:
         yield running
-
-
-def land_day(pipeline, day: date, prefix: str, sizes: tuple[int, ...] = (3,)) -> list[str]:
-    keys = []
-    for n, size in enumerate(sizes, start=1):
-        orders = generate_orders(size, seed=n, start_date=day, id_prefix=f"{prefix}{n}")
-        key = f"{pipeline.settings.landing_root('orders')}{day:%Y/%m/%d}/{prefix.lower()}-{n}.jsonl"
-        pipeline.land(key, b"".join(orjson.dumps(o) + b"\n" for o in orders))
-        keys.append(key)
-    return keys
 
 
 def queue_url(pipeline) -> str:
@@ -112,20 +101,6 @@ def test_a_late_file_twenty_days_back_is_loaded(pipeline, mode):
     assert pipeline.reconcile().runs == [] and pipeline.tick().runs == []
 
 
-KILLED_RUN = textwrap.dedent("""
-    import sys
-    import dagster as dg
-    from order_pipeline.components.keys import job_name
-    from order_pipeline.datasets.orders import ORDERS
-    from order_pipeline_tests.e2e.test_faults import faulty_definitions
-
-    defs = faulty_definitions("kill", sys.argv[1])
-    with dg.instance_for_test() as instance:
-        defs.resolve_job_def(job_name(ORDERS)).execute_in_process(instance=instance, partition_key=sys.argv[2])
-    print("the run finished: it should have been killed")
-""")
-
-
 def test_a_run_killed_after_the_sensor_saw_its_files_is_completed_by_the_reconcile(pipeline, tmp_path):
     day = TODAY - timedelta(days=1)
     keys = land_day(pipeline, day, "KILL", (15, 6))
@@ -133,8 +108,7 @@ def test_a_run_killed_after_the_sensor_saw_its_files_is_completed_by_the_reconci
     assert [r.partition_key for r in seen.requests] == [day.isoformat()]
     marker = tmp_path / "kill-once"
     marker.touch()
-    killed = subprocess.run([sys.executable, "-c", KILLED_RUN, str(marker), day.isoformat()], cwd=REPO,
-                            env=dict(os.environ), capture_output=True, text=True, timeout=180)
+    killed = run_killed("kill_after_stage_definitions", str(marker), day.isoformat(), timeout=180)
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr  # ...and its run dies mid-load
     assert ledger(pipeline) == {} and orders(pipeline) == (0, 0)
 

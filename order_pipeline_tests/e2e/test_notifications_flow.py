@@ -13,19 +13,9 @@ import pytest
 from order_pipeline.components.run_failure_alert import RunFailureNotPublished
 from order_pipeline.datasets.orders_generator import generate_orders
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
+from order_pipeline_tests.support.scenarios import failure_sensor_context
 
-pytestmark = pytest.mark.e2e
 DAY = datetime.now(timezone.utc).date() - timedelta(days=1)
-
-
-def failure_sensor_context(pipeline, defs: dg.Definitions, run_id: str):
-    """What the daemon hands `notify_run_failures` for the run: the run, its RUN_FAILURE event, the resources."""
-    run = pipeline.instance.get_run_by_id(run_id)
-    (failure,) = pipeline.instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
-    return dg.build_run_status_sensor_context(
-        sensor_name="notify_run_failures", dagster_instance=pipeline.instance, dagster_run=run,
-        dagster_event=failure.dagster_event, resources=dict(defs.resources or {}),
-    ).for_run_failure()
 
 
 def fail_a_run(pipeline) -> dg.ExecuteInProcessResult:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import date, timedelta
 
 import dagster as dg
 import orjson
@@ -11,76 +10,23 @@ import pytest
 
 from order_pipeline.commands.generate import GenerateOptions, generated_files
 from order_pipeline.datasets.orders_generator import parse_ts
-from order_pipeline_tests.support.oracles import daily_summary, latest_versions
+from order_pipeline_tests.support.oracles import latest_versions
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
-
-pytestmark = pytest.mark.e2e
-TODAY = datetime.now(timezone.utc).date()
-OPTIONS = GenerateOptions(count=240, days=3, files_per_day=2, seed=11, update_share=0.25,
-                          start_date=TODAY - timedelta(days=3))
-
-
-def decode(content: bytes) -> list[dict]:
-    return [orjson.loads(line) for line in content.splitlines() if line.strip()]
-
-
-def warehouse_orders(pipeline) -> dict[str, tuple]:
-    rows = pipeline.query('SELECT order_id, status, updated_at, total FROM "orders"')
-    return {order_id: (status, updated_at, total) for order_id, status, updated_at, total in rows}
-
-
-def assert_matches(pipeline, records: list[dict]) -> None:
-    expected = latest_versions(records)
-    loaded = warehouse_orders(pipeline)
-    assert set(loaded) == set(expected)
-    for order_id, order in expected.items():
-        status, updated_at, total = loaded[order_id]
-        assert status == order["status"], order_id
-        assert updated_at == parse_ts(order["updated_at"]), order_id
-        assert total == Decimal(str(order["total"])), order_id
-    items = pipeline.query('SELECT order_id, line_number, sku, quantity, unit_price FROM "order_items"')
-    expected_items = sorted((o["order_id"], n + 1, i["sku"], i["quantity"], Decimal(str(i["unit_price"])))
-                            for o in expected.values() for n, i in enumerate(o["items"]))
-    assert sorted(items) == expected_items
-    summary = {str(row[0]): row[1:] for row in pipeline.query('SELECT * FROM "daily_order_summary"')}
-    oracle = daily_summary(records)
-    assert set(summary) == set(oracle)
-    for day, values in oracle.items():
-        assert summary[day] == (values["order_count"], values["item_quantity"], values["gross_revenue"],
-                                values["cancelled_count"]), day
-
-
-@pytest.fixture(params=["duckdb", "redshift"])
-def warehouse_env(request, bucket) -> dict[str, str]:
-    """The same scenarios on the embedded default and on Redshift (the local Redshift-compatible endpoint,
-    reached through the real redshift_connector; each test in a schema of its own)."""
-    if request.param == "duckdb":
-        return {}
-    endpoint = request.getfixturevalue("redshift_endpoint")
-    return {
-        "ORDER_PIPELINE_WAREHOUSE": "redshift",
-        "ORDER_PIPELINE_REDSHIFT_HOST": endpoint.host,
-        "ORDER_PIPELINE_REDSHIFT_PORT": str(endpoint.port),
-        "ORDER_PIPELINE_REDSHIFT_DATABASE": endpoint.database,
-        "ORDER_PIPELINE_REDSHIFT_USER": endpoint.user,
-        "ORDER_PIPELINE_REDSHIFT_PASSWORD": endpoint.password,
-        "ORDER_PIPELINE_REDSHIFT_SSL": "false",
-        "ORDER_PIPELINE_REDSHIFT_SCHEMA": bucket.replace("-", "_"),
-        "ORDER_PIPELINE_REDSHIFT_COPY_IAM_ROLE": "arn:aws:iam::123456789012:role/local-copy",
-    }
+from order_pipeline_tests.support.scenarios import (
+    OPTIONS,
+    TODAY,
+    assert_matches,
+    decode,
+    land_generated,
+    warehouse_orders,
+)
 
 
 @pytest.fixture
 def pipeline(aws_endpoint, bucket, tmp_path, warehouse_env):
+    """This module's scenarios run on each warehouse the run covers."""
     with local_pipeline(aws_endpoint, bucket, tmp_path, extra_env=warehouse_env) as running:
         yield running
-
-
-def land_generated(pipeline, options: GenerateOptions) -> dict[str, bytes]:
-    files = generated_files(options, pipeline.settings.landing_root("orders").rstrip("/"))
-    for key, content in files.items():
-        pipeline.land(key, content)
-    return files
 
 
 def test_sensor_runs_load_latest_versions_items_and_summary(pipeline):

@@ -21,20 +21,12 @@ from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_generator import generate_orders
 from order_pipeline.steps.lake.convert_partition import read_record
 from order_pipeline.steps.lake.lake_files import ConvertedFile
-from order_pipeline_tests.e2e.test_orders_flow import warehouse_env  # noqa: F401 - the duckdb/redshift fixture
 from order_pipeline_tests.support.generated_files import cut_file
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
-pytestmark = pytest.mark.e2e
 DAY = datetime.now(timezone.utc).date() - timedelta(days=1)
 PARTITION = DAY.isoformat()
 EMOJI = "\U0001F600"
-
-
-@pytest.fixture
-def pipeline(aws_endpoint, bucket, tmp_path):
-    with local_pipeline(aws_endpoint, bucket, tmp_path) as running:
-        yield running
 
 
 def jsonl(records) -> bytes:

@@ -13,10 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from order_pipeline.datasets.declaration import Column, Dataset
-from order_pipeline_tests.e2e.test_orders_flow import warehouse_env  # noqa: F401 - the duckdb/redshift fixture
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
-pytestmark = pytest.mark.e2e
 TODAY = datetime.now(timezone.utc).date()
 PYARROW_ROWS, DUCKDB_ROWS = 1000, 2000
 

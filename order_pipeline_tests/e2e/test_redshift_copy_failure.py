@@ -19,11 +19,10 @@ from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.aws.s3_objects import parse_s3_uri
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.steps.lake.convert_partition import convert_partition
-from order_pipeline_tests.e2e.test_faults import counts, land_day
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
 from order_pipeline_tests.support.redshift_fixtures import redshift_pipeline_env
+from order_pipeline_tests.support.scenarios import counts, land_day
 
-pytestmark = pytest.mark.e2e
 TODAY = datetime.now(timezone.utc).date()
 
 

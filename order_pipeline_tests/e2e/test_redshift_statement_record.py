@@ -13,18 +13,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import orjson
-import pytest
 import sqlglot
 from sqlglot import exp
 
 from order_pipeline.datasets.orders_generator import parse_ts
-from order_pipeline_tests.e2e.test_orders_flow import OPTIONS, assert_matches, decode, land_generated
+from order_pipeline_tests.redshift_endpoint.statement_shapes import shape
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
-from order_pipeline_tests.support.redshift_endpoint.statement_shapes import shape
 from order_pipeline_tests.support.redshift_fixtures import redshift_pipeline_env
-from order_pipeline_tests.unit.test_warehouse_sql_parse import statements
+from order_pipeline_tests.support.scenarios import OPTIONS, assert_matches, decode, land_generated
+from order_pipeline_tests.support.sql_corpus import statements
 
-pytestmark = pytest.mark.e2e
 RECORD = Path(__file__).resolve().parents[2] / "docs" / "redshift-compatibility.md"
 DRIVER_SHAPES = {"ROLLBACK"}  # the driver's, sent only after a failure (the scenario has none)
 

@@ -7,15 +7,12 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import orjson
-import pytest
 
 from order_pipeline.commands.replay import replay
 from order_pipeline.components.keys import job_name
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_generator import generate_orders
-from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
-pytestmark = pytest.mark.e2e
 DAY = datetime.now(timezone.utc).date() - timedelta(days=1)
 PARTITION = DAY.isoformat()
 
@@ -47,12 +44,6 @@ def assert_replaying_again_loads_nothing(pipeline, uri: str, fixed_file, landed:
     assert job.execute_in_process(instance=pipeline.instance, partition_key=PARTITION).success
     assert counts(pipeline) == before
     assert [m["event_type"] for m in pipeline.notifications()] == []
-
-
-@pytest.fixture
-def pipeline(aws_endpoint, bucket, tmp_path):
-    with local_pipeline(aws_endpoint, bucket, tmp_path) as running:
-        yield running
 
 
 def test_fixed_rejected_records_replay_once(pipeline, tmp_path):

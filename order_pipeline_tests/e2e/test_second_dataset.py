@@ -6,12 +6,10 @@ from datetime import datetime, timezone
 
 import dagster as dg
 import orjson
-import pytest
 
 from order_pipeline_tests.support.customers import CUSTOMERS
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
-pytestmark = pytest.mark.e2e
 
 def customer(number: int, version: int, name: str) -> dict:
     return {"customer_id": number, "name": name, "vip": number % 2 == 0, "version": version,

@@ -17,11 +17,10 @@ import pytest
 from dagster._serdes import serialize_value
 
 from order_pipeline.datasets.orders_generator import generate_orders
-from order_pipeline_tests.e2e.test_notifications_flow import failure_sensor_context
 from order_pipeline_tests.support.bad_inputs import build_corpus
 from order_pipeline_tests.support.pipeline_harness import local_pipeline
+from order_pipeline_tests.support.scenarios import failure_sensor_context
 
-pytestmark = pytest.mark.e2e
 TODAY = datetime.now(timezone.utc).date()
 WRONG_PASSWORD = f"s3cr3t-{uuid.uuid4().hex}"
 AWS_SECRET = f"aws-secret-{uuid.uuid4().hex}"

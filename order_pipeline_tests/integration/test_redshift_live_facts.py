@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from order_pipeline_tests.e2e.test_live_redshift import cost_facts
+from order_pipeline_tests.support.live_redshift import cost_facts
 
 
 def test_cost_facts_count_landing_files_parts_and_copies(s3_client, bucket):

@@ -28,12 +28,13 @@ from order_pipeline_tests.support.warehouse_batches import (
     orders_file,
     rejected_file,
 )
+from order_pipeline_tests.support.warehouses import warehouses_under_test
 
 ROLE = "arn:aws:iam::123456789012:role/local-loader"
 OpenWarehouse = Callable[[Dataset], Warehouse]
 
 
-@pytest.fixture(params=["duckdb", "redshift"])
+@pytest.fixture(params=warehouses_under_test())
 def open_warehouse(request, tmp_path, s3_client, bucket) -> Iterator[OpenWarehouse]:
     """A factory: a fresh warehouse of the backend under test with `dataset`'s tables ensured."""
     opened: list[Warehouse] = []

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import boto3
 import dagster as dg
+import pytest
 from botocore.exceptions import ClientError
 
 from order_pipeline.commands.dagster_instance import instance_config, write_instance
@@ -36,7 +37,7 @@ from order_pipeline.commands.moto_server import free_port, start_moto_server
 from order_pipeline.components.resources import warehouse_resource
 from order_pipeline.config import Settings, load_settings
 from order_pipeline.warehouse.base import WarehouseBusy
-from order_pipeline_tests.support.redshift_endpoint.postgres_server import PostgresServer
+from order_pipeline_tests.redshift_endpoint.postgres_server import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -206,7 +207,7 @@ def dagster_deployment(name: str, state_dir: Path, postgres: PostgresServer, *, 
     moto = start_moto_server("127.0.0.1", port, log_path=log_dir / "moto.log")
     processes: DagsterProcesses | None = None
     instance: dg.DagsterInstance | None = None
-    saved = dict(os.environ)
+    environ = pytest.MonkeyPatch()  # the test process's own environment, restored on exit
     try:
         endpoint = f"http://127.0.0.1:{port}"
         bucket = f"deploy-{uuid.uuid4().hex[:10]}"
@@ -230,7 +231,9 @@ def dagster_deployment(name: str, state_dir: Path, postgres: PostgresServer, *, 
         }
         write_instance(home, instance_config("postgres", {**TEST_INSTANCE, **(instance_overrides or {})}),
                        header=f"deploy/dagster.yaml with the test's overrides ({name})")
-        os.environ.update({k: v for k, v in full_env.items() if k.startswith("DAGSTER_PG_")})  # for `instance`
+        for name, value in full_env.items():
+            if name.startswith("DAGSTER_PG_"):  # for `instance` below
+                environ.setenv(name, value)
         processes = DagsterProcesses(home=home, env=full_env, log_dir=log_dir, ui_port=ui_port,
                                      code_port=free_port())
         instance = dg.DagsterInstance.from_config(str(home))
@@ -247,6 +250,5 @@ def dagster_deployment(name: str, state_dir: Path, postgres: PostgresServer, *, 
         stop_process(moto, timeout=10)
         if instance is not None:
             instance.dispose()
-        os.environ.clear()
-        os.environ.update(saved)
+        environ.undo()
         shutil.copytree(log_dir, ARTIFACTS / name / "logs", dirs_exist_ok=True)

@@ -7,7 +7,6 @@ real definitions driven by `order_pipeline.commands.headless` (the code `order-p
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from order_pipeline.components.resources import open_warehouse
 from order_pipeline.config import Settings, load_settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.datasets.orders import ORDERS
+from order_pipeline_tests.support.env import patched_environ
 
 
 @dataclass
@@ -111,15 +111,6 @@ def local_pipeline(aws_endpoint: str, bucket: str, state_dir: Path, *, datasets:
         "ORDER_PIPELINE_RECONCILE_MIN_AGE_SECONDS": "0",
         **(extra_env or {}),
     }
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        with dg.instance_for_test() as instance:
-            yield LocalPipeline(settings=load_settings(), instance=instance, queue_url=created["queue_url"],
-                                datasets=tuple(datasets))
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with patched_environ(env), dg.instance_for_test() as instance:
+        yield LocalPipeline(settings=load_settings(), instance=instance, queue_url=created["queue_url"],
+                            datasets=tuple(datasets))

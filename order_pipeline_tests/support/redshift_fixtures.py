@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import redshift_connector
 
-from order_pipeline_tests.support.redshift_endpoint import RedshiftEndpoint, start_endpoint
+from order_pipeline_tests.redshift_endpoint import RedshiftEndpoint, start_endpoint
 
 SNAPSHOT_DATABASE = "snapshot_dev"
 Connect = Callable[[], redshift_connector.Connection]

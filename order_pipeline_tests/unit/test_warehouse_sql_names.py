@@ -12,19 +12,7 @@ from order_pipeline.warehouse.sql_names import (
     quote_literal,
     validate_iam_role,
 )
-
-RESERVED = Dataset(
-    name="group",
-    merge_key=("order",),
-    version_column="select",
-    event_time_column="from",
-    columns=(
-        Column("order", "string", nullable=False, max_bytes=16),
-        Column("select", "int64", nullable=False),
-        Column("from", "timestamp", nullable=False),
-        Column("user", "json"),
-    ),
-)
+from order_pipeline_tests.support.sql_corpus import RESERVED
 
 
 def test_reserved_words_are_quoted_everywhere():

@@ -9,73 +9,8 @@ import sqlglot
 from sqlglot import exp
 
 from order_pipeline.datasets.orders import ORDERS
-from order_pipeline.datasets.orders_summary import DAILY_ORDER_SUMMARY
 from order_pipeline.warehouse import sql_copy, sql_ddl, sql_load
-from order_pipeline.warehouse.sql_names import FILES_STAGE, losers_name, stage_name
-from order_pipeline_tests.unit.test_warehouse_sql_names import RESERVED
-
-
-def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
-    """name -> (sql, expected sqlglot node) for ORDERS and a dataset of reserved words."""
-    out: dict[str, tuple[str, type[exp.Expression]]] = {}
-    for ds in (ORDERS, RESERVED):
-        for table in ds.table_names:
-            out[f"{ds.name}.{table}.create"] = (sql_ddl.dataset_table_sql(ds, table, dialect), exp.Create)
-            out[f"{ds.name}.{table}.stage"] = (sql_ddl.staging_table_sql(ds, table, dialect), exp.Create)
-            out[f"{ds.name}.{table}.count"] = (sql_load.count_sql(stage_name(table)), exp.Select)
-            out[f"{ds.name}.{table}.drop"] = (sql_ddl.drop_temp_sql(stage_name(table)), exp.Drop)
-            for column in ds.table_columns(table):
-                out[f"{ds.name}.{table}.add.{column.name}"] = (
-                    sql_ddl.add_column_sql(table, column, dialect),
-                    exp.Alter,
-                )
-            if dialect == "redshift":
-                copy = sql_copy.copy_sql(
-                    stage_name(table), "s3://b/_manifests/m.manifest", "arn:aws:iam::123456789012:role/Loader"
-                )
-                out[f"{ds.name}.{table}.copy"] = (copy, exp.Copy)
-        for child in ds.children:
-            out[f"{ds.name}.{child.name}.child_delete"] = (
-                sql_load.child_delete_sql(ds, child.name),
-                exp.Delete,
-            )
-            out[f"{ds.name}.{child.name}.child_insert"] = (
-                sql_load.child_insert_sql(ds, child.name, dialect),
-                exp.Insert,
-            )
-            out[f"{ds.name}.{child.name}.child_count"] = (
-                sql_load.child_count_sql(ds, child.name),
-                exp.Select,
-            )
-        out[f"{ds.name}.dedup_losers"] = (sql_load.dedup_losers_sql(ds), exp.Create)
-        out[f"{ds.name}.dedup_delete"] = (sql_load.dedup_delete_sql(ds), exp.Delete)
-        out[f"{ds.name}.drop_losers"] = (sql_ddl.drop_temp_sql(losers_name(ds.name)), exp.Drop)
-        out[f"{ds.name}.stale_delete"] = (sql_load.stale_delete_sql(ds), exp.Delete)
-        out[f"{ds.name}.matched_count"] = (sql_load.matched_count_sql(ds), exp.Select)
-        out[f"{ds.name}.merge"] = (sql_load.merge_sql(ds, dialect), exp.Merge)
-        if dialect == "redshift":
-            out[f"{ds.name}.lock"] = (sql_load.lock_tables_sql(ds), exp.Command)  # sqlglot has no LOCK grammar
-    out["ledger.create"] = (sql_ddl.ledger_table_sql(dialect), exp.Create)
-    for column in sql_ddl.LEDGER_COLUMNS:
-        out[f"ledger.add.{column.name}"] = (sql_ddl.add_column_sql("file_ledger", column, dialect), exp.Alter)
-    out["files.create"] = (sql_ddl.files_stage_sql(dialect), exp.Create)
-    out["files.drop"] = (sql_ddl.drop_temp_sql(FILES_STAGE), exp.Drop)
-    out["files.insert.1"] = (sql_load.insert_files_sql(1), exp.Insert)
-    out["files.insert.200"] = (sql_load.insert_files_sql(200), exp.Insert)
-    out["ledger.insert"] = (sql_load.ledger_insert_sql(), exp.Insert)
-    out["ledger.statuses.1"] = (sql_load.ledger_statuses_sql(1), exp.Select)
-    out["ledger.statuses.500"] = (sql_load.ledger_statuses_sql(500), exp.Select)
-    out["ledger.partitions.1"] = (sql_load.ledger_partitions_sql(1), exp.Select)
-    out["ledger.partitions.35"] = (sql_load.ledger_partitions_sql(35), exp.Select)
-    out["ledger.exists"] = (sql_load.ledger_table_exists_sql(), exp.Select)
-    out["columns"] = (sql_ddl.existing_columns_sql(), exp.Select)
-    drop, create, count = sql_ddl.rebuild_table_sql("daily_order_summary", DAILY_ORDER_SUMMARY.select_sql)
-    out["rebuild.drop"], out["rebuild.create"], out["rebuild.count"] = (
-        (drop, exp.Drop), (create, exp.Create), (count, exp.Select))
-    if dialect == "redshift":
-        out["load_errors.serverless"] = (sql_copy.load_errors_sql(True), exp.Select)
-        out["load_errors.provisioned"] = (sql_copy.load_errors_sql(False), exp.Select)
-    return out
+from order_pipeline_tests.support.sql_corpus import RESERVED, statements
 
 
 @pytest.mark.parametrize("dialect", ["redshift", "duckdb"])

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from botocore.exceptions import BotoCoreError
 
-from order_pipeline_tests.support.redshift_endpoint.copy_errors import (
+from order_pipeline_tests.redshift_endpoint.copy_errors import (
     DATA_ERROR,
     CopyFailure,
     failure_payload,
@@ -30,14 +30,14 @@ from order_pipeline_tests.support.redshift_endpoint.copy_errors import (
     spectrum_failure,
     success_payload,
 )
-from order_pipeline_tests.support.redshift_endpoint.copy_sources import (
+from order_pipeline_tests.redshift_endpoint.copy_sources import (
     S3Object,
     manifest_objects,
     prefix_objects,
     read_object,
 )
-from order_pipeline_tests.support.redshift_endpoint.injection import Result
-from order_pipeline_tests.support.redshift_endpoint.parquet_mapping import (
+from order_pipeline_tests.redshift_endpoint.injection import Result
+from order_pipeline_tests.redshift_endpoint.parquet_mapping import (
     COLUMNS_QUERY,
     TargetColumn,
     check_lengths,
@@ -45,7 +45,7 @@ from order_pipeline_tests.support.redshift_endpoint.parquet_mapping import (
     csv_rows,
     target_columns,
 )
-from order_pipeline_tests.support.redshift_endpoint.statement_rewrite import CopyStatement, parse_copy_options
+from order_pipeline_tests.redshift_endpoint.statement_rewrite import CopyStatement, parse_copy_options
 
 # COPY parameters Redshift accepts with FORMAT AS PARQUET (copy-usage_notes-copy-from-columnar): everything
 # else, e.g. REGION (the bucket must be in the cluster's region), MAXERROR or ACCEPTANYDATE, is refused.

@@ -13,11 +13,10 @@ from dagster_postgres import PostgresRunStorage
 from playwright.sync_api import expect
 
 from order_pipeline.commands.generate import GenerateOptions
-from order_pipeline_tests.e2e.test_orders_flow import assert_matches, decode
 from order_pipeline_tests.support.browser import chromium_page, open_ui
 from order_pipeline_tests.support.dagster_deployment import ARTIFACTS, dagster_deployment
+from order_pipeline_tests.support.scenarios import assert_matches, decode
 
-pytestmark = pytest.mark.e2e
 TODAY = datetime.now(timezone.utc).date()
 OPTIONS = GenerateOptions(count=240, days=3, files_per_day=2, seed=11, update_share=0.25,
                           start_date=TODAY - timedelta(days=3))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from order_pipeline_tests.support.redshift_endpoint.sql_text import IDENT, Masked, first_word
+from order_pipeline_tests.redshift_endpoint.sql_text import IDENT, Masked, first_word
 
 _SEGMENT = rf"(?:\s*\.\s*{IDENT}|\s*\[\s*\d+\s*\])"
 _CHAIN = re.compile(rf"(?<![\w$.\x00]){IDENT}{_SEGMENT}+")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from order_pipeline_tests.support.redshift_endpoint.sql_text import PLACEHOLDER, Masked, matching_paren
+from order_pipeline_tests.redshift_endpoint.sql_text import PLACEHOLDER, Masked, matching_paren
 
 _CREATE_TABLE = re.compile(r"^CREATE (?:TEMP |TEMPORARY )?TABLE (?:IF NOT EXISTS )?\"x\" \(")
 _WORD = re.compile(r"\b[A-Za-z_][\w$]*\b")

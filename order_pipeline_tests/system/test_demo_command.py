@@ -7,11 +7,7 @@ import re
 import subprocess
 import sys
 
-import pytest
-
 from order_pipeline.commands.moto_server import endpoint_is_up, free_port
-
-pytestmark = pytest.mark.e2e
 
 
 def demo(state_dir, port: int, *args: str) -> tuple[int, str]:

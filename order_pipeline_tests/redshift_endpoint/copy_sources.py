@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from order_pipeline_tests.support.redshift_endpoint.copy_errors import CopyFailure
+from order_pipeline_tests.redshift_endpoint.copy_errors import CopyFailure
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from order_pipeline_tests.support.redshift_endpoint.ddl_columns import column_types
-from order_pipeline_tests.support.redshift_endpoint.sql_text import Masked, first_word
+from order_pipeline_tests.redshift_endpoint.ddl_columns import column_types
+from order_pipeline_tests.redshift_endpoint.sql_text import Masked, first_word
 
 REDSHIFT_MAX_IDENTIFIER_BYTES = 127
 POSTGRES_MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: longer names would be silently truncated here

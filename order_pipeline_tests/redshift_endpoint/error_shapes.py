@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from order_pipeline_tests.support.redshift_endpoint.redshift_rules import Rejection
+from order_pipeline_tests.redshift_endpoint.redshift_rules import Rejection
 
 Fields = list[tuple[str, str]]
 REJECTED_MARKER = "redshift_emulator_rejected_"

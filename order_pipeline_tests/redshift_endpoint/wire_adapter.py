@@ -35,23 +35,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
-from order_pipeline_tests.support.redshift_endpoint import messages as m
-from order_pipeline_tests.support.redshift_endpoint.copy_command import run_copy
-from order_pipeline_tests.support.redshift_endpoint.error_shapes import (
+from order_pipeline_tests.redshift_endpoint import messages as m
+from order_pipeline_tests.redshift_endpoint.copy_command import run_copy
+from order_pipeline_tests.redshift_endpoint.error_shapes import (
     redshift_shape,
     refused_statement,
     rejected_token,
     rejection_fields,
 )
-from order_pipeline_tests.support.redshift_endpoint.injection import ReplyRouter, Result, absorb, collect
-from order_pipeline_tests.support.redshift_endpoint.redshift_rules import Rejection, check_statement
-from order_pipeline_tests.support.redshift_endpoint.statement_rewrite import (
+from order_pipeline_tests.redshift_endpoint.injection import ReplyRouter, Result, absorb, collect
+from order_pipeline_tests.redshift_endpoint.redshift_rules import Rejection, check_statement
+from order_pipeline_tests.redshift_endpoint.statement_rewrite import (
     CopyStatement,
     parse_copy_from_s3,
     rewrite_statement,
 )
-from order_pipeline_tests.support.redshift_endpoint.super_paths import rewrite_paths
-from order_pipeline_tests.support.redshift_endpoint.system_tables import (
+from order_pipeline_tests.redshift_endpoint.super_paths import rewrite_paths
+from order_pipeline_tests.redshift_endpoint.system_tables import (
     ERROR_HINT_PREFIX,
     LoadError,
     SystemTables,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from order_pipeline_tests.support.redshift_endpoint.postgres_server import PostgresServer
+from order_pipeline_tests.redshift_endpoint.postgres_server import PostgresServer
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS pg_catalog.stl_load_errors (

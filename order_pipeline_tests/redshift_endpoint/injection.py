@@ -13,7 +13,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from order_pipeline_tests.support.redshift_endpoint import messages as m
+from order_pipeline_tests.redshift_endpoint import messages as m
 
 REPLY_TIMEOUT_SECONDS = 900.0
 

@@ -1,6 +1,6 @@
 """Serve a local Redshift-compatible endpoint until Ctrl-C.
 
-    python -m order_pipeline_tests.support.redshift_endpoint --port 5439 --data-dir /tmp/redshift-local
+    python -m order_pipeline_tests.redshift_endpoint --port 5439 --data-dir /tmp/redshift-local
 
 COPY reads S3 through boto3, so export AWS_ENDPOINT_URL (and credentials) for the S3 endpoint to load from.
 """
@@ -12,7 +12,7 @@ import signal
 import threading
 from pathlib import Path
 
-from order_pipeline_tests.support.redshift_endpoint.endpoint import (
+from order_pipeline_tests.redshift_endpoint.endpoint import (
     DEFAULT_DATABASE,
     DEFAULT_PASSWORD,
     DEFAULT_USER,

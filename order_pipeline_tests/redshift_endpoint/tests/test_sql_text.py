@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from order_pipeline_tests.support.redshift_endpoint.redshift_rules import check_statement
-from order_pipeline_tests.support.redshift_endpoint.statement_rewrite import rewrite_statement
-from order_pipeline_tests.support.redshift_endpoint.statement_shapes import shape
-from order_pipeline_tests.support.redshift_endpoint.super_paths import rewrite_paths
+from order_pipeline_tests.redshift_endpoint.redshift_rules import check_statement
+from order_pipeline_tests.redshift_endpoint.statement_rewrite import rewrite_statement
+from order_pipeline_tests.redshift_endpoint.statement_shapes import shape
+from order_pipeline_tests.redshift_endpoint.super_paths import rewrite_paths
 
 
 def test_varchar_columns_become_byte_checked_domains_and_clauses_go():

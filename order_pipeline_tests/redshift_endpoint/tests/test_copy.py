@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 import redshift_connector
 
-from order_pipeline_tests.integration.test_redshift_endpoint import ROLE, parquet_bytes, put_manifest
+from order_pipeline_tests.redshift_endpoint.tests.parquet_files import ROLE, parquet_bytes, put_manifest
 
 UTC = dt.timezone.utc
 

@@ -18,10 +18,9 @@ import dagster as dg
 import pytest
 
 from order_pipeline.commands.generate import GenerateOptions
-from order_pipeline_tests.e2e.test_orders_flow import assert_matches, decode
 from order_pipeline_tests.support.dagster_deployment import Deployment, dagster_deployment, wait_until
+from order_pipeline_tests.support.scenarios import assert_matches, decode
 
-pytestmark = pytest.mark.e2e
 TODAY = datetime.now(timezone.utc).date()
 # a backlog of four landing dates, big enough that a load takes a moment to catch
 BACKLOG = GenerateOptions(count=8000, days=4, files_per_day=3, seed=23, update_share=0.2,

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from order_pipeline_tests.support.redshift_endpoint.sql_text import IDENT, Masked, matching_paren, split_top_level
+from order_pipeline_tests.redshift_endpoint.sql_text import IDENT, Masked, matching_paren, split_top_level
 
 _NAME = rf"{IDENT}(?:\s*\.\s*{IDENT}){{0,2}}"
 _CREATE = re.compile(

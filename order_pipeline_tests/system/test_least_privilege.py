@@ -35,10 +35,10 @@ from order_pipeline.components.resources import open_warehouse
 from order_pipeline.config import Settings, load_settings
 from order_pipeline.datasets.orders_generator import generate_orders
 from order_pipeline.warehouse.sql_copy import copy_manifest
-from order_pipeline_tests.e2e.test_orders_flow import assert_matches, decode
 from order_pipeline_tests.support.dagster_deployment import wait_until
+from order_pipeline_tests.support.env import patched_environ
+from order_pipeline_tests.support.scenarios import assert_matches, decode
 
-pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 IAM = ROOT / "deploy" / "iam"
 ACCOUNT = "123456789012"  # moto's account
@@ -145,16 +145,11 @@ def loaded(iam_endpoint, admin, tmp_path_factory) -> Iterator[Loaded]:
     for key, content in [*files.items(), (broken, b"not gzip at all")]:
         clients.s3.put_object(Bucket=bucket, Key=key, Body=content)
 
-    saved = dict(os.environ)
-    os.environ.update({**env, "AWS_ENDPOINT_URL": iam_endpoint, "AWS_ACCESS_KEY_ID": pipeline.access_key_id,
-                       "AWS_SECRET_ACCESS_KEY": pipeline.secret_access_key, "AWS_DEFAULT_REGION": REGION})
-    os.environ.pop("AWS_SESSION_TOKEN", None)  # an IAM user's keys are sent without one
-    try:
-        with dg.instance_for_test() as instance:
-            _, ticks = drain(build_definitions(load_settings()), instance, "s3_order_files_sensor")
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    as_the_user = {**env, "AWS_ENDPOINT_URL": iam_endpoint, "AWS_ACCESS_KEY_ID": pipeline.access_key_id,
+                   "AWS_SECRET_ACCESS_KEY": pipeline.secret_access_key, "AWS_DEFAULT_REGION": REGION,
+                   "AWS_SESSION_TOKEN": None}  # an IAM user's keys are sent without a session token
+    with patched_environ(as_the_user), dg.instance_for_test() as instance:
+        _, ticks = drain(build_definitions(load_settings()), instance, "s3_order_files_sensor")
     yield Loaded(iam_endpoint, settings, admin, pipeline, files, ticks, inbox)
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from order_pipeline_tests.support.redshift_endpoint.ddl_columns import column_types
-from order_pipeline_tests.support.redshift_endpoint.sql_text import IDENT, Masked
+from order_pipeline_tests.redshift_endpoint.ddl_columns import column_types
+from order_pipeline_tests.redshift_endpoint.sql_text import IDENT, Masked
 
 DOMAIN_SCHEMA = "redshift_emulator"
 DEFAULT_VARCHAR_BYTES = 256

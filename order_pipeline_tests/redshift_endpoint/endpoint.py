@@ -13,9 +13,9 @@ from typing import Any
 import redshift_connector
 
 from order_pipeline.commands.moto_server import free_port
-from order_pipeline_tests.support.redshift_endpoint.postgres_server import PostgresServer, start_postgres
-from order_pipeline_tests.support.redshift_endpoint.system_tables import SystemTables
-from order_pipeline_tests.support.redshift_endpoint.wire_adapter import WireAdapter
+from order_pipeline_tests.redshift_endpoint.postgres_server import PostgresServer, start_postgres
+from order_pipeline_tests.redshift_endpoint.system_tables import SystemTables
+from order_pipeline_tests.redshift_endpoint.wire_adapter import WireAdapter
 
 DEFAULT_USER = "awsuser"  # Redshift's default admin user name
 DEFAULT_DATABASE = "dev"  # Redshift's default database name

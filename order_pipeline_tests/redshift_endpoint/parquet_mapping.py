@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from order_pipeline_tests.support.redshift_endpoint.copy_errors import (
+from order_pipeline_tests.redshift_endpoint.copy_errors import (
     DATA_ERROR,
     INCOMPATIBLE_SCHEMA,
     https_url,

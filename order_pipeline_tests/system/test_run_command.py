@@ -11,15 +11,12 @@ import subprocess
 import sys
 
 import psutil
-import pytest
 
 from order_pipeline.commands.moto_server import endpoint_is_up, free_port
 from order_pipeline.components.resources import warehouse_resource
 from order_pipeline.config import load_settings
 from order_pipeline.warehouse.base import WarehouseBusy
 from order_pipeline_tests.support.dagster_deployment import wait_until
-
-pytestmark = pytest.mark.e2e
 
 
 def daemons(process: psutil.Process) -> list[psutil.Process]:
