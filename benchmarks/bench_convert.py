@@ -104,8 +104,12 @@ def run(code: str, source: Path, out: Path, pandas: bool) -> tuple[float, float,
     """(wall seconds, CPU seconds of the whole process, peak RSS in MB) of one contender in a fresh interpreter;
     `pandas`: whether pandas can be imported."""
     prelude = _PRELUDE if pandas else _PRELUDE + _NO_PANDAS
-    done = subprocess.run([sys.executable, "-c", prelude + code + _REPORT, str(source), str(out)],
-                          check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", prelude + code + _REPORT, str(source), str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     seconds, cpu, rss = done.stdout.split()[-3:]
     return float(seconds), float(cpu), float(rss)
 
@@ -125,16 +129,30 @@ def targets(results: dict[str, tuple[float, float]], megabytes: float) -> list[t
     for name, target in ((PYARROW, TARGET_VS_PYARROW), (DUCKDB, TARGET_VS_DUCKDB)):
         if name in results:
             ratio = results[name][0] / ours_seconds
-            checks.append((f"{OURS} >= {target:.1f}x {name.split()[0]}", ratio >= target,
-                           f"{ratio:.2f}x: {ours_mb_s:.0f} MB/s vs {megabytes / results[name][0]:.0f} MB/s"))
+            checks.append(
+                (
+                    f"{OURS} >= {target:.1f}x {name.split()[0]}",
+                    ratio >= target,
+                    f"{ratio:.2f}x: {ours_mb_s:.0f} MB/s vs {megabytes / results[name][0]:.0f} MB/s",
+                )
+            )
     if PANDAS in results:
         pandas_seconds, pandas_rss = results[PANDAS]
         ratio = pandas_seconds / ours_seconds
-        checks.append((f"{OURS} >= {TARGET_VS_PANDAS:.0f}x pandas", ratio >= TARGET_VS_PANDAS,
-                       f"{ratio:.1f}x faster, {pandas_rss / ours_rss:.1f}x less memory"))
-    checks.append((f"peak RSS <= {TARGET_RSS_MB:.0f} MB", ours_rss <= TARGET_RSS_MB,
-                   f"{ours_rss:.0f} MB (pyarrow {results[PYARROW][1]:.0f} MB)" if PYARROW in results
-                   else f"{ours_rss:.0f} MB"))
+        checks.append(
+            (
+                f"{OURS} >= {TARGET_VS_PANDAS:.0f}x pandas",
+                ratio >= TARGET_VS_PANDAS,
+                f"{ratio:.1f}x faster, {pandas_rss / ours_rss:.1f}x less memory",
+            )
+        )
+    checks.append(
+        (
+            f"peak RSS <= {TARGET_RSS_MB:.0f} MB",
+            ours_rss <= TARGET_RSS_MB,
+            f"{ours_rss:.0f} MB (pyarrow {results[PYARROW][1]:.0f} MB)" if PYARROW in results else f"{ours_rss:.0f} MB",
+        )
+    )
     return checks
 
 
@@ -144,8 +162,11 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=Path(".bench"))
     parser.add_argument("--rounds", type=int, default=1, help="rounds of every contender; the best of each counts")
     parser.add_argument("--skip-pandas", action="store_true", help="skip the (slow) pandas baseline")
-    parser.add_argument("--pandas-importable", action="store_true",
-                        help="let every contender import pandas (a dev extra; by default only the pandas baseline can)")
+    parser.add_argument(
+        "--pandas-importable",
+        action="store_true",
+        help="let every contender import pandas (a dev extra; by default only the pandas baseline can)",
+    )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     source = args.workdir / f"orders-{args.orders}.jsonl"
@@ -161,10 +182,16 @@ def main() -> int:
         for name in names:
             if name == PANDAS and round_number > 1:
                 continue  # one round of pandas is plenty: it is an order of magnitude away
-            seconds, cpu, rss = run(CONTENDERS[name], source, args.workdir / f"out-{name.split()[0]}",
-                                    pandas=name == PANDAS or args.pandas_importable)
-            print(f"round {round_number}  {name:30} {seconds:7.2f} s {megabytes / seconds:8.1f} MB/s  "
-                  f"peak RSS {rss:7.0f} MB  (CPU {cpu:5.1f} s incl. imports)")
+            seconds, cpu, rss = run(
+                CONTENDERS[name],
+                source,
+                args.workdir / f"out-{name.split()[0]}",
+                pandas=name == PANDAS or args.pandas_importable,
+            )
+            print(
+                f"round {round_number}  {name:30} {seconds:7.2f} s {megabytes / seconds:8.1f} MB/s  "
+                f"peak RSS {rss:7.0f} MB  (CPU {cpu:5.1f} s incl. imports)"
+            )
             best = results.get(name)
             results[name] = (seconds, rss) if best is None or seconds < best[0] else best
     print(f"load average after: {load_average()}")

@@ -39,7 +39,9 @@ def peak_mb():
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 """
 
-BASELINE = _VMHWM + """
+BASELINE = (
+    _VMHWM
+    + """
 import sys, time, duckdb
 folder, db = sys.argv[1], sys.argv[2]
 start = time.perf_counter()
@@ -49,8 +51,11 @@ con.execute(f"INSERT INTO orders SELECT * FROM read_json_auto('{folder}/**/*.jso
 rows = con.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
 print(time.perf_counter() - start, rows, peak_mb())
 """
+)
 
-HEADLESS = _VMHWM + """
+HEADLESS = (
+    _VMHWM
+    + """
 import json, time
 import dagster as dg
 from order_pipeline.commands.headless import drain
@@ -77,6 +82,7 @@ orders = db.query('SELECT COUNT(*) FROM "orders"')[0][0]
 db.close()
 print(json.dumps({"wall": wall, "runs": runs, "steps": steps, "orders": orders, "peak_mb": peak_mb()}))
 """
+)
 
 
 def child(code: str, *args: str, env: dict[str, str] | None = None) -> str:
@@ -101,11 +107,18 @@ class TreeMemory:
 
     @staticmethod
     def role(cmdline: str) -> str:
-        for needle, role in (("spawn_main", "run worker"), ("execute_run", "run worker"),
-                             ("execute_step", "step worker"), ("api grpc", "code server"),
-                             ("code-server", "code server proxy"), ("_daemon", "daemon"), ("dagster-daemon", "daemon"),
-                             ("webserver", "webserver"), ("dagster dev", "dagster dev"),
-                             ("resource_tracker", "multiprocessing tracker")):
+        for needle, role in (
+            ("spawn_main", "run worker"),
+            ("execute_run", "run worker"),
+            ("execute_step", "step worker"),
+            ("api grpc", "code server"),
+            ("code-server", "code server proxy"),
+            ("_daemon", "daemon"),
+            ("dagster-daemon", "daemon"),
+            ("webserver", "webserver"),
+            ("dagster dev", "dagster dev"),
+            ("resource_tracker", "multiprocessing tracker"),
+        ):
             if needle in cmdline:
                 return role
         return "other"
@@ -145,13 +158,20 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
     today = datetime.now(timezone.utc).date()
-    options = GenerateOptions(count=args.orders, days=4, files_per_day=args.files_per_day,
-                              start_date=today - timedelta(days=4), update_share=0.0)
+    options = GenerateOptions(
+        count=args.orders,
+        days=4,
+        files_per_day=args.files_per_day,
+        start_date=today - timedelta(days=4),
+        update_share=0.0,
+    )
     started = time.perf_counter()
     files = write_to_folder(options, work / "files")
     size_mb = sum(f.stat().st_size for f in files) / 1e6
-    print(f"{args.orders:,} orders in {len(files)} files ({size_mb:.0f} MB) generated in "
-          f"{time.perf_counter() - started:.0f}s\n")
+    print(
+        f"{args.orders:,} orders in {len(files)} files ({size_mb:.0f} MB) generated in "
+        f"{time.perf_counter() - started:.0f}s\n"
+    )
 
     seconds, rows, rss = child(BASELINE, str(work / "files"), str(work / "baseline.duckdb")).split()
     baseline = float(seconds)
@@ -170,8 +190,14 @@ def main() -> None:
 def stack_env(work: Path, port: int, name: str) -> tuple[dict[str, str], object]:
     from order_pipeline.commands.local_stack import LocalStack, provision, write_dagster_home
 
-    stack = LocalStack(state_dir=work / name, port=port, bucket=f"bench-{name}", queue_prefix=f"bench-{name}",
-                       topic=f"bench-{name}-events", queue=f"bench-{name}-inbox")
+    stack = LocalStack(
+        state_dir=work / name,
+        port=port,
+        bucket=f"bench-{name}",
+        queue_prefix=f"bench-{name}",
+        topic=f"bench-{name}-events",
+        queue=f"bench-{name}-inbox",
+    )
     stack.state_dir.mkdir(parents=True)
     write_dagster_home(stack)
     provision(stack)
@@ -182,8 +208,13 @@ def stack_env(work: Path, port: int, name: str) -> tuple[dict[str, str], object]
 def land(stack, files: list[Path], root: Path) -> None:
     import boto3
 
-    s3 = boto3.client("s3", endpoint_url=stack.endpoint, region_name=stack.region, aws_access_key_id="local",
-                      aws_secret_access_key="local")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=stack.endpoint,
+        region_name=stack.region,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
     for path in files:
         s3.upload_file(str(path), stack.bucket, f"landing/{path.relative_to(root).as_posix()}")
 
@@ -192,8 +223,10 @@ def run_headless(work: Path, port: int, files: list[Path]) -> dict:
     env, stack = stack_env(work, port, "headless")
     land(stack, files, work / "files")
     result = json.loads(child(HEADLESS, env=env))
-    print(f"headless  {result['wall']:.1f}s, {result['orders']:,} orders, {len(result['runs'])} runs, "
-          f"peak {result['peak_mb']:.0f} MB")
+    print(
+        f"headless  {result['wall']:.1f}s, {result['orders']:,} orders, {len(result['runs'])} runs, "
+        f"peak {result['peak_mb']:.0f} MB"
+    )
     return result
 
 
@@ -202,9 +235,25 @@ def run_daemon(work: Path, port: int, files: list[Path], today) -> dict:
 
     env, stack = stack_env(work, port, "daemon")
     ui_port = free_port_for_ui()
-    dev = subprocess.Popen([sys.executable, "-m", "dagster", "dev", "-m", "order_pipeline.definitions",
-                            "-h", "127.0.0.1", "-p", str(ui_port)], env=env, cwd=work, start_new_session=True,
-                           stdout=open(work / "dagster-dev.log", "wb"), stderr=subprocess.STDOUT)
+    dev = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "dev",
+            "-m",
+            "order_pipeline.definitions",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(ui_port),
+        ],
+        env=env,
+        cwd=work,
+        start_new_session=True,
+        stdout=open(work / "dagster-dev.log", "wb"),
+        stderr=subprocess.STDOUT,
+    )
     memory = TreeMemory(dev.pid)
     try:
         wait_for(f"http://127.0.0.1:{ui_port}/server_info", 120)
@@ -215,9 +264,13 @@ def run_daemon(work: Path, port: int, files: list[Path], today) -> dict:
             landed = time.time()  # every file landed: the clock of "landed -> queryable" starts here
             runs = wait_for_runs(instance, expected_partitions=4, since=uploading)
             done = max(r.end_time for r in runs)
-            result = {"wall": done - landed, "upload": landed - uploading,
-                      "sensor": min(r.create_timestamp.timestamp() for r in runs) - uploading,
-                      "runs": [r.end_time - r.start_time for r in runs], "steps": step_seconds(instance, runs)}
+            result = {
+                "wall": done - landed,
+                "upload": landed - uploading,
+                "sensor": min(r.create_timestamp.timestamp() for r in runs) - uploading,
+                "runs": [r.end_time - r.start_time for r in runs],
+                "steps": step_seconds(instance, runs),
+            }
             one = work / "files" / "one" / "orders" / f"{today:%Y/%m/%d}" / "late.jsonl"
             one.parent.mkdir(parents=True)
             one.write_bytes(files[0].read_bytes()[:20_000].rsplit(b"\n", 1)[0] + b"\n")
@@ -235,9 +288,11 @@ def run_daemon(work: Path, port: int, files: list[Path], today) -> dict:
     result["peaks"] = result_peaks
     if os.environ.get("BENCH_VERBOSE"):
         print(memory.examples)
-    print(f"daemon    {result['wall']:.1f}s last file landed -> last run done ({result['upload']:.1f}s of uploads "
-          f"before, which the sensor and runs overlap), {len(result['runs'])} runs; "
-          f"one-file partition {result['one_file']:.1f}s")
+    print(
+        f"daemon    {result['wall']:.1f}s last file landed -> last run done ({result['upload']:.1f}s of uploads "
+        f"before, which the sensor and runs overlap), {len(result['runs'])} runs; "
+        f"one-file partition {result['one_file']:.1f}s"
+    )
     return result
 
 
@@ -265,8 +320,11 @@ def wait_for_runs(instance, *, expected_partitions: int, since: float, timeout: 
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        records = [r for r in instance.get_run_records(dg.RunsFilter(job_name="orders_load_job"))
-                   if r.create_timestamp.timestamp() >= since - 1]
+        records = [
+            r
+            for r in instance.get_run_records(dg.RunsFilter(job_name="orders_load_job"))
+            if r.create_timestamp.timestamp() >= since - 1
+        ]
         busy = [r for r in records if not r.dagster_run.is_finished]
         good = [r for r in records if r.dagster_run.status == dg.DagsterRunStatus.SUCCESS]
         if not busy and len({r.dagster_run.tags.get("dagster/partition") for r in good}) >= expected_partitions:
@@ -303,24 +361,52 @@ def report(baseline: float, headless: dict, daemon: dict | None, orders: int) ->
         if result:
             print(f"  {name:9}" + "  ".join(f"{k} {v:.1f}" for k, v in stages(result).items()))
     if daemon:
-        print("peak RSS per process role, MB: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(daemon['peaks'].items())))
-    run_rss = max([v for k, v in (daemon or {}).get("peaks", {}).items() if k in ("run worker", "step worker")]
-                  or [headless["peak_mb"]])
-    print(f"\nspeed vs baseline (baseline seconds / ours): headless {baseline / headless['wall']:.2f}x"
-          + (f", daemon {baseline / daemon['wall']:.2f}x" if daemon else ""))
-    targets = [(f"{orders:,} orders headless <= {TARGET_HEADLESS_S:.0f}s", headless["wall"] <= TARGET_HEADLESS_S,
-                f"{headless['wall']:.1f}s"),
-               ("headless >= 1.0x the DuckDB baseline", baseline / headless["wall"] >= TARGET_VS_BASELINE,
-                f"{baseline / headless['wall']:.2f}x")]
+        print("peak RSS per process role, MB: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(daemon["peaks"].items())))
+    run_rss = max(
+        [v for k, v in (daemon or {}).get("peaks", {}).items() if k in ("run worker", "step worker")]
+        or [headless["peak_mb"]]
+    )
+    print(
+        f"\nspeed vs baseline (baseline seconds / ours): headless {baseline / headless['wall']:.2f}x"
+        + (f", daemon {baseline / daemon['wall']:.2f}x" if daemon else "")
+    )
+    targets = [
+        (
+            f"{orders:,} orders headless <= {TARGET_HEADLESS_S:.0f}s",
+            headless["wall"] <= TARGET_HEADLESS_S,
+            f"{headless['wall']:.1f}s",
+        ),
+        (
+            "headless >= 1.0x the DuckDB baseline",
+            baseline / headless["wall"] >= TARGET_VS_BASELINE,
+            f"{baseline / headless['wall']:.2f}x",
+        ),
+    ]
     if daemon:
-        targets += [(f"{orders:,} orders through the daemon <= {TARGET_DAEMON_S:.0f}s",
-                     daemon["wall"] <= TARGET_DAEMON_S, f"{daemon['wall']:.1f}s"),
-                    ("daemon >= 1.0x the DuckDB baseline", baseline / daemon["wall"] >= TARGET_VS_BASELINE,
-                     f"{baseline / daemon['wall']:.2f}x"),
-                    (f"one-file partition run start -> success <= {TARGET_ONE_FILE_S:.0f}s",
-                     daemon["one_file"] <= TARGET_ONE_FILE_S, f"{daemon['one_file']:.1f}s")]
-    targets.append((f"peak RSS of a run process <= {TARGET_RSS_MB:.0f} MB ({orders // 4:,} orders a partition)",
-                    run_rss <= TARGET_RSS_MB, f"{run_rss:.0f} MB"))
+        targets += [
+            (
+                f"{orders:,} orders through the daemon <= {TARGET_DAEMON_S:.0f}s",
+                daemon["wall"] <= TARGET_DAEMON_S,
+                f"{daemon['wall']:.1f}s",
+            ),
+            (
+                "daemon >= 1.0x the DuckDB baseline",
+                baseline / daemon["wall"] >= TARGET_VS_BASELINE,
+                f"{baseline / daemon['wall']:.2f}x",
+            ),
+            (
+                f"one-file partition run start -> success <= {TARGET_ONE_FILE_S:.0f}s",
+                daemon["one_file"] <= TARGET_ONE_FILE_S,
+                f"{daemon['one_file']:.1f}s",
+            ),
+        ]
+    targets.append(
+        (
+            f"peak RSS of a run process <= {TARGET_RSS_MB:.0f} MB ({orders // 4:,} orders a partition)",
+            run_rss <= TARGET_RSS_MB,
+            f"{run_rss:.0f} MB",
+        )
+    )
     print()
     for target, met, figure in targets:
         print(f"{'PASS' if met else 'MISSED':6} {target}: {figure}")

@@ -61,15 +61,24 @@ def baseline_copy(endpoint, parents: pa.Table, items: pa.Table) -> float:
             for name, table in (("orders", parents), ("order_items", items)):
                 types = {pa.string(): "varchar", pa.int32(): "integer", pa.int64(): "bigint"}
                 columns = ", ".join(
-                    f'"{f.name}" ' + (types.get(f.type) or ("timestamptz" if pa.types.is_timestamp(f.type)
-                                                            else f"numeric({f.type.precision},{f.type.scale})"))
-                    for f in table.schema)
+                    f'"{f.name}" '
+                    + (
+                        types.get(f.type)
+                        or (
+                            "timestamptz"
+                            if pa.types.is_timestamp(f.type)
+                            else f"numeric({f.type.precision},{f.type.scale})"
+                        )
+                    )
+                    for f in table.schema
+                )
                 conn.execute(f"CREATE TABLE bench_baseline.{name} ({columns})")
                 with conn.cursor().copy(f"COPY bench_baseline.{name} FROM STDIN (FORMAT csv)") as copy:
                     for batch in table.to_batches(max_chunksize=65536):
                         sink = io.BytesIO()
-                        pa_csv.write_csv(pa.Table.from_batches([batch]), sink,
-                                         pa_csv.WriteOptions(include_header=False))
+                        pa_csv.write_csv(
+                            pa.Table.from_batches([batch]), sink, pa_csv.WriteOptions(include_header=False)
+                        )
                         copy.write(sink.getvalue())
         seconds = time.perf_counter() - started
         conn.execute("DROP SCHEMA bench_baseline CASCADE")
@@ -88,16 +97,25 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_redshift_"))
     moto = start_moto_server("127.0.0.1", (port := free_port()), log_path=work / "moto.log")
-    os.environ.update({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1",
-                       "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"})
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "x",
+            "AWS_SECRET_ACCESS_KEY": "x",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        }
+    )
     endpoint = start_endpoint()  # its own temporary cluster, removed by stop()
     try:
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="bench")
         source = FileVersion("bench", "landing/orders/2026/11/21/bench.jsonl", "etag-1", 1, T0)
         parents, items = orders_table(np.arange(args.orders), T0 + timedelta(hours=1), source.uri)
-        parts = {"orders": upload(s3, parents, "lake/orders.parquet"),
-                 "order_items": upload(s3, items, "lake/order_items.parquet")}
+        parts = {
+            "orders": upload(s3, parents, "lake/orders.parquet"),
+            "order_items": upload(s3, items, "lake/order_items.parquet"),
+        }
         batch = LoadBatch(ORDERS, "2026-11-21", "bench", (BatchFile(source, parts, {"orders": args.orders}),))
         rows = parents.num_rows + items.num_rows
         print(f"batch: {args.orders:,} orders, {items.num_rows:,} items, new to empty tables", flush=True)
@@ -116,8 +134,9 @@ def main() -> None:
             conn.commit()
             return conn
 
-        redshift = RedshiftWarehouse(connect, s3, iam_role=ROLE, manifest_prefix="s3://bench/_manifests/",
-                                     serverless=False)
+        redshift = RedshiftWarehouse(
+            connect, s3, iam_role=ROLE, manifest_prefix="s3://bench/_manifests/", serverless=False
+        )
         redshift.ensure_tables(ORDERS)
         marks: list[float] = []
         started = time.perf_counter()
@@ -135,10 +154,8 @@ def main() -> None:
 
         report("baseline: PostgreSQL COPY FROM STDIN, same rows, plain tables", baseline, baseline, rows)
         report("redshift mode: load_batch total", total, baseline, rows)
-        report("  staging: manifests + COPY from S3 (checks, bytes) + batch files", marks[0] - started, baseline,
-               rows)
-        report("  merge transaction: LOCK, dedup, MERGE, items, ledger, commit", total - (marks[0] - started),
-               baseline)
+        report("  staging: manifests + COPY from S3 (checks, bytes) + batch files", marks[0] - started, baseline, rows)
+        report("  merge transaction: LOCK, dedup, MERGE, items, ledger, commit", total - (marks[0] - started), baseline)
         report("duckdb: load_batch total (S3 read, staging, merge)", duck_result.seconds, baseline, rows)
         print(f"redshift mode / duckdb: {total / duck_result.seconds:.1f}x", flush=True)
     finally:

@@ -30,7 +30,10 @@ from order_pipeline.datasets.declaration import Column, Dataset
 TARGET_SECONDS = 1.0
 TARGET_RATIO = 10.0
 SALES = Dataset(
-    name="sales", merge_key=("sale_id",), event_time_column="sold_on", version_column="revision",
+    name="sales",
+    merge_key=("sale_id",),
+    event_time_column="sold_on",
+    version_column="revision",
     columns=(
         Column("sale_id", "int32", nullable=False),
         Column("sku", "string", nullable=False, max_bytes=32),
@@ -46,14 +49,19 @@ NAME = "s3://bench/landing/sales/sales.parquet"
 def write_file(path: Path, rows: int) -> None:
     ids = np.arange(1, rows + 1, dtype=np.int32)
     moments = pa.array(np.full(rows, 1_763_600_000_000_000, dtype=np.int64)).cast(pa.timestamp("us", tz="UTC"))
-    pq.write_table(pa.table({
-        "sale_id": pa.array(ids),
-        "sku": pa.array(np.char.add("SKU-", (ids % 1000).astype(str)), pa.string_view()),
-        "sold_on": pa.array(np.full(rows, 20_000, dtype=np.int32)).cast(pa.date32()),
-        "amount": moments,  # the incompatible column
-        "revision": pa.array(np.ones(rows, dtype=np.int64)),
-        "note": pa.array(["note"] * rows, pa.large_string()),
-    }), path)
+    pq.write_table(
+        pa.table(
+            {
+                "sale_id": pa.array(ids),
+                "sku": pa.array(np.char.add("SKU-", (ids % 1000).astype(str)), pa.string_view()),
+                "sold_on": pa.array(np.full(rows, 20_000, dtype=np.int32)).cast(pa.date32()),
+                "amount": moments,  # the incompatible column
+                "revision": pa.array(np.ones(rows, dtype=np.int64)),
+                "note": pa.array(["note"] * rows, pa.large_string()),
+            }
+        ),
+        path,
+    )
 
 
 def row_by_row(source: Path, out: Path) -> str | None:
@@ -92,8 +100,10 @@ def main() -> int:
         print(f"row by row (before)  {old:8.3f} s  {error}")
 
     ratio = old / checked
-    checks = [(f"schema check < {TARGET_SECONDS:.0f} s", checked < TARGET_SECONDS, f"{checked:.3f} s"),
-              (f">= {TARGET_RATIO:.0f}x the row-by-row path", ratio >= TARGET_RATIO, f"{ratio:,.0f}x faster")]
+    checks = [
+        (f"schema check < {TARGET_SECONDS:.0f} s", checked < TARGET_SECONDS, f"{checked:.3f} s"),
+        (f">= {TARGET_RATIO:.0f}x the row-by-row path", ratio >= TARGET_RATIO, f"{ratio:,.0f}x faster"),
+    ]
     for label, passed, detail in checks:
         print(f"{'PASS' if passed else 'FAIL'}  {label:32} {detail}")
     return 0 if all(passed for _, passed, _ in checks) else 1

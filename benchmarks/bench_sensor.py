@@ -81,11 +81,19 @@ def main() -> None:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     state = Path(tempfile.mkdtemp(prefix="bench-sensor-"))
-    os.environ.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
-                       "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-                       "ORDER_PIPELINE_BUCKET": "bench-landing", "ORDER_PIPELINE_STATE_DIR": str(state),
-                       "ORDER_PIPELINE_DUCKDB_PATH": str(state / "warehouse.duckdb"),
-                       "ORDER_PIPELINE_QUEUE_MAX_MESSAGES": str(max(args.new_files, 10))})
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "ORDER_PIPELINE_BUCKET": "bench-landing",
+            "ORDER_PIPELINE_STATE_DIR": str(state),
+            "ORDER_PIPELINE_DUCKDB_PATH": str(state / "warehouse.duckdb"),
+            "ORDER_PIPELINE_QUEUE_MAX_MESSAGES": str(max(args.new_files, 10)),
+        }
+    )
     try:
         run(args)
     finally:
@@ -114,11 +122,14 @@ def run(args: argparse.Namespace) -> None:
     days = [today - timedelta(days=n) for n in range(4 + args.older_days)]
     for day in days:  # straight into the endpoint's store: no notification, no HTTP
         for n in range(args.per_day):
-            backend.put_object(settings.bucket, f"{root}{day:%Y/%m/%d}/orders-{n:05d}.jsonl", b"{}\n",
-                               disable_notification=True)
+            backend.put_object(
+                settings.bucket, f"{root}{day:%Y/%m/%d}/orders-{n:05d}.jsonl", b"{}\n", disable_notification=True
+            )
     total = len(days) * args.per_day
-    print(f"bucket filled with {total:,} objects ({4 * args.per_day:,} in the 4-day window) "
-          f"in {time.perf_counter() - started:.0f}s\n")
+    print(
+        f"bucket filled with {total:,} objects ({4 * args.per_day:,} in the 4-day window) "
+        f"in {time.perf_counter() - started:.0f}s\n"
+    )
 
     clock = EndpointClock()
     s3 = boto3.client("s3")
@@ -135,6 +146,7 @@ def run(args: argparse.Namespace) -> None:
             if os.environ.get("BENCH_PROFILE") == mode:
                 import cProfile
                 import pstats
+
                 profiler = cProfile.Profile()
                 profiler.enable()
                 run_sensor_tick(defs, instance, ORDERS.landing_sensor_name, cursor, execute=False)
@@ -146,8 +158,15 @@ def run(args: argparse.Namespace) -> None:
 
     steady = LandingCursor(discovered=True, through=today.isoformat()).to_json()
     seconds, cursor, requests = tick("listing", steady)
-    rows.append((f"listing: window tick, {4 * args.per_day:,} new files", seconds, *clock.waited(), len(cursor),
-                 f"{requests} partitions"))
+    rows.append(
+        (
+            f"listing: window tick, {4 * args.per_day:,} new files",
+            seconds,
+            *clock.waited(),
+            len(cursor),
+            f"{requests} partitions",
+        )
+    )
     seconds, cursor, requests = tick("listing", cursor)
     rows.append(("listing: window tick, nothing new", seconds, *clock.waited(), len(cursor), f"{requests} partitions"))
     listing_cursor = len(cursor)
@@ -156,33 +175,78 @@ def run(args: argparse.Namespace) -> None:
     url = sqs.get_queue_url(QueueName=settings.queue_name("orders"))["QueueUrl"]
     sqs.purge_queue(QueueUrl=url)
     for start in range(0, args.new_files, 10):
-        sqs.send_message_batch(QueueUrl=url, Entries=[
-            {"Id": str(n), "MessageBody": json.dumps({"Records": [{
-                "eventName": "ObjectCreated:Put", "eventTime": datetime.now(timezone.utc).isoformat(),
-                "s3": {"bucket": {"name": settings.bucket},
-                       "object": {"key": f"{root}{today:%Y/%m/%d}/new-{start + n:05d}.jsonl", "size": 3,
-                                  "eTag": f"{start + n:032x}"}}}]})}
-            for n in range(min(10, args.new_files - start))])
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {
+                    "Id": str(n),
+                    "MessageBody": json.dumps(
+                        {
+                            "Records": [
+                                {
+                                    "eventName": "ObjectCreated:Put",
+                                    "eventTime": datetime.now(timezone.utc).isoformat(),
+                                    "s3": {
+                                        "bucket": {"name": settings.bucket},
+                                        "object": {
+                                            "key": f"{root}{today:%Y/%m/%d}/new-{start + n:05d}.jsonl",
+                                            "size": 3,
+                                            "eTag": f"{start + n:032x}",
+                                        },
+                                    },
+                                }
+                            ]
+                        }
+                    ),
+                }
+                for n in range(min(10, args.new_files - start))
+            ],
+        )
     events_cursor = LandingCursor(discovered=True).to_json()
     events_seconds, cursor, requests = tick("events", events_cursor)
     endpoint_seconds, calls = clock.waited()
-    rows.append((f"events: tick receiving {args.new_files:,} new files", events_seconds, endpoint_seconds, calls,
-                 len(cursor), f"{requests} partitions"))
+    rows.append(
+        (
+            f"events: tick receiving {args.new_files:,} new files",
+            events_seconds,
+            endpoint_seconds,
+            calls,
+            len(cursor),
+            f"{requests} partitions",
+        )
+    )
     own_seconds = events_seconds - endpoint_seconds
     seconds, cursor, requests = tick("events", cursor)
-    rows.append((f"events: next tick (acknowledges {args.new_files:,})", seconds, *clock.waited(), len(cursor),
-                 f"{requests} partitions"))
+    rows.append(
+        (
+            f"events: next tick (acknowledges {args.new_files:,})",
+            seconds,
+            *clock.waited(),
+            len(cursor),
+            f"{requests} partitions",
+        )
+    )
 
     print(f"{'':44} {'seconds':>8} {'vs baseline':>12} {'in endpoint':>12} {'calls':>6} {'cursor bytes':>13}  result")
     for name, secs, waited, calls, size, note in rows:
         print(f"{name:44} {secs:8.2f} {secs / baseline:11.2f}x {waited:11.2f}s {calls:6} {size!s:>13}  {note}")
-    print("\n'in endpoint': wall time with an AWS call in flight. moto's SQS scans every in-flight message on each "
-          "ReceiveMessage\n(its own TODO says so), so a 1,000-message tick there is the endpoint's time, not ours.\n")
-    verdict = [(f"events-mode tick <= 1 s for {args.new_files:,} new files, wall on this endpoint",
-                events_seconds <= TARGET_EVENTS_TICK_S, f"{events_seconds:.2f}s"),
-               (f"events-mode tick <= 1 s for {args.new_files:,} new files, the tick's own time (wall - endpoint)",
-                own_seconds <= TARGET_EVENTS_TICK_S, f"{own_seconds:.2f}s"),
-               ("listing-mode cursor <= 64 KB", listing_cursor <= TARGET_CURSOR_BYTES, f"{listing_cursor} bytes")]
+    print(
+        "\n'in endpoint': wall time with an AWS call in flight. moto's SQS scans every in-flight message on each "
+        "ReceiveMessage\n(its own TODO says so), so a 1,000-message tick there is the endpoint's time, not ours.\n"
+    )
+    verdict = [
+        (
+            f"events-mode tick <= 1 s for {args.new_files:,} new files, wall on this endpoint",
+            events_seconds <= TARGET_EVENTS_TICK_S,
+            f"{events_seconds:.2f}s",
+        ),
+        (
+            f"events-mode tick <= 1 s for {args.new_files:,} new files, the tick's own time (wall - endpoint)",
+            own_seconds <= TARGET_EVENTS_TICK_S,
+            f"{own_seconds:.2f}s",
+        ),
+        ("listing-mode cursor <= 64 KB", listing_cursor <= TARGET_CURSOR_BYTES, f"{listing_cursor} bytes"),
+    ]
     for target, met, figure in verdict:
         print(f"{'PASS' if met else 'MISSED':6} {target}: {figure}")
 

@@ -20,17 +20,25 @@ def _add_generate_arguments(parser: argparse.ArgumentParser, count: int) -> None
     parser.add_argument("--files", type=int, default=2, help="landing files per day")
     parser.add_argument("--start-date", help="first order date, YYYY-MM-DD (default: DAYS days before today)")
     parser.add_argument("--seed", type=int, default=42, help="random seed: same seed, same files")
-    parser.add_argument("--update-share", type=float, default=0.1,
-                        help="share of extra records re-emitting an order with a later updated_at and new status")
+    parser.add_argument(
+        "--update-share",
+        type=float,
+        default=0.1,
+        help="share of extra records re-emitting an order with a later updated_at and new status",
+    )
     parser.add_argument("--gzip", action="store_true", help="write .jsonl.gz files")
 
 
 def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state-dir", default=".local", help="local state folder (git-ignored)")
     parser.add_argument("--port", type=int, default=5050, help="port of the local AWS endpoint")
-    parser.add_argument("--dagster-storage", choices=["sqlite", "postgres"], default="sqlite",
-                        help="the Dagster instance's storage: SQLite in the state folder, or the PostgreSQL "
-                             "that deploy/dagster.yaml reads from DAGSTER_PG_* variables")
+    parser.add_argument(
+        "--dagster-storage",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="the Dagster instance's storage: SQLite in the state folder, or the PostgreSQL "
+        "that deploy/dagster.yaml reads from DAGSTER_PG_* variables",
+    )
 
 
 def _command(commands: argparse._SubParsersAction, name: str, handler: str, **kwargs: str) -> argparse.ArgumentParser:
@@ -49,26 +57,36 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--out", type=Path, help="local folder (files go to orders/YYYY/MM/DD/)")
     target.add_argument("--to", help="s3://bucket/landing/orders/ (files go to YYYY/MM/DD/ below it)")
 
-    convert = _command(commands, "convert", "convert:run",
-                       help="validate and convert JSON / JSON Lines / Parquet files")
+    convert = _command(
+        commands, "convert", "convert:run", help="validate and convert JSON / JSON Lines / Parquet files"
+    )
     convert.add_argument("sources", nargs="+", type=Path)
     convert.add_argument("--out", type=Path, required=True, help="output folder")
     convert.add_argument("--dataset", default="orders", help="a declared dataset (order_pipeline.datasets)")
 
-    replay = _command(commands, "replay", "replay:run",
-                      help="re-drive fixed quarantined or dead-lettered files, exactly once")
+    replay = _command(
+        commands, "replay", "replay:run", help="re-drive fixed quarantined or dead-lettered files, exactly once"
+    )
     replay.add_argument("uris", nargs="+", help="s3:// URIs of quarantined files, .rejects.jsonl or landing files")
     replay.add_argument("--fixed", type=Path, help="a fixed local copy to land instead (one URI only)")
     replay.add_argument("--dataset", default="orders", help="a declared dataset (order_pipeline.datasets)")
 
     aws = commands.add_parser("aws", help="AWS resources: create or update them from the configuration")
     aws_actions = aws.add_subparsers(dest="action", required=True)
-    bootstrap = _command(aws_actions, "bootstrap", "aws_bootstrap:run",
-                         help="create or update the queues, notification and topic (idempotent)")
+    bootstrap = _command(
+        aws_actions,
+        "bootstrap",
+        "aws_bootstrap:run",
+        help="create or update the queues, notification and topic (idempotent)",
+    )
     bootstrap.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
     policy = _command(aws_actions, "policy", "aws_policy:run", help="an IAM policy of deploy/iam/, filled in")
-    policy.add_argument("--template", type=Path, default=Path("deploy/iam/dagster-process.json"),
-                        help="an IAM policy template of deploy/iam/ to fill in for this configuration")
+    policy.add_argument(
+        "--template",
+        type=Path,
+        default=Path("deploy/iam/dagster-process.json"),
+        help="an IAM policy template of deploy/iam/ to fill in for this configuration",
+    )
     policy.add_argument("--account-id", help="the AWS account (default: the caller's, from STS)")
 
     local = _command(commands, "local", "local_stack:run", help="the local S3/SNS/SQS endpoint")

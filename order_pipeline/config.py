@@ -79,8 +79,11 @@ def _choice(*choices: str) -> Callable[[str], str]:
 # How each setting is read from its ORDER_PIPELINE_<NAME> variable (the name is the field's, upper-cased, unless
 # given here); a setting whose variable is unset or empty keeps the dataclass's default: each default is written once.
 _PARSERS: dict[str, Callable[[str], Any]] = {
-    "state_dir": Path, "duckdb_path": Path, "partition_start": date.fromisoformat,
-    "warehouse": _choice("duckdb", "redshift"), "sensor_mode": _choice("events", "listing"),
+    "state_dir": Path,
+    "duckdb_path": Path,
+    "partition_start": date.fromisoformat,
+    "warehouse": _choice("duckdb", "redshift"),
+    "sensor_mode": _choice("events", "listing"),
 }
 _NOT_FROM_ENV = {"redshift", "region"}
 _REDSHIFT_PREFIX = "ORDER_PIPELINE_REDSHIFT_"
@@ -117,6 +120,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from ORDER_PIPELINE_* variables (and the standard AWS region variables), with local defaults."""
     env = os.environ if environ is None else environ
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-    redshift = {name.removeprefix(_REDSHIFT_PREFIX).lower(): value for name, value in env.items()
-                if name.startswith(_REDSHIFT_PREFIX) and name != _REDSHIFT_SECRET and value}
+    redshift = {
+        name.removeprefix(_REDSHIFT_PREFIX).lower(): value
+        for name, value in env.items()
+        if name.startswith(_REDSHIFT_PREFIX) and name != _REDSHIFT_SECRET and value
+    }
     return Settings(redshift=redshift, **_read(env), **({"region": region} if region else {}))

@@ -14,5 +14,6 @@ import order_pipeline.defs
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.ComponentTree.from_module(defs_module=order_pipeline.defs,
-                                        project_root=Path(__file__).resolve().parent.parent).build_defs()
+    return dg.ComponentTree.from_module(
+        defs_module=order_pipeline.defs, project_root=Path(__file__).resolve().parent.parent
+    ).build_defs()

@@ -12,8 +12,14 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 EventType = Literal[
-    "partition_loaded", "file_quarantined", "records_rejected", "file_dead_lettered", "run_failed", "check_failed",
-    "files_unloaded", "schema_drift",
+    "partition_loaded",
+    "file_quarantined",
+    "records_rejected",
+    "file_dead_lettered",
+    "run_failed",
+    "check_failed",
+    "files_unloaded",
+    "schema_drift",
 ]
 
 _SUBJECTS: dict[str, str] = {
@@ -70,14 +76,20 @@ class PipelineEvent:
 
     @property
     def subject(self) -> str:
-        text = _SUBJECTS[self.event_type].format(dataset=self.dataset or "dataset", partition=self.partition or "",
-                                                 asset=self.asset or "asset")
+        text = _SUBJECTS[self.event_type].format(
+            dataset=self.dataset or "dataset", partition=self.partition or "", asset=self.asset or "asset"
+        )
         return text.strip()[:100]  # SNS subjects are limited to 100 characters
 
     def message(self, max_bytes: int = MAX_MESSAGE_BYTES) -> str:
         """The event as JSON, at most `max_bytes` long in UTF-8."""
-        head = {"event_type": self.event_type, "dataset": self.dataset, "partition": self.partition,
-                "asset": self.asset, "at": self.at.isoformat()}
+        head = {
+            "event_type": self.event_type,
+            "dataset": self.dataset,
+            "partition": self.partition,
+            "asset": self.asset,
+            "at": self.at.isoformat(),
+        }
         text = _dumps({**head, **self.details})
         if len(text.encode()) <= max_bytes:
             return text

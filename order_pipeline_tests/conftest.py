@@ -21,8 +21,13 @@ from order_pipeline_tests.support.warehouses import warehouses_under_test
 
 pytest_plugins = ["order_pipeline_tests.support.redshift_fixtures"]
 
-TIERS = {"unit": "unit", "integration": "integration", "e2e": "e2e", "system": "system",
-         "redshift_endpoint": "emulator"}
+TIERS = {
+    "unit": "unit",
+    "integration": "integration",
+    "e2e": "e2e",
+    "system": "system",
+    "redshift_endpoint": "emulator",
+}
 HERE = Path(__file__).parent
 
 

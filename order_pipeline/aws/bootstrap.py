@@ -68,11 +68,23 @@ def _queue_arn(region: str, account: str, name: str) -> str:
 
 def queue_policy(queue_arn: str, bucket: str, account: str) -> dict[str, Any]:
     """Only this bucket, in this account, may send to the queue."""
-    return {"Version": "2012-10-17", "Id": "order-pipeline-landing-events", "Statement": [{
-        "Sid": "S3LandingEvents", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
-        "Action": "sqs:SendMessage", "Resource": queue_arn,
-        "Condition": {"ArnEquals": {"aws:SourceArn": f"arn:aws:s3:::{bucket}"},
-                      "StringEquals": {"aws:SourceAccount": account}}}]}
+    return {
+        "Version": "2012-10-17",
+        "Id": "order-pipeline-landing-events",
+        "Statement": [
+            {
+                "Sid": "S3LandingEvents",
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": f"arn:aws:s3:::{bucket}"},
+                    "StringEquals": {"aws:SourceAccount": account},
+                },
+            }
+        ],
+    }
 
 
 def _same(current: str | None, wanted: str) -> bool:
@@ -138,12 +150,20 @@ def _ensure_notifications(s3: Any, infra: Infrastructure, arns: dict[str, str], 
     entries = list(config.get("QueueConfigurations", []))
     changes: list[Change] = []
     for queue in infra.queues:
-        wanted = {"Id": queue.notification_id, "QueueArn": arns[queue.name], "Events": EVENTS,
-                  "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": queue.prefix}]}}}
+        wanted = {
+            "Id": queue.notification_id,
+            "QueueArn": arns[queue.name],
+            "Events": EVENTS,
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": queue.prefix}]}},
+        }
         existing = next((e for e in entries if e.get("Id") == queue.notification_id), None)
         resource = f"s3 notification s3://{infra.bucket}/{queue.prefix}* -> {queue.name}"
-        if existing is not None and existing.get("QueueArn") == wanted["QueueArn"] \
-                and sorted(existing.get("Events", [])) == EVENTS and _rule_value(existing) == queue.prefix:
+        if (
+            existing is not None
+            and existing.get("QueueArn") == wanted["QueueArn"]
+            and sorted(existing.get("Events", [])) == EVENTS
+            and _rule_value(existing) == queue.prefix
+        ):
             changes.append(Change("unchanged", resource))
             continue
         entries = [e for e in entries if e.get("Id") != queue.notification_id] + [wanted]
@@ -164,17 +184,28 @@ def bootstrap(clients: Clients, infra: Infrastructure, *, dry_run: bool = False)
     for queue in infra.queues:
         dlq_arn = _queue_arn(infra.region, account, queue.dlq_name)
         arns[queue.name] = _queue_arn(infra.region, account, queue.name)
-        changes.append(_ensure_queue(clients.sqs, queue.dlq_name,
-                                     {"MessageRetentionPeriod": str(RETENTION_SECONDS)}, dry_run))
-        changes.append(_ensure_queue(clients.sqs, queue.name, {
-            "VisibilityTimeout": str(infra.visibility_seconds),
-            "MessageRetentionPeriod": str(RETENTION_SECONDS),
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": infra.max_receives}),
-            "Policy": json.dumps(queue_policy(arns[queue.name], infra.bucket, account)),
-        }, dry_run))
+        changes.append(
+            _ensure_queue(clients.sqs, queue.dlq_name, {"MessageRetentionPeriod": str(RETENTION_SECONDS)}, dry_run)
+        )
+        changes.append(
+            _ensure_queue(
+                clients.sqs,
+                queue.name,
+                {
+                    "VisibilityTimeout": str(infra.visibility_seconds),
+                    "MessageRetentionPeriod": str(RETENTION_SECONDS),
+                    "RedrivePolicy": json.dumps(
+                        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": infra.max_receives}
+                    ),
+                    "Policy": json.dumps(queue_policy(arns[queue.name], infra.bucket, account)),
+                },
+                dry_run,
+            )
+        )
     if dry_run and changes[0].action == "create":
-        changes.extend(Change("create", f"s3 notification s3://{infra.bucket}/{q.prefix}* -> {q.name}")
-                       for q in infra.queues)
+        changes.extend(
+            Change("create", f"s3 notification s3://{infra.bucket}/{q.prefix}* -> {q.name}") for q in infra.queues
+        )
     else:
         changes.extend(_ensure_notifications(clients.s3, infra, arns, dry_run))
     return changes

@@ -45,8 +45,9 @@ def _level(client: Any, bucket: str, prefix: str) -> tuple[list[str], list[FileV
     return folders, files
 
 
-def scan_landing_tree(client: Any, bucket: str, root: str,
-                      months: Collection[tuple[int, int]] | None = None) -> LandingTree:
+def scan_landing_tree(
+    client: Any, bucket: str, root: str, months: Collection[tuple[int, int]] | None = None
+) -> LandingTree:
     """Walk the landing root. With `months`, only those (year, month) folders are opened (a listing tick's
     window); without, the whole tree (discovery, the reconcile and the runs themselves)."""
     tree = LandingTree()
@@ -61,7 +62,7 @@ def scan_landing_tree(client: Any, bucket: str, root: str,
     folders, files = _level(client, bucket, root)
     tree.undated.extend(files)
     for folder in folders:
-        name = folder[len(root):].rstrip("/")
+        name = folder[len(root) :].rstrip("/")
         if (day := folder_date(name)) is not None:
             dated(day, folder)
         elif (year := year_folder(name)) is not None:
@@ -72,12 +73,20 @@ def scan_landing_tree(client: Any, bucket: str, root: str,
     return tree
 
 
-def _walk_year(client: Any, bucket: str, folder: str, year: int, months: Collection[tuple[int, int]] | None,
-               tree: LandingTree, dated, undated_subtree) -> None:
+def _walk_year(
+    client: Any,
+    bucket: str,
+    folder: str,
+    year: int,
+    months: Collection[tuple[int, int]] | None,
+    tree: LandingTree,
+    dated,
+    undated_subtree,
+) -> None:
     month_folders, files = _level(client, bucket, folder)
     tree.undated.extend(files)
     for month_prefix in month_folders:
-        month = month_folder(month_prefix[len(folder):].rstrip("/"))
+        month = month_folder(month_prefix[len(folder) :].rstrip("/"))
         if month is None:
             undated_subtree(month_prefix)
             continue
@@ -86,7 +95,7 @@ def _walk_year(client: Any, bucket: str, folder: str, year: int, months: Collect
         day_folders, files = _level(client, bucket, month_prefix)
         tree.undated.extend(files)
         for day_prefix in day_folders:
-            day = day_folder(year, month, day_prefix[len(month_prefix):].rstrip("/"))
+            day = day_folder(year, month, day_prefix[len(month_prefix) :].rstrip("/"))
             if day is None:
                 undated_subtree(day_prefix)
             else:

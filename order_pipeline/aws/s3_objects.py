@@ -21,8 +21,13 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
 
 def version_of(bucket: str, item: dict[str, Any]) -> FileVersion:
     """A FileVersion from one `Contents` entry of a ListObjectsV2 page."""
-    return FileVersion(bucket=bucket, key=item["Key"], etag=item["ETag"].strip('"'), size=int(item["Size"]),
-                       last_modified=item["LastModified"])
+    return FileVersion(
+        bucket=bucket,
+        key=item["Key"],
+        etag=item["ETag"].strip('"'),
+        size=int(item["Size"]),
+        last_modified=item["LastModified"],
+    )
 
 
 def list_prefix(client: Any, bucket: str, prefix: str, *, delimiter: str | None = None) -> Iterator[FileVersion]:

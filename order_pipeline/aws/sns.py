@@ -16,10 +16,16 @@ def publish_event(client: Any, topic_arn: str | None, event: PipelineEvent) -> s
         return None
     message = event.message()  # cut to fit SNS's limit, so that a huge rejected record still gets announced
     try:
-        response = client.publish(TopicArn=topic_arn, Subject=event.subject, Message=message,
-                                  MessageAttributes=event.message_attributes())
+        response = client.publish(
+            TopicArn=topic_arn, Subject=event.subject, Message=message, MessageAttributes=event.message_attributes()
+        )
     except Exception as error:  # noqa: BLE001 - notification failures are reported, never fatal
-        log.warning("could not publish %s (%d bytes) to %s: %s", event.event_type, len(message.encode()),
-                    topic_arn, type(error).__name__)
+        log.warning(
+            "could not publish %s (%d bytes) to %s: %s",
+            event.event_type,
+            len(message.encode()),
+            topic_arn,
+            type(error).__name__,
+        )
         return None
     return response.get("MessageId")

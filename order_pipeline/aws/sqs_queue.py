@@ -19,17 +19,22 @@ def queue_url(client: Any, name: str) -> str:
     return client.get_queue_url(QueueName=name)["QueueUrl"]
 
 
-def receive(client: Any, url: str, *, max_messages: int, wait_seconds: int, visibility_seconds: int,
-            receivers: int = RECEIVERS) -> list[dict]:
+def receive(
+    client: Any, url: str, *, max_messages: int, wait_seconds: int, visibility_seconds: int, receivers: int = RECEIVERS
+) -> list[dict]:
     """About `max_messages` messages (concurrent callers may overshoot by less than `receivers` batches: a received
     message is kept, never dropped). The first call long-polls (it returns as soon as anything is there); then
     `receivers` callers drain the queue until one gets an empty answer, so a tick never waits once it is empty.
     Received messages stay invisible for `visibility_seconds`."""
 
     def call(count: int, wait: int) -> list[dict]:
-        return client.receive_message(QueueUrl=url, MaxNumberOfMessages=count, WaitTimeSeconds=wait,
-                                      VisibilityTimeout=visibility_seconds,
-                                      MessageSystemAttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
+        return client.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=count,
+            WaitTimeSeconds=wait,
+            VisibilityTimeout=visibility_seconds,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+        ).get("Messages", [])
 
     messages = call(min(SQS_BATCH, max_messages), wait_seconds)
     if not messages or len(messages) >= max_messages:
@@ -60,7 +65,8 @@ def delete(client: Any, url: str, receipt_handles: Sequence[str], *, workers: in
 
     def delete_chunk(chunk: Sequence[str]) -> list[str]:
         response = client.delete_message_batch(
-            QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": handle} for n, handle in enumerate(chunk)])
+            QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": handle} for n, handle in enumerate(chunk)]
+        )
         return [f"{f.get('Code')}: {f.get('Message')}" for f in response.get("Failed", ())]
 
     chunks = [receipt_handles[start : start + SQS_BATCH] for start in range(0, len(receipt_handles), SQS_BATCH)]

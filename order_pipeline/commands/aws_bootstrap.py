@@ -17,12 +17,17 @@ from order_pipeline.datasets.declaration import Dataset
 def infrastructure(settings: Settings, datasets: Sequence[str], topic_name: str | None = None) -> Infrastructure:
     """What `settings` asks for, for the named datasets (their queues and landing prefixes)."""
     if topic_name is None:
-        topic_name = (settings.sns_topic_arn.rsplit(":", 1)[-1] if settings.sns_topic_arn
-                      else f"{settings.queue_prefix}-events")
+        topic_name = (
+            settings.sns_topic_arn.rsplit(":", 1)[-1] if settings.sns_topic_arn else f"{settings.queue_prefix}-events"
+        )
     return Infrastructure(
-        bucket=settings.bucket, region=settings.region, topic_name=topic_name,
+        bucket=settings.bucket,
+        region=settings.region,
+        topic_name=topic_name,
         queues=tuple(LandingQueue(name, settings.queue_name(name), settings.landing_root(name)) for name in datasets),
-        visibility_seconds=settings.queue_visibility_seconds, max_receives=settings.queue_max_receives)
+        visibility_seconds=settings.queue_visibility_seconds,
+        max_receives=settings.queue_max_receives,
+    )
 
 
 def aws_clients(region: str, **client_kwargs: str) -> Clients:
@@ -31,8 +36,9 @@ def aws_clients(region: str, **client_kwargs: str) -> Clients:
 
 
 def run_bootstrap(settings: Settings, datasets: Sequence[Dataset], *, dry_run: bool) -> list[Change]:
-    return bootstrap(aws_clients(settings.region), infrastructure(settings, [d.name for d in datasets]),
-                     dry_run=dry_run)
+    return bootstrap(
+        aws_clients(settings.region), infrastructure(settings, [d.name for d in datasets]), dry_run=dry_run
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -25,7 +25,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     failed = 0
     for result in convert_paths(dataset, args.sources, args.out):
-        print(f"{result.source_name}: {result.status}, rows {result.rows}, rejected {result.rejected_records}"
-              + (f" ({result.file_error})" if result.file_error else ""))
+        print(
+            f"{result.source_name}: {result.status}, rows {result.rows}, rejected {result.rejected_records}"
+            + (f" ({result.file_error})" if result.file_error else "")
+        )
         failed += result.status == "rejected"
     return 1 if failed else 0

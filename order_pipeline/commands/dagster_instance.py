@@ -31,8 +31,9 @@ def merged(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, A
     return result
 
 
-def instance_config(storage: Storage = "sqlite", overrides: Mapping[str, Any] | None = None,
-                    template: Path = INSTANCE_FILE) -> dict[str, Any]:
+def instance_config(
+    storage: Storage = "sqlite", overrides: Mapping[str, Any] | None = None, template: Path = INSTANCE_FILE
+) -> dict[str, Any]:
     """The production instance configuration with its storage chosen and `overrides` merged in.
 
     SQLite is Dagster's default storage in DAGSTER_HOME, so it is the production file without `storage`."""
@@ -54,4 +55,3 @@ def write_instance(home: Path, config: Mapping[str, Any], *, header: str = "") -
     comment = "".join(f"# {line}\n" for line in header.splitlines())
     path.write_text(comment + yaml.safe_dump(dict(config), sort_keys=False))
     return path
-

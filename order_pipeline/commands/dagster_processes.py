@@ -35,8 +35,19 @@ def _executable(name: str) -> str:
 
 
 def code_server_command(host: str, port: int) -> list[str]:
-    return [_executable("dagster"), "code-server", "start", "-h", host, "-p", str(port), "-m", DEFINITIONS_MODULE,
-            "--location-name", LOCATION_NAME]
+    return [
+        _executable("dagster"),
+        "code-server",
+        "start",
+        "-h",
+        host,
+        "-p",
+        str(port),
+        "-m",
+        DEFINITIONS_MODULE,
+        "--location-name",
+        LOCATION_NAME,
+    ]
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 30.0) -> None:
@@ -77,15 +88,27 @@ class DagsterProcesses:
     def write_workspace(self) -> Path:
         """The workspace of the webserver and the daemon: the code server, over gRPC."""
         path = self.home / "workspace.yaml"
-        path.write_text(yaml.safe_dump({"load_from": [{"grpc_server": {
-            "host": self.host, "port": self.code_port, "location_name": LOCATION_NAME}}]}))
+        path.write_text(
+            yaml.safe_dump(
+                {
+                    "load_from": [
+                        {"grpc_server": {"host": self.host, "port": self.code_port, "location_name": LOCATION_NAME}}
+                    ]
+                }
+            )
+        )
         return path
 
     def _start(self, name: str, command: list[str]) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_dir / f"{name}.log", "ab") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                       env={**os.environ, **self.env, "DAGSTER_HOME": str(self.home.resolve())})
+            process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, **self.env, "DAGSTER_HOME": str(self.home.resolve())},
+            )
         self.processes[name] = process
         return process
 
@@ -95,8 +118,18 @@ class DagsterProcesses:
         return process
 
     def start_webserver(self, timeout: float = 180.0) -> subprocess.Popen:
-        process = self._start("webserver", [_executable("dagster-webserver"), "-w", str(self.write_workspace()),
-                                            "-h", self.host, "-p", str(self.ui_port)])
+        process = self._start(
+            "webserver",
+            [
+                _executable("dagster-webserver"),
+                "-w",
+                str(self.write_workspace()),
+                "-h",
+                self.host,
+                "-p",
+                str(self.ui_port),
+            ],
+        )
         self._wait(process, "webserver", timeout, self._webserver_answers)
         return process
 
@@ -122,8 +155,11 @@ class DagsterProcesses:
         return {name: code for name, process in self.processes.items() if (code := process.poll()) is not None}
 
     def _code_server_answers(self) -> bool:
-        check = subprocess.run([_executable("dagster"), "api", "grpc-health-check", "-h", self.host,
-                                "-p", str(self.code_port)], capture_output=True, timeout=60)
+        check = subprocess.run(
+            [_executable("dagster"), "api", "grpc-health-check", "-h", self.host, "-p", str(self.code_port)],
+            capture_output=True,
+            timeout=60,
+        )
         return check.returncode == 0
 
     def _webserver_answers(self) -> bool:

@@ -29,11 +29,19 @@ class GenerateOptions:
 
 def generated_files(options: GenerateOptions, prefix: str) -> dict[str, bytes]:
     """Landing key -> file content for the generated orders."""
-    orders = generate_orders(options.count, seed=options.seed, start_date=options.first_day(), days=options.days,
-                             update_share=options.update_share, id_prefix=options.id_prefix)
+    orders = generate_orders(
+        options.count,
+        seed=options.seed,
+        start_date=options.first_day(),
+        days=options.days,
+        update_share=options.update_share,
+        id_prefix=options.id_prefix,
+    )
     grouped = assign_landing_files(orders, options.files_per_day)
-    return {landing_key(day, index, prefix=prefix, gzip=options.gzip): encode_jsonl(records, gzip=options.gzip)
-            for (day, index), records in grouped.items()}
+    return {
+        landing_key(day, index, prefix=prefix, gzip=options.gzip): encode_jsonl(records, gzip=options.gzip)
+        for (day, index), records in grouped.items()
+    }
 
 
 def write_to_folder(options: GenerateOptions, folder: Path) -> list[Path]:
@@ -49,15 +57,23 @@ def write_to_folder(options: GenerateOptions, folder: Path) -> list[Path]:
 def write_to_s3(options: GenerateOptions, s3_client: Any, destination: str) -> list[str]:
     """Upload to `s3://bucket/prefix/` as `prefix/YYYY/MM/DD/orders-N.jsonl[.gz]`."""
     bucket, prefix = parse_s3_uri(destination)
-    return [put_bytes(s3_client, bucket, key, content, "application/x-ndjson")
-            for key, content in generated_files(options, prefix.rstrip("/") or "landing/orders").items()]
+    return [
+        put_bytes(s3_client, bucket, key, content, "application/x-ndjson")
+        for key, content in generated_files(options, prefix.rstrip("/") or "landing/orders").items()
+    ]
 
 
 def options_from_args(args: argparse.Namespace) -> GenerateOptions:
     """The generator's options from `generate`'s (and `demo`'s, `run`'s) arguments."""
-    return GenerateOptions(count=args.count, days=args.days, files_per_day=args.files, seed=args.seed,
-                           start_date=date.fromisoformat(args.start_date) if args.start_date else None,
-                           update_share=args.update_share, gzip=args.gzip)
+    return GenerateOptions(
+        count=args.count,
+        days=args.days,
+        files_per_day=args.files,
+        seed=args.seed,
+        start_date=date.fromisoformat(args.start_date) if args.start_date else None,
+        update_share=args.update_share,
+        gzip=args.gzip,
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -43,16 +43,27 @@ def request_tags(request: dg.RunRequest) -> dict[str, str]:
     return tags
 
 
-def run_sensor_tick(defs: dg.Definitions, instance: dg.DagsterInstance, sensor_name: str,
-                    cursor: str | None, *, raise_on_run_error: bool = False, execute: bool = True) -> TickOutcome:
+def run_sensor_tick(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    sensor_name: str,
+    cursor: str | None,
+    *,
+    raise_on_run_error: bool = False,
+    execute: bool = True,
+) -> TickOutcome:
     """Evaluate one tick; with `execute=False` the new requests are returned but not run (a test then runs
     them elsewhere, e.g. in a process it kills)."""
     sensor = defs.resolve_sensor_def(sensor_name)
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs,
-                                      sensor_name=sensor_name, resources=dict(defs.resources or {}))
+    context = dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        definitions=defs,
+        sensor_name=sensor_name,
+        resources=dict(defs.resources or {}),
+    )
     data = sensor.evaluate_tick(context)
-    outcome = TickOutcome(cursor=data.cursor if data.cursor is not None else cursor,
-                          skip_reason=data.skip_message)
+    outcome = TickOutcome(cursor=data.cursor if data.cursor is not None else cursor, skip_reason=data.skip_message)
     for event in data.asset_events:
         instance.report_runless_asset_event(event)
     job = defs.resolve_job_def(sensor.job_name)
@@ -63,15 +74,25 @@ def run_sensor_tick(defs: dg.Definitions, instance: dg.DagsterInstance, sensor_n
         outcome.requests.append(request)
         if not execute:
             continue
-        result = job.execute_in_process(instance=instance, partition_key=request.partition_key,
-                                        tags=request_tags(request), raise_on_error=raise_on_run_error)
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=request.partition_key,
+            tags=request_tags(request),
+            raise_on_error=raise_on_run_error,
+        )
         outcome.runs.append(result)
         outcome.partitions.append(request.partition_key or "")
     return outcome
 
 
-def drain(defs: dg.Definitions, instance: dg.DagsterInstance, sensor_name: str, cursor: str | None = None,
-          *, max_ticks: int = 20) -> tuple[str | None, list[TickOutcome]]:
+def drain(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    sensor_name: str,
+    cursor: str | None = None,
+    *,
+    max_ticks: int = 20,
+) -> tuple[str | None, list[TickOutcome]]:
     """Tick until a tick requests nothing new and the landing cursor holds no backlog and no unacknowledged
     messages; returns the final cursor and every tick's outcome."""
     ticks: list[TickOutcome] = []

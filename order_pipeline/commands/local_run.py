@@ -64,10 +64,12 @@ class DemoSummary:
 
     def __str__(self) -> str:
         partitions = sorted(set(self.partitions))
-        return (f"landing: {self.audit}\n"
-                f"demo: {self.files} new files in {len(partitions)} partitions ({', '.join(partitions) or 'none'}) "
-                f"-> {self.runs} runs ({self.failed_runs} failed); warehouse holds {self.orders} orders "
-                f"({self.orders_generated} generated) and {self.items} order items; {self.seconds:.1f}s")
+        return (
+            f"landing: {self.audit}\n"
+            f"demo: {self.files} new files in {len(partitions)} partitions ({', '.join(partitions) or 'none'}) "
+            f"-> {self.runs} runs ({self.failed_runs} failed); warehouse holds {self.orders} orders "
+            f"({self.orders_generated} generated) and {self.items} order items; {self.seconds:.1f}s"
+        )
 
 
 def landing_audit(settings: Settings) -> LandingAudit:
@@ -76,8 +78,7 @@ def landing_audit(settings: Settings) -> LandingAudit:
     db = open_warehouse(settings, s3)
     try:
         db.ensure_tables(ORDERS)
-        return audit_landing(s3, db, landing_source(settings, ORDERS), ORDERS,
-                             datetime.now(timezone.utc).date())
+        return audit_landing(s3, db, landing_source(settings, ORDERS), ORDERS, datetime.now(timezone.utc).date())
     finally:
         db.close()
 
@@ -102,9 +103,15 @@ def run_demo(stack: LocalStack, options: GenerateOptions, *, keep_stack: bool = 
             db.close()
         return DemoSummary(
             files=sum(int(run.dagster_run.tags.get("order_pipeline/new_files", 0)) for run in runs),
-            runs=len(runs), failed_runs=sum(1 for run in runs if not run.success),
-            partitions=[p for tick in ticks for p in tick.partitions], orders=orders, items=items,
-            seconds=time.monotonic() - started, audit=audit, orders_generated=options.count)
+            runs=len(runs),
+            failed_runs=sum(1 for run in runs if not run.success),
+            partitions=[p for tick in ticks for p in tick.partitions],
+            orders=orders,
+            items=items,
+            seconds=time.monotonic() - started,
+            audit=audit,
+            orders_generated=options.count,
+        )
     finally:
         if not keep_stack:
             down(stack)
@@ -144,14 +151,17 @@ def run_ui(stack: LocalStack, options: GenerateOptions, *, port: int = 3000) -> 
     Three processes, as deployed: the code location's server (where runs execute), the webserver, the daemon."""
     settings = prepare(stack, options)
     os.environ.setdefault("ORDER_PIPELINE_UI_BASE_URL", f"http://127.0.0.1:{port}")
-    processes = DagsterProcesses(home=stack.state_dir / "dagster", env={}, log_dir=stack.state_dir / "logs",
-                                 ui_port=port, code_port=free_port())
+    processes = DagsterProcesses(
+        home=stack.state_dir / "dagster", env={}, log_dir=stack.state_dir / "logs", ui_port=port, code_port=free_port()
+    )
     signal.signal(signal.SIGTERM, _interrupt)  # a SIGTERM (e.g. from `timeout` or a supervisor) cleans up too
     code = 0
     try:
         processes.start()
-        print(f"Dagster UI: {processes.ui_url}  (sensor s3_order_files_sensor is on; logs in {processes.log_dir}; "
-              "Ctrl-C stops everything)")
+        print(
+            f"Dagster UI: {processes.ui_url}  (sensor s3_order_files_sensor is on; logs in {processes.log_dir}; "
+            "Ctrl-C stops everything)"
+        )
         code = supervise(processes)
     except KeyboardInterrupt:
         pass

@@ -70,10 +70,16 @@ class LocalStack:
 
 def provision(stack: LocalStack) -> dict[str, str]:
     """Bootstrap the local endpoint like AWS, plus the inbox queue; returns their names. Safe to repeat."""
-    clients = aws_clients(stack.region, endpoint_url=stack.endpoint, aws_access_key_id="local",
-                          aws_secret_access_key="local")
-    settings = load_settings({"ORDER_PIPELINE_BUCKET": stack.bucket, "ORDER_PIPELINE_QUEUE_PREFIX": stack.queue_prefix,
-                              "AWS_REGION": stack.region})
+    clients = aws_clients(
+        stack.region, endpoint_url=stack.endpoint, aws_access_key_id="local", aws_secret_access_key="local"
+    )
+    settings = load_settings(
+        {
+            "ORDER_PIPELINE_BUCKET": stack.bucket,
+            "ORDER_PIPELINE_QUEUE_PREFIX": stack.queue_prefix,
+            "AWS_REGION": stack.region,
+        }
+    )
     bootstrap(clients, infrastructure(settings, stack.datasets, topic_name=stack.topic))
     sns, sqs = clients.sns, clients.sqs
     topic_arn = stack.topic_arn
@@ -81,8 +87,9 @@ def provision(stack: LocalStack) -> dict[str, str]:
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     subscribed = {s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]}
     if queue_arn not in subscribed:
-        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
-                      Attributes={"RawMessageDelivery": "false"})
+        sns.subscribe(
+            TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "false"}
+        )
     return {"bucket": stack.bucket, "topic_arn": topic_arn, "queue_url": queue_url}
 
 
@@ -90,8 +97,11 @@ def write_dagster_home(stack: LocalStack) -> Path:
     """DAGSTER_HOME under the state folder: runs, sensor cursors and event logs survive restarts. The instance is
     the production one (deploy/dagster.yaml), on SQLite there unless the stack asks for PostgreSQL."""
     home = stack.state_dir / "dagster"
-    write_instance(home, instance_config(stack.dagster_storage),
-                   header=f"Written by `order-pipeline local up` from deploy/dagster.yaml ({stack.dagster_storage}).")
+    write_instance(
+        home,
+        instance_config(stack.dagster_storage),
+        header=f"Written by `order-pipeline local up` from deploy/dagster.yaml ({stack.dagster_storage}).",
+    )
     return home
 
 
@@ -133,8 +143,10 @@ def run(args: argparse.Namespace) -> int:
     stack = stack_from_args(args)
     if args.action == "up":
         created = up(stack)
-        print(f"local endpoint {stack.endpoint}: bucket {created['bucket']}, topic {created['topic_arn']}, "
-              f"queue {created['queue_url']}")
+        print(
+            f"local endpoint {stack.endpoint}: bucket {created['bucket']}, topic {created['topic_arn']}, "
+            f"queue {created['queue_url']}"
+        )
     elif args.action == "down":
         print("stopped" if down(stack) else "nothing to stop")
     else:

@@ -31,8 +31,11 @@ def endpoint_is_up(url: str, timeout: float = 1.0) -> bool:
 def start_moto_server(host: str, port: int, log_path: Path | None = None, timeout: float = 30.0) -> subprocess.Popen:
     """Start `moto_server` on host:port and wait until it answers. Raises if it does not come up."""
     executable = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which("moto_server")
-    command = [executable, "-H", host, "-p", str(port)] if executable else [
-        sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)]
+    command = (
+        [executable, "-H", host, "-p", str(port)]
+        if executable
+        else [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)]
+    )
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://{host}:{port}"

@@ -31,80 +31,138 @@ class DatasetAssets:
     warehouse: dg.AssetsDefinition
 
 
-def build_dataset_assets(dataset: Dataset, settings: Settings,
-                         partitions_def: dg.PartitionsDefinition) -> DatasetAssets:
+def build_dataset_assets(
+    dataset: Dataset, settings: Settings, partitions_def: dg.PartitionsDefinition
+) -> DatasetAssets:
     raw = raw_spec(dataset, settings, partitions_def)
-    return DatasetAssets(raw=raw, lake=lake_assets(dataset, settings, partitions_def, raw.key),
-                         warehouse=warehouse_assets(dataset, settings, partitions_def))
+    return DatasetAssets(
+        raw=raw,
+        lake=lake_assets(dataset, settings, partitions_def, raw.key),
+        warehouse=warehouse_assets(dataset, settings, partitions_def),
+    )
 
 
 def raw_spec(dataset: Dataset, settings: Settings, partitions_def: dg.PartitionsDefinition) -> dg.AssetSpec:
     location = settings.layout.uri(settings.layout.landing_root(dataset.name))
     return dg.AssetSpec(
-        raw_key(dataset), group_name=dataset.group, owners=list(dataset.owners),
-        kinds={"s3", "json"}, partitions_def=partitions_def,
+        raw_key(dataset),
+        group_name=dataset.group,
+        owners=list(dataset.owners),
+        kinds={"s3", "json"},
+        partitions_def=partitions_def,
         description=f"{dataset.name} files landing in {location} (JSON, JSON Lines, gzipped or not, and Parquet). "
-                    "External: the lake step records each landed file version as an event of its partition.",
-        metadata={"location": dg.MetadataValue.url(location)})
+        "External: the lake step records each landed file version as an event of its partition.",
+        metadata={"location": dg.MetadataValue.url(location)},
+    )
 
 
-def lake_assets(dataset: Dataset, settings: Settings, partitions_def: dg.PartitionsDefinition,
-                raw: dg.AssetKey) -> dg.AssetsDefinition:
+def lake_assets(
+    dataset: Dataset, settings: Settings, partitions_def: dg.PartitionsDefinition, raw: dg.AssetKey
+) -> dg.AssetsDefinition:
     layout = settings.layout
     specs = [
-        dg.AssetSpec(lake_key(table), deps=[raw], group_name=dataset.group,
-                     owners=list(dataset.owners), kinds={"s3", "parquet"},
-                     description=f"Canonical, validated Parquet of `{table}` per landing date "
-                                 f"({layout.uri(layout.lake_folder(table, '…'))}).",
-                     metadata={"dagster/column_schema": column_schema(dataset.table_columns(table))})
+        dg.AssetSpec(
+            lake_key(table),
+            deps=[raw],
+            group_name=dataset.group,
+            owners=list(dataset.owners),
+            kinds={"s3", "parquet"},
+            description=f"Canonical, validated Parquet of `{table}` per landing date "
+            f"({layout.uri(layout.lake_folder(table, '…'))}).",
+            metadata={"dagster/column_schema": column_schema(dataset.table_columns(table))},
+        )
         for table in dataset.table_names
     ]
 
-    @dg.multi_asset(name=f"lake_{dataset.name}", specs=specs, partitions_def=partitions_def,
-                    retry_policy=LOAD_RETRY_POLICY, check_specs=[quarantine_check_spec(dataset, specs[0].key)])
-    def lake(context: dg.AssetExecutionContext, s3: S3Resource,
-             notifier: SNSResource) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    @dg.multi_asset(
+        name=f"lake_{dataset.name}",
+        specs=specs,
+        partitions_def=partitions_def,
+        retry_policy=LOAD_RETRY_POLICY,
+        check_specs=[quarantine_check_spec(dataset, specs[0].key)],
+    )
+    def lake(
+        context: dg.AssetExecutionContext, s3: S3Resource, notifier: SNSResource
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         run = convert_landing_date(s3.get_client(), layout, dataset, context.partition_key)
         report_conversions(context, notifier, dataset, raw, specs[0].key, run)
         for table, spec in zip(dataset.table_names, specs, strict=True):
             yield dg.MaterializeResult(asset_key=spec.key, metadata=lake_metadata(dataset, table, layout, run))
         # a re-run re-evaluates the check without announcing the same failure again
-        yield quarantine_check_result(dataset, layout, run.partition, specs[0].key, run.records,
-                                      notifier if run.converted_now else None)
+        yield quarantine_check_result(
+            dataset, layout, run.partition, specs[0].key, run.records, notifier if run.converted_now else None
+        )
 
     return lake
 
 
-def warehouse_assets(dataset: Dataset, settings: Settings,
-                     partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def warehouse_assets(
+    dataset: Dataset, settings: Settings, partitions_def: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
     specs = [
-        dg.AssetSpec(warehouse_key(table), deps=[lake_key(table)], group_name=dataset.group,
-                     owners=list(dataset.owners), kinds={settings.warehouse, "sql"},
-                     description=f"`{table}` in the warehouse, upserted on {', '.join(dataset.table_key(table))}; "
-                                 "the latest version wins.",
-                     metadata={"dagster/column_schema": column_schema(dataset.table_columns(table)),
-                               "dagster/table_name": table},
-                     freshness_policy=warehouse_freshness_policy(settings))
+        dg.AssetSpec(
+            warehouse_key(table),
+            deps=[lake_key(table)],
+            group_name=dataset.group,
+            owners=list(dataset.owners),
+            kinds={settings.warehouse, "sql"},
+            description=f"`{table}` in the warehouse, upserted on {', '.join(dataset.table_key(table))}; "
+            "the latest version wins.",
+            metadata={
+                "dagster/column_schema": column_schema(dataset.table_columns(table)),
+                "dagster/table_name": table,
+            },
+            freshness_policy=warehouse_freshness_policy(settings),
+        )
         for table in dataset.table_names
     ]
     unique = dg.AssetCheckSpec(
-        f"{dataset.name}_merge_key_unique", asset=specs[0].key, blocking=True,
-        description=f"No two rows of {dataset.name} share a merge key ({', '.join(dataset.merge_key)}).")
+        f"{dataset.name}_merge_key_unique",
+        asset=specs[0].key,
+        blocking=True,
+        description=f"No two rows of {dataset.name} share a merge key ({', '.join(dataset.merge_key)}).",
+    )
 
-    @dg.multi_asset(name=f"warehouse_{dataset.name}", specs=specs, partitions_def=partitions_def,
-                    retry_policy=LOAD_RETRY_POLICY, pool=WAREHOUSE_POOL, check_specs=[unique])
-    def warehouse(context: dg.AssetExecutionContext, s3: S3Resource, warehouse: WarehouseResource,
-                  notifier: SNSResource) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    @dg.multi_asset(
+        name=f"warehouse_{dataset.name}",
+        specs=specs,
+        partitions_def=partitions_def,
+        retry_policy=LOAD_RETRY_POLICY,
+        pool=WAREHOUSE_POOL,
+        check_specs=[unique],
+    )
+    def warehouse(
+        context: dg.AssetExecutionContext, s3: S3Resource, warehouse: WarehouseResource, notifier: SNSResource
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         client = s3.get_client()
         last_attempt = context.retry_number >= LOAD_RETRY_POLICY.max_retries  # then isolate failing files
         with warehouse.connect(client) as db:
-            run = load_landing_date(client, db, settings.layout, dataset, context.partition_key, context.run_id,
-                                    isolate_failures=last_attempt)
-        report_load(context, notifier, dataset, specs[0].key, run,
-                    run_url=f"{settings.ui_base_url}/runs/{context.run_id}", check_name=unique.name)
+            run = load_landing_date(
+                client,
+                db,
+                settings.layout,
+                dataset,
+                context.partition_key,
+                context.run_id,
+                isolate_failures=last_attempt,
+            )
+        report_load(
+            context,
+            notifier,
+            dataset,
+            specs[0].key,
+            run,
+            run_url=f"{settings.ui_base_url}/runs/{context.run_id}",
+            check_name=unique.name,
+        )
         for table, spec in zip(dataset.table_names, specs, strict=True):
             yield dg.MaterializeResult(asset_key=spec.key, metadata=warehouse_metadata(dataset, table, run))
-        yield dg.AssetCheckResult(check_name=unique.name, asset_key=specs[0].key, passed=run.duplicate_keys == 0,
-                                  severity=dg.AssetCheckSeverity.ERROR, metadata={"duplicate_keys": run.duplicate_keys})
+        yield dg.AssetCheckResult(
+            check_name=unique.name,
+            asset_key=specs[0].key,
+            passed=run.duplicate_keys == 0,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"duplicate_keys": run.duplicate_keys},
+        )
 
     return warehouse

@@ -17,17 +17,23 @@ from order_pipeline.steps.warehouse.load_partition import WarehouseRun
 
 def type_name(column: Column) -> str:
     """The display name of a column's kind (datasets/kinds.py), e.g. `decimal(12,2)`."""
-    return kind_named(column.kind).display.format(precision=column.precision, scale=column.scale,
-                                                  max_bytes=column.byte_limit)
+    return kind_named(column.kind).display.format(
+        precision=column.precision, scale=column.scale, max_bytes=column.byte_limit
+    )
 
 
 def column_schema(columns: Iterable[Column]) -> dg.TableSchema:
-    return dg.TableSchema(columns=[
-        dg.TableColumn(name=c.name, type=type_name(c),
-                       description=c.description or None,
-                       constraints=dg.TableColumnConstraints(nullable=c.nullable))
-        for c in columns
-    ])
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=c.name,
+                type=type_name(c),
+                description=c.description or None,
+                constraints=dg.TableColumnConstraints(nullable=c.nullable),
+            )
+            for c in columns
+        ]
+    )
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]], limit: int = 20) -> dg.MetadataValue:
@@ -56,7 +62,8 @@ def lake_metadata(dataset: Dataset, table: str, layout: LakeLayout, run: LakeRun
         "duration_seconds": run.seconds,
         "files_processed": markdown_table(
             ["file", "status", "records", "rows", "rejected"],
-            [(r.source.key, r.status, r.total_records, r.rows.get(table, 0), r.rejected_records) for r in records]),
+            [(r.source.key, r.status, r.total_records, r.rows.get(table, 0), r.rejected_records) for r in records],
+        ),
     }
 
 
@@ -75,8 +82,13 @@ def warehouse_metadata(dataset: Dataset, table: str, run: WarehouseRun) -> dict[
         "sources": dg.MetadataValue.json([f.source.uri for f in loaded]),
     }
     if table == dataset.name:
-        metadata.update({"rows_inserted": plan.total("inserted"), "rows_updated": plan.total("updated"),
-                         "stale_rows_skipped": plan.total("stale")})
+        metadata.update(
+            {
+                "rows_inserted": plan.total("inserted"),
+                "rows_updated": plan.total("updated"),
+                "stale_rows_skipped": plan.total("stale"),
+            }
+        )
     else:
         metadata["rows_written"] = plan.child_rows().get(table, 0)
     return metadata
@@ -91,7 +103,11 @@ def drift_metadata(records: Sequence[ConvertedFile]) -> dict[str, object]:
     if not seen:
         return {}
     evolved = {name for record in records for name in record.evolved}
-    rows = [(path, type_, files, "column added" if path in evolved else "reported only")
-            for path, (type_, files) in sorted(seen.items())]
-    return {"schema_drift": markdown_table(["field", "type", "files", "warehouse"], rows),
-            "undeclared_fields": dg.MetadataValue.json(sorted(seen))}
+    rows = [
+        (path, type_, files, "column added" if path in evolved else "reported only")
+        for path, (type_, files) in sorted(seen.items())
+    ]
+    return {
+        "schema_drift": markdown_table(["field", "type", "files", "warehouse"], rows),
+        "undeclared_fields": dg.MetadataValue.json(sorted(seen)),
+    }

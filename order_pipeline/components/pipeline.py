@@ -25,19 +25,30 @@ def dataset_definitions(dataset: Dataset, settings: Settings) -> dg.Definitions:
     """A dataset's assets (raw → lake → warehouse → derived), its partition job, landing sensor and reconcile."""
     partitions_def = landing_date_partitions(settings.partition_start)
     built = build_dataset_assets(dataset, settings, partitions_def)
-    loaded = [built.lake, built.warehouse,
-              *(build_derived_asset(derived, dataset, settings, partitions_def) for derived in dataset.derived)]
+    loaded = [
+        built.lake,
+        built.warehouse,
+        *(build_derived_asset(derived, dataset, settings, partitions_def) for derived in dataset.derived),
+    ]
     # One process per run, its steps in sequence: three step processes, each importing Dagster, pyarrow and
     # DuckDB, cost more than the steps themselves on small dates. The `warehouse` pool still bounds
     # concurrent loads (the in-process executor claims pool slots per step, as the multiprocess one does).
     job = dg.define_asset_job(
-        job_name(dataset), selection=dg.AssetSelection.assets(*loaded), partitions_def=partitions_def,
+        job_name(dataset),
+        selection=dg.AssetSelection.assets(*loaded),
+        partitions_def=partitions_def,
         description=f"Convert, load and derive one landing date of {dataset.name}.",
-        tags={"order_pipeline/dataset": dataset.name}, executor_def=dg.in_process_executor)
+        tags={"order_pipeline/dataset": dataset.name},
+        executor_def=dg.in_process_executor,
+    )
     return dg.Definitions(
-        assets=[built.raw, *loaded], jobs=[job],
-        sensors=[build_landing_sensor(dataset, settings, job.name, name=dataset.landing_sensor_name),
-                 build_reconcile_sensor(dataset, settings, job.name, name=dataset.reconcile_sensor_name)])
+        assets=[built.raw, *loaded],
+        jobs=[job],
+        sensors=[
+            build_landing_sensor(dataset, settings, job.name, name=dataset.landing_sensor_name),
+            build_reconcile_sensor(dataset, settings, job.name, name=dataset.reconcile_sensor_name),
+        ],
+    )
 
 
 def alert_definitions(settings: Settings) -> dg.Definitions:
@@ -48,9 +59,12 @@ def resource_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(resources=build_resources(settings))
 
 
-def build_definitions(settings: Settings, datasets: Sequence[Dataset] = DATASETS,
-                      resources: Mapping[str, object] | None = None) -> dg.Definitions:
+def build_definitions(
+    settings: Settings, datasets: Sequence[Dataset] = DATASETS, resources: Mapping[str, object] | None = None
+) -> dg.Definitions:
     """Everything, merged: what `order_pipeline/defs/` deploys, for given datasets and (test) resources."""
     return dg.Definitions.merge(
-        *(dataset_definitions(dataset, settings) for dataset in datasets), alert_definitions(settings),
-        dg.Definitions(resources=dict(resources)) if resources is not None else resource_definitions(settings))
+        *(dataset_definitions(dataset, settings) for dataset in datasets),
+        alert_definitions(settings),
+        dg.Definitions(resources=dict(resources)) if resources is not None else resource_definitions(settings),
+    )

@@ -55,9 +55,13 @@ class RedshiftResource(WarehouseResource):
         # redshift_connector): loading the definitions never pays for it.
         from order_pipeline.warehouse.redshift_backend import RedshiftWarehouse
 
-        return RedshiftWarehouse(self.get_client, s3_client, iam_role=self.copy_iam_role,
-                                 manifest_prefix=self.manifest_prefix,
-                                 serverless=bool(self.serverless_workgroup))
+        return RedshiftWarehouse(
+            self.get_client,
+            s3_client,
+            iam_role=self.copy_iam_role,
+            manifest_prefix=self.manifest_prefix,
+            serverless=bool(self.serverless_workgroup),
+        )
 
 
 # Each field is read from ORDER_PIPELINE_REDSHIFT_<NAME>: the field's name, except these; the password only through
@@ -69,15 +73,20 @@ PASSWORD_VARIABLE = "ORDER_PIPELINE_REDSHIFT_PASSWORD"
 
 def redshift_variables() -> dict[str, str]:
     """Field -> the ORDER_PIPELINE_REDSHIFT_* variable it is read from (README's table lists each one)."""
-    return {name: f"ORDER_PIPELINE_REDSHIFT_{_RENAMED.get(name, name).upper()}"
-            for name in RedshiftResource.model_fields if name not in _NOT_VARIABLES}
+    return {
+        name: f"ORDER_PIPELINE_REDSHIFT_{_RENAMED.get(name, name).upper()}"
+        for name in RedshiftResource.model_fields
+        if name not in _NOT_VARIABLES
+    }
 
 
 def redshift_resource_from_settings(settings: Settings) -> RedshiftResource:
     """The resource from the ORDER_PIPELINE_REDSHIFT_* values the settings carry (pydantic parses and checks
     them against the fields' types; a variable no field reads is refused, so a typo is not silently ignored)."""
-    by_suffix = {variable.removeprefix("ORDER_PIPELINE_REDSHIFT_").lower(): name
-                 for name, variable in redshift_variables().items()}
+    by_suffix = {
+        variable.removeprefix("ORDER_PIPELINE_REDSHIFT_").lower(): name
+        for name, variable in redshift_variables().items()
+    }
     unknown = sorted(set(settings.redshift) - set(by_suffix))
     if unknown:
         names = ", ".join(f"ORDER_PIPELINE_REDSHIFT_{suffix.upper()}" for suffix in unknown)

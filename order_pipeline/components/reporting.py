@@ -13,70 +13,155 @@ from order_pipeline.steps.lake.lake_files import ConvertedFile
 from order_pipeline.steps.warehouse.load_partition import WarehouseRun
 
 
-def report_conversions(context: dg.AssetExecutionContext, notifier: SNSResource, dataset: Dataset,
-                       raw: dg.AssetKey, lake: dg.AssetKey, run: LakeRun) -> None:
+def report_conversions(
+    context: dg.AssetExecutionContext,
+    notifier: SNSResource,
+    dataset: Dataset,
+    raw: dg.AssetKey,
+    lake: dg.AssetKey,
+    run: LakeRun,
+) -> None:
     """One raw-asset event per newly landed file version, and one notification per file with rejects.
 
     Each file is a materialization of its partition (the raw asset's partitions fill as files land); the run
     adds one observation, because the UI's "Latest event" of an external asset is its latest observation."""
     if run.converted_now:
-        context.log_event(dg.AssetObservation(
-            asset_key=raw, partition=run.partition, description=f"{len(run.converted_now)} newly landed files",
-            metadata={"files": len(run.converted_now),
-                      "uris": dg.MetadataValue.json([c.source.uri for c in run.converted_now[:50]])}))
+        context.log_event(
+            dg.AssetObservation(
+                asset_key=raw,
+                partition=run.partition,
+                description=f"{len(run.converted_now)} newly landed files",
+                metadata={
+                    "files": len(run.converted_now),
+                    "uris": dg.MetadataValue.json([c.source.uri for c in run.converted_now[:50]]),
+                },
+            )
+        )
     for converted in run.converted_now:
         source = converted.source
         publish_drift(notifier, dataset, run.partition, lake.to_user_string(), converted)
-        context.log_event(dg.AssetMaterialization(
-            asset_key=raw, partition=run.partition, description="file landed",
-            metadata={"uri": dg.MetadataValue.url(source.uri), "etag": source.etag, "size_bytes": source.size,
-                      "last_modified": source.last_modified.isoformat(), "conversion": converted.status}))
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=raw,
+                partition=run.partition,
+                description="file landed",
+                metadata={
+                    "uri": dg.MetadataValue.url(source.uri),
+                    "etag": source.etag,
+                    "size_bytes": source.size,
+                    "last_modified": source.last_modified.isoformat(),
+                    "conversion": converted.status,
+                },
+            )
+        )
         if converted.status == "ignored":
             context.log.info(converted.error or f"ignored {source.uri}")
         elif converted.status == "rejected":
             context.log.warning(f"quarantined {source.uri}: {converted.error}")
-            notifier.publish(PipelineEvent(
-                "file_quarantined", dataset=dataset.name, partition=run.partition, asset=lake.to_user_string(),
-                details={"file": source.uri, "reason": converted.error, "quarantined_to": converted.quarantine_uri}))
+            notifier.publish(
+                PipelineEvent(
+                    "file_quarantined",
+                    dataset=dataset.name,
+                    partition=run.partition,
+                    asset=lake.to_user_string(),
+                    details={"file": source.uri, "reason": converted.error, "quarantined_to": converted.quarantine_uri},
+                )
+            )
         elif converted.rejected_records:
             context.log.warning(f"{converted.rejected_records} records of {source.uri} rejected")
-            notifier.publish(PipelineEvent(
-                "records_rejected", dataset=dataset.name, partition=run.partition, asset=lake.to_user_string(),
-                details={"file": source.uri, "rejected_records": converted.rejected_records,
-                         "rejects": converted.rejects_uri, "first_rejects": converted.first_rejects[:3]}))
+            notifier.publish(
+                PipelineEvent(
+                    "records_rejected",
+                    dataset=dataset.name,
+                    partition=run.partition,
+                    asset=lake.to_user_string(),
+                    details={
+                        "file": source.uri,
+                        "rejected_records": converted.rejected_records,
+                        "rejects": converted.rejects_uri,
+                        "first_rejects": converted.first_rejects[:3],
+                    },
+                )
+            )
 
 
-def report_load(context: dg.AssetExecutionContext, notifier: SNSResource, dataset: Dataset, target: dg.AssetKey,
-                run: WarehouseRun, *, run_url: str, check_name: str) -> None:
+def report_load(
+    context: dg.AssetExecutionContext,
+    notifier: SNSResource,
+    dataset: Dataset,
+    target: dg.AssetKey,
+    run: WarehouseRun,
+    *,
+    run_url: str,
+    check_name: str,
+) -> None:
     """The load's notifications: dead letters, the partition loaded, a failed merge-key check."""
     plan, asset = run.load, target.to_user_string()
     for version in plan.not_converted:
         context.log.info(f"{version.uri} landed after the lake step; the next run loads it")
     for converted, error in plan.dead_lettered:
-        notifier.publish(PipelineEvent("file_dead_lettered", dataset=dataset.name, partition=run.partition,
-                                       asset=asset, details={"file": converted.source.uri, "error": error}))
+        notifier.publish(
+            PipelineEvent(
+                "file_dead_lettered",
+                dataset=dataset.name,
+                partition=run.partition,
+                asset=asset,
+                details={"file": converted.source.uri, "error": error},
+            )
+        )
     if plan.pending:
         loaded = [f for f in plan.loaded_files if f.status != "rejected"]
-        notifier.publish(PipelineEvent(
-            "partition_loaded", dataset=dataset.name, partition=run.partition, asset=asset,
-            details={"files": [f.source.uri for f in loaded], "rows_inserted": plan.total("inserted"),
-                     "rows_updated": plan.total("updated"), "stale_rows_skipped": plan.total("stale"),
-                     "child_rows": plan.child_rows(), "files_dead_lettered": len(plan.dead_lettered),
-                     "seconds": run.seconds, "run_url": run_url}))
+        notifier.publish(
+            PipelineEvent(
+                "partition_loaded",
+                dataset=dataset.name,
+                partition=run.partition,
+                asset=asset,
+                details={
+                    "files": [f.source.uri for f in loaded],
+                    "rows_inserted": plan.total("inserted"),
+                    "rows_updated": plan.total("updated"),
+                    "stale_rows_skipped": plan.total("stale"),
+                    "child_rows": plan.child_rows(),
+                    "files_dead_lettered": len(plan.dead_lettered),
+                    "seconds": run.seconds,
+                    "run_url": run_url,
+                },
+            )
+        )
     if run.duplicate_keys:
-        notifier.publish(PipelineEvent("check_failed", dataset=dataset.name, partition=run.partition, asset=asset,
-                                       details={"check": check_name, "duplicate_keys": run.duplicate_keys}))
+        notifier.publish(
+            PipelineEvent(
+                "check_failed",
+                dataset=dataset.name,
+                partition=run.partition,
+                asset=asset,
+                details={"check": check_name, "duplicate_keys": run.duplicate_keys},
+            )
+        )
 
 
-def publish_drift(notifier: SNSResource, dataset: Dataset, partition: str, asset: str,
-                  converted: ConvertedFile) -> None:
+def publish_drift(
+    notifier: SNSResource, dataset: Dataset, partition: str, asset: str, converted: ConvertedFile
+) -> None:
     """The fields this file was the first to show, once per field and dataset."""
     if not converted.drift_reported:
         return
-    fields = [{"field": path, "type": converted.undeclared.get(path, ""),
-               "column_added": path in converted.evolved,
-               **({"not_added": converted.drift_notes[path]} if path in converted.drift_notes else {})}
-              for path in converted.drift_reported]
-    notifier.publish(PipelineEvent("schema_drift", dataset=dataset.name, partition=partition, asset=asset,
-                                   details={"file": converted.source.uri, "fields": fields,
-                                            "new_columns": dataset.new_columns}))
+    fields = [
+        {
+            "field": path,
+            "type": converted.undeclared.get(path, ""),
+            "column_added": path in converted.evolved,
+            **({"not_added": converted.drift_notes[path]} if path in converted.drift_notes else {}),
+        }
+        for path in converted.drift_reported
+    ]
+    notifier.publish(
+        PipelineEvent(
+            "schema_drift",
+            dataset=dataset.name,
+            partition=partition,
+            asset=asset,
+            details={"file": converted.source.uri, "fields": fields, "new_columns": dataset.new_columns},
+        )
+    )

@@ -40,12 +40,17 @@ def boto3_client(resource: ResourceWithBoto3Configuration, service: str) -> Any:
         session = _sessions.get(key)
         if session is None:
             session = _sessions[key] = boto3.session.Session(profile_name=resource.profile_name)
-        return session.client(service, region_name=resource.region_name, endpoint_url=resource.endpoint_url,
-                              use_ssl=resource.use_ssl, verify=resource.verify,
-                              aws_access_key_id=resource.aws_access_key_id,
-                              aws_secret_access_key=resource.aws_secret_access_key,
-                              aws_session_token=resource.aws_session_token,
-                              config=Config(retries={"max_attempts": resource.max_attempts, "mode": "standard"}))
+        return session.client(
+            service,
+            region_name=resource.region_name,
+            endpoint_url=resource.endpoint_url,
+            use_ssl=resource.use_ssl,
+            verify=resource.verify,
+            aws_access_key_id=resource.aws_access_key_id,
+            aws_secret_access_key=resource.aws_secret_access_key,
+            aws_session_token=resource.aws_session_token,
+            config=Config(retries={"max_attempts": resource.max_attempts, "mode": "standard"}),
+        )
 
 
 class S3ClientResource(S3Resource):
@@ -91,8 +96,9 @@ def open_warehouse(settings: Settings, s3_client: Any) -> Warehouse:
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     return {
         "s3": S3ClientResource(region_name=settings.region, max_attempts=CLIENT_MAX_ATTEMPTS),
-        "notifier": SNSResource(topic_arn=settings.sns_topic_arn, region_name=settings.region,
-                                max_attempts=CLIENT_MAX_ATTEMPTS),
+        "notifier": SNSResource(
+            topic_arn=settings.sns_topic_arn, region_name=settings.region, max_attempts=CLIENT_MAX_ATTEMPTS
+        ),
         "queue": SQSResource(region_name=settings.region, max_attempts=CLIENT_MAX_ATTEMPTS),
         "warehouse": warehouse_resource(settings),
     }

@@ -52,8 +52,9 @@ def _never_started(instance: dg.DagsterInstance, grace_seconds: float) -> Iterat
             yield run
 
 
-def fail_runs_whose_worker_died(instance: dg.DagsterInstance,
-                                starting_grace_seconds: float = STARTING_GRACE_SECONDS) -> list[str]:
+def fail_runs_whose_worker_died(
+    instance: dg.DagsterInstance, starting_grace_seconds: float = STARTING_GRACE_SECONDS
+) -> list[str]:
     """Report each started run whose worker process is gone, and each run that never started, as failed; returns
     their run ids."""
     failed = []
@@ -61,10 +62,14 @@ def fail_runs_whose_worker_died(instance: dg.DagsterInstance,
         current = instance.get_run_by_id(run.run_id)
         if current is None or current.status != dg.DagsterRunStatus.STARTING:
             continue
-        instance.report_run_failed(current, message=(
-            f"The run worker never started the run within {starting_grace_seconds:.0f} s of its launch (its process "
-            "died first, e.g. with the code server spawning it); failed by run_worker_watchdog so that it is "
-            "announced and retried"))
+        instance.report_run_failed(
+            current,
+            message=(
+                f"The run worker never started the run within {starting_grace_seconds:.0f} s of its launch "
+                "(its process died first, e.g. with the code server spawning it); failed by run_worker_watchdog "
+                "so that it is announced and retried"
+            ),
+        )
         failed.append(run.run_id)
     for run, pid, started_at in _run_workers(instance):
         if worker_alive(pid, started_at):
@@ -73,26 +78,35 @@ def fail_runs_whose_worker_died(instance: dg.DagsterInstance,
         current = instance.get_run_by_id(run.run_id)
         if current is None or current.status != dg.DagsterRunStatus.STARTED:
             continue
-        instance.report_run_failed(current, message=(
-            f"The run worker (pid {pid}) died without ending the run (killed, or out of memory); "
-            "failed by run_worker_watchdog so that it is announced and retried"))
+        instance.report_run_failed(
+            current,
+            message=(
+                f"The run worker (pid {pid}) died without ending the run (killed, or out of memory); "
+                "failed by run_worker_watchdog so that it is announced and retried"
+            ),
+        )
         failed.append(run.run_id)
     return failed
 
 
-def build_run_worker_watchdog(interval_seconds: int = 15,
-                              starting_grace_seconds: float = STARTING_GRACE_SECONDS) -> dg.SensorDefinition:
-    @dg.sensor(name="run_worker_watchdog", minimum_interval_seconds=interval_seconds,
-               default_status=dg.DefaultSensorStatus.RUNNING,
-               description="Fails runs whose worker process died (default run launcher only), so that they are "
-                           "announced by notify_run_failures and retried by the instance's run retries.")
+def build_run_worker_watchdog(
+    interval_seconds: int = 15, starting_grace_seconds: float = STARTING_GRACE_SECONDS
+) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="run_worker_watchdog",
+        minimum_interval_seconds=interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Fails runs whose worker process died (default run launcher only), so that they are "
+        "announced by notify_run_failures and retried by the instance's run retries.",
+    )
     def run_worker_watchdog(context: dg.SensorEvaluationContext) -> dg.SkipReason:
         if not isinstance(context.instance.run_launcher, dg.DefaultRunLauncher):
             return dg.SkipReason("this run launcher reports dead run workers to run monitoring itself")
         failed = fail_runs_whose_worker_died(context.instance, starting_grace_seconds)
         if failed:
             context.log.warning(f"failed {len(failed)} run(s) whose worker died: {', '.join(failed)}")
-        return dg.SkipReason(f"{len(failed)} run(s) with a dead worker failed" if failed
-                             else "every started run has a live worker")
+        return dg.SkipReason(
+            f"{len(failed)} run(s) with a dead worker failed" if failed else "every started run has a live worker"
+        )
 
     return run_worker_watchdog

@@ -46,10 +46,12 @@ def check_batch(batch: ParsedBatch, first: int, name: str) -> None:
         raise AccountingError(
             f"{name}: records {first}..{first + batch.records - 1} were read as {rows} rows and "
             f"{len(reject_ordinals)} rejects with ordinals that do not cover each record once; "
-            "the file is quarantined instead of loading a partial result")
+            "the file is quarantined instead of loading a partial result"
+        )
 
 
 def check_file(counts: RecordCounts, name: str) -> None:
     if not counts.balanced:
-        raise AccountingError(f"{name}: {counts.describe()}; the file is quarantined instead of loading a "
-                              "partial result")
+        raise AccountingError(
+            f"{name}: {counts.describe()}; the file is quarantined instead of loading a partial result"
+        )

@@ -83,8 +83,11 @@ def sample_records(source: Path, name: str) -> list[Any]:
     """The first records of a JSON file (at most SAMPLE_RECORDS, from its first MiB)."""
     fmt = sniff(_head(source), name)
     with open_stream(source, fmt) as stream:
-        chunks = (jsonl_chunks(stream, SAMPLE_BYTES, name) if fmt.kind == "jsonl"
-                  else document_chunks(stream, SAMPLE_RECORDS, name))
+        chunks = (
+            jsonl_chunks(stream, SAMPLE_BYTES, name)
+            if fmt.kind == "jsonl"
+            else document_chunks(stream, SAMPLE_RECORDS, name)
+        )
         chunk = next(iter(chunks), None)
     records = []
     for line in (chunk.data.split(b"\n") if chunk is not None else ())[:SAMPLE_RECORDS]:

@@ -49,8 +49,9 @@ def _json_chunks(source: Path, fmt: InputFormat, chunk_bytes: int, name: str) ->
             yield from document_chunks(stream, max(1, chunk_bytes // 512), name)
 
 
-def _validated_batches(dataset: Dataset, source: Path, fmt: InputFormat, batch_rows: int, chunk_bytes: int,
-                       name: str, landed_at: datetime) -> Iterator[Validated]:
+def _validated_batches(
+    dataset: Dataset, source: Path, fmt: InputFormat, batch_rows: int, chunk_bytes: int, name: str, landed_at: datetime
+) -> Iterator[Validated]:
     """The file's batches, validated, in file order with ordinals counted from the start of the file.
     Reading (JSON parsing) and validation of a batch run together on one of THREADS threads, so both cores
     work on the file; the caller writes while the next batches are being read."""
@@ -58,8 +59,12 @@ def _validated_batches(dataset: Dataset, source: Path, fmt: InputFormat, batch_r
         batches = parquet_batches(source, dataset, batch_rows, name)  # ordinals already count from the file
         yield from ordered_map(lambda batch: validate(dataset, batch, name, landed_at), batches, THREADS)
         return
-    reader = JsonChunkReader(input_schema(dataset), dataset.extra_fields == "reject", raw_json_fields(dataset),
-                             input_schema(dataset, with_json=True))
+    reader = JsonChunkReader(
+        input_schema(dataset),
+        dataset.extra_fields == "reject",
+        raw_json_fields(dataset),
+        input_schema(dataset, with_json=True),
+    )
 
     def read_and_validate(chunk: TextChunk) -> Validated:
         return validate(dataset, reader.read(chunk), name, landed_at)
@@ -100,23 +105,33 @@ def _record(dataset: Dataset, validated: Validated, name: str, outputs: TableOut
     batch, tables, reasons = validated.batch, validated.tables, validated.reasons
     written = sum(t[dataset.name].num_rows for t in tables)
     if written + len(reasons) != batch.table.num_rows:
-        raise AccountingError(f"{name}: {batch.table.num_rows} rows were validated into {written} rows and "
-                              f"{len(reasons)} rejects; the file is quarantined instead of loading a partial result")
+        raise AccountingError(
+            f"{name}: {batch.table.num_rows} rows were validated into {written} rows and "
+            f"{len(reasons)} rejects; the file is quarantined instead of loading a partial result"
+        )
     if batch.read_rejects or reasons:
         rejects.add(_batch_rejects(batch, reasons))
     for table_set in tables:
         outputs.write(table_set)
 
 
-def _convert_batch(dataset: Dataset, batch: ParsedBatch, name: str, outputs: TableOutputs,
-                   rejects: RejectLog, landed_at: datetime) -> None:
+def _convert_batch(
+    dataset: Dataset, batch: ParsedBatch, name: str, outputs: TableOutputs, rejects: RejectLog, landed_at: datetime
+) -> None:
     """One batch (ordinals counting from the start of the file) validated and recorded on this thread."""
     _record(dataset, validate(dataset, batch, name, landed_at), name, outputs, rejects)
 
 
-def convert_file(dataset: Dataset, source: Path, out_dir: Path, *, source_name: str | None = None,
-                 batch_rows: int = 65_536, chunk_bytes: int | None = None,
-                 landed_at: datetime | None = None) -> ConversionResult:
+def convert_file(
+    dataset: Dataset,
+    source: Path,
+    out_dir: Path,
+    *,
+    source_name: str | None = None,
+    batch_rows: int = 65_536,
+    chunk_bytes: int | None = None,
+    landed_at: datetime | None = None,
+) -> ConversionResult:
     """Convert one input file (JSON Lines, JSON array or object, Parquet; gzip or not) into
     `out_dir/<table>.parquet` for every table of `dataset`, plus `out_dir/rejects.jsonl` if any record is
     rejected. Bad data gives a "rejected" result; only environment problems raise. `chunk_bytes` overrides
@@ -149,14 +164,26 @@ def convert_file(dataset: Dataset, source: Path, out_dir: Path, *, source_name: 
         except (ConversionError, OSError):
             raise
         except Exception as exc:  # noqa: BLE001 - whatever else goes wrong with this file quarantines it
-            raise ConversionError(f"{name}: the file could not be converted ({type(exc).__name__}: "
-                                  f"{str(exc)[:500]})") from exc
+            raise ConversionError(
+                f"{name}: the file could not be converted ({type(exc).__name__}: {str(exc)[:500]})"
+            ) from exc
     except ConversionError as exc:
         outputs.discard()
         counts = RecordCounts(total, 0, rejects.count)
         records = exc.rows if isinstance(exc, SchemaMismatch) else total  # a mismatch is found before reading
-        return ConversionResult(name, "rejected", records, {}, {}, rejects.count, rejects.close(), str(exc),
-                                tuple(rejects.first), label, counts.as_dict())
+        return ConversionResult(
+            name,
+            "rejected",
+            records,
+            {},
+            {},
+            rejects.count,
+            rejects.close(),
+            str(exc),
+            tuple(rejects.first),
+            label,
+            counts.as_dict(),
+        )
     except BaseException:
         outputs.discard()
         rejects.close()
@@ -164,5 +191,16 @@ def convert_file(dataset: Dataset, source: Path, out_dir: Path, *, source_name: 
     paths = outputs.commit()
     status = "partial" if rejects.count else "converted"
     counts = RecordCounts(total, outputs.rows[dataset.name], rejects.count)
-    return ConversionResult(name, status, total, dict(outputs.rows), paths, rejects.count, rejects.close(),
-                            None, tuple(rejects.first), label, counts.as_dict())
+    return ConversionResult(
+        name,
+        status,
+        total,
+        dict(outputs.rows),
+        paths,
+        rejects.count,
+        rejects.close(),
+        None,
+        tuple(rejects.first),
+        label,
+        counts.as_dict(),
+    )

@@ -59,10 +59,13 @@ class Column:
 
     def __post_init__(self) -> None:
         kind_named(self.kind)
-        if self.kind == "decimal" and not (1 <= self.precision <= MAX_DECIMAL_PRECISION
-                                           and 0 <= self.scale <= self.precision):
-            raise ValueError(f"column {self.name!r}: decimal({self.precision},{self.scale}) needs 1 <= precision "
-                             f"<= {MAX_DECIMAL_PRECISION} and 0 <= scale <= precision")
+        if self.kind == "decimal" and not (
+            1 <= self.precision <= MAX_DECIMAL_PRECISION and 0 <= self.scale <= self.precision
+        ):
+            raise ValueError(
+                f"column {self.name!r}: decimal({self.precision},{self.scale}) needs 1 <= precision "
+                f"<= {MAX_DECIMAL_PRECISION} and 0 <= scale <= precision"
+            )
 
     @property
     def source_path(self) -> str:
@@ -86,13 +89,23 @@ def arrow_type_for(column: Column) -> pa.DataType:
 
 
 LINEAGE_COLUMNS: tuple[Column, ...] = (
-    Column(SOURCE_FILE_COLUMN, "string", nullable=False, max_bytes=1024,
-           description="s3://bucket/key of the landing file this row came from"),
-    Column(SOURCE_RECORD_COLUMN, "int64", nullable=False,
-           description="1-based position of the record in its landing file"),
+    Column(
+        SOURCE_FILE_COLUMN,
+        "string",
+        nullable=False,
+        max_bytes=1024,
+        description="s3://bucket/key of the landing file this row came from",
+    ),
+    Column(
+        SOURCE_RECORD_COLUMN, "int64", nullable=False, description="1-based position of the record in its landing file"
+    ),
 )
-LANDED_AT = Column(LANDED_AT_COLUMN, "timestamp", nullable=False,
-                   description="when the landing file this row came from landed (S3 LastModified)")
+LANDED_AT = Column(
+    LANDED_AT_COLUMN,
+    "timestamp",
+    nullable=False,
+    description="when the landing file this row came from landed (S3 LastModified)",
+)
 
 
 @dataclass(frozen=True)
@@ -184,8 +197,11 @@ class Dataset:
             raise ValueError(f"dataset {self.name!r} declares a column twice")
         declared = {c.name: c.kind for c in self.columns}
         version = (("version column", self.version_column),) if self.version_column is not None else ()
-        for role, key in (*(("merge key", k) for k in self.merge_key), *version,
-                          ("event time column", self.event_time_column)):
+        for role, key in (
+            *(("merge key", k) for k in self.merge_key),
+            *version,
+            ("event time column", self.event_time_column),
+        ):
             if key not in declared:
                 raise ValueError(f"dataset {self.name!r}: {key!r} is not a declared column")
             if declared[key] == "json":
@@ -236,8 +252,12 @@ class Dataset:
             return (*self.columns, *self.lineage_columns, *self.evolved)
         child = self.child(table)
         key_columns = tuple(c for c in self.columns if c.name in self.merge_key)
-        position = Column(child.position_column, "int32", nullable=False,
-                          description=f"1-based position in the {self.name} record's {child.source} list")
+        position = Column(
+            child.position_column,
+            "int32",
+            nullable=False,
+            description=f"1-based position in the {self.name} record's {child.source} list",
+        )
         return (*key_columns, position, *child.columns, *LINEAGE_COLUMNS)
 
     def table_key(self, table: str | None = None) -> tuple[str, ...]:
@@ -246,9 +266,7 @@ class Dataset:
         return (*self.merge_key, self.child(table).position_column)
 
     def arrow_schema(self, table: str | None = None) -> pa.Schema:
-        return pa.schema(
-            [pa.field(c.name, c.arrow_type(), nullable=c.nullable) for c in self.table_columns(table)]
-        )
+        return pa.schema([pa.field(c.name, c.arrow_type(), nullable=c.nullable) for c in self.table_columns(table)])
 
     def child(self, name: str) -> ChildTable:
         for child in self.children:

@@ -34,9 +34,15 @@ def evolved_column(name: str, type_: pa.DataType, first_seen: str) -> tuple[Colu
     type_ = plain_type(type_)
     family = family_of(type_)
     note = f"added by schema evolution; first seen in {first_seen}"
-    simple = {"string": ("string", {"max_bytes": EVOLVED_STRING_BYTES}), "boolean": ("boolean", {}),
-              "integer": ("int64", {}), "float": ("float64", {}), "date": ("date", {}), "time": ("time", {}),
-              "nested": ("json", {})}
+    simple = {
+        "string": ("string", {"max_bytes": EVOLVED_STRING_BYTES}),
+        "boolean": ("boolean", {}),
+        "integer": ("int64", {}),
+        "float": ("float64", {}),
+        "date": ("date", {}),
+        "time": ("time", {}),
+        "nested": ("json", {}),
+    }
     if family in simple:
         kind, options = simple[family]
         return Column(name, kind, source=name, description=note, **options), ""  # type: ignore[arg-type]
@@ -71,8 +77,7 @@ class SchemaState:
     @classmethod
     def from_json(cls, text: bytes | str) -> SchemaState:
         data = json.loads(text)
-        return cls(reported=dict(data.get("reported", {})),
-                   evolved=tuple(Column(**c) for c in data.get("evolved", [])))
+        return cls(reported=dict(data.get("reported", {})), evolved=tuple(Column(**c) for c in data.get("evolved", [])))
 
     def columns_for(self, dataset: Dataset) -> tuple[Column, ...]:
         """The evolved columns `dataset` carries: none unless it adds new columns, and none it now declares."""
@@ -91,8 +96,9 @@ class Observation:
     not_evolved: dict[str, str]  # path -> why it was not added (with new_columns == "add")
 
 
-def observe(state: SchemaState, dataset: Dataset, fields: Sequence[tuple[str, pa.DataType, bool]],
-            first_seen: str, at: str) -> Observation:
+def observe(
+    state: SchemaState, dataset: Dataset, fields: Sequence[tuple[str, pa.DataType, bool]], first_seen: str, at: str
+) -> Observation:
     """`state` after seeing `fields` (path, type, top level) undeclared in the file `first_seen`."""
     reported = dict(state.reported)
     evolved = list(state.evolved)

@@ -20,12 +20,14 @@ from typing import Literal
 
 import pyarrow as pa
 
-ColumnKind = Literal["string", "json", "boolean", "int16", "int32", "int64", "float32", "float64", "decimal",
-                     "date", "time", "timestamp"]
+ColumnKind = Literal[
+    "string", "json", "boolean", "int16", "int32", "int64", "float32", "float64", "decimal", "date", "time", "timestamp"
+]
 Dialect = Literal["duckdb", "redshift"]
 DIALECTS: tuple[Dialect, ...] = ("duckdb", "redshift")
-Family = Literal["null", "string", "boolean", "integer", "float", "decimal", "date", "time", "timestamp", "nested",
-                 "binary", "other"]
+Family = Literal[
+    "null", "string", "boolean", "integer", "float", "decimal", "date", "time", "timestamp", "nested", "binary", "other"
+]
 
 MAX_DECIMAL_PRECISION = 38  # DECIMAL(38, s) is the widest both warehouses hold
 TIME_TEXT_BYTES = 15  # HH:MM:SS.ffffff
@@ -78,43 +80,110 @@ _CANONICAL = {
 # Arrow's JSON reader would silently read a naive timestamp as UTC, so temporal values are read as text and cast
 # later with a strict zone check.
 _JSON_READ = {
-    "string": lambda s: pa.string(), "json": lambda s: None, "boolean": lambda s: pa.bool_(),
-    "int16": lambda s: pa.int64(), "int32": lambda s: pa.int64(), "int64": lambda s: pa.int64(),
-    "float32": lambda s: pa.float64(), "float64": lambda s: pa.float64(),
+    "string": lambda s: pa.string(),
+    "json": lambda s: None,
+    "boolean": lambda s: pa.bool_(),
+    "int16": lambda s: pa.int64(),
+    "int32": lambda s: pa.int64(),
+    "int64": lambda s: pa.int64(),
+    "float32": lambda s: pa.float64(),
+    "float64": lambda s: pa.float64(),
     "decimal": lambda s: pa.decimal128(MAX_DECIMAL_PRECISION, s),
-    "date": lambda s: pa.string(), "time": lambda s: pa.string(), "timestamp": lambda s: pa.string(),
+    "date": lambda s: pa.string(),
+    "time": lambda s: pa.string(),
+    "timestamp": lambda s: pa.string(),
 }
 
-KINDS: Mapping[str, Kind] = MappingProxyType({kind.name: kind for kind in (
-    Kind("string", "string", frozenset({"string"}),
-         "a string (string, large_string, string_view or dictionary-encoded)",
-         {"duckdb": "VARCHAR", "redshift": "VARCHAR({max_bytes})"}),
-    Kind("json", "json", frozenset({"string", "nested", "boolean", "integer", "float", "decimal"}),
-         "JSON text or a nested value (struct, list, map)",
-         {"duckdb": "VARCHAR", "redshift": "SUPER"},  # DuckDB keeps JSON as text: its JSON type is an extension
-         # a Parquet string COPYed into SUPER stays a string: stage the text, JSON_PARSE it into SUPER
-         MappingProxyType({"redshift": (f"VARCHAR({STAGED_JSON_BYTES})", "JSON_PARSE({})")})),
-    Kind("boolean", "boolean", frozenset({"boolean"}), "a boolean", {"duckdb": "BOOLEAN", "redshift": "BOOLEAN"}),
-    Kind("int16", "smallint", _NUMBERS, "an integer (any width, signed or not)",
-         {"duckdb": "SMALLINT", "redshift": "SMALLINT"}),
-    Kind("int32", "int", _NUMBERS, "an integer (any width, signed or not)",
-         {"duckdb": "INTEGER", "redshift": "INTEGER"}),
-    Kind("int64", "bigint", _NUMBERS, "an integer (any width, signed or not)",
-         {"duckdb": "BIGINT", "redshift": "BIGINT"}),
-    Kind("float32", "float", _NUMBERS, "a number (float, integer or decimal)", {"duckdb": "REAL", "redshift": "REAL"}),
-    Kind("float64", "double", _NUMBERS, "a number (float, integer or decimal)",
-         {"duckdb": "DOUBLE", "redshift": "DOUBLE PRECISION"}),
-    Kind("decimal", "decimal({precision},{scale})", _NUMBERS, "a decimal number (decimal, integer or float)",
-         {"duckdb": "DECIMAL({precision},{scale})", "redshift": "DECIMAL({precision},{scale})"}),
-    Kind("date", "date", frozenset({"date", "string"}), "a date (date32, date64 or ISO YYYY-MM-DD text)",
-         {"duckdb": "DATE", "redshift": "DATE"}),
-    Kind("time", "time", frozenset({"time", "string"}), "a time of day (time32, time64 or ISO HH:MM:SS text)",
-         {"duckdb": "TIME", "redshift": "TIME"},
-         MappingProxyType({"redshift": (f"VARCHAR({TIME_TEXT_BYTES})", "CAST({} AS TIME)")})),
-    Kind("timestamp", "timestamp (UTC)", frozenset({"timestamp", "string"}),
-         "a timestamp (any unit, with a zone or a declared naive_timezone) or ISO-8601 text",
-         {"duckdb": "TIMESTAMPTZ", "redshift": "TIMESTAMPTZ"}),
-)})
+KINDS: Mapping[str, Kind] = MappingProxyType(
+    {
+        kind.name: kind
+        for kind in (
+            Kind(
+                "string",
+                "string",
+                frozenset({"string"}),
+                "a string (string, large_string, string_view or dictionary-encoded)",
+                {"duckdb": "VARCHAR", "redshift": "VARCHAR({max_bytes})"},
+            ),
+            Kind(
+                "json",
+                "json",
+                frozenset({"string", "nested", "boolean", "integer", "float", "decimal"}),
+                "JSON text or a nested value (struct, list, map)",
+                {"duckdb": "VARCHAR", "redshift": "SUPER"},  # DuckDB keeps JSON as text: its JSON type is an extension
+                # a Parquet string COPYed into SUPER stays a string: stage the text, JSON_PARSE it into SUPER
+                MappingProxyType({"redshift": (f"VARCHAR({STAGED_JSON_BYTES})", "JSON_PARSE({})")}),
+            ),
+            Kind(
+                "boolean", "boolean", frozenset({"boolean"}), "a boolean", {"duckdb": "BOOLEAN", "redshift": "BOOLEAN"}
+            ),
+            Kind(
+                "int16",
+                "smallint",
+                _NUMBERS,
+                "an integer (any width, signed or not)",
+                {"duckdb": "SMALLINT", "redshift": "SMALLINT"},
+            ),
+            Kind(
+                "int32",
+                "int",
+                _NUMBERS,
+                "an integer (any width, signed or not)",
+                {"duckdb": "INTEGER", "redshift": "INTEGER"},
+            ),
+            Kind(
+                "int64",
+                "bigint",
+                _NUMBERS,
+                "an integer (any width, signed or not)",
+                {"duckdb": "BIGINT", "redshift": "BIGINT"},
+            ),
+            Kind(
+                "float32",
+                "float",
+                _NUMBERS,
+                "a number (float, integer or decimal)",
+                {"duckdb": "REAL", "redshift": "REAL"},
+            ),
+            Kind(
+                "float64",
+                "double",
+                _NUMBERS,
+                "a number (float, integer or decimal)",
+                {"duckdb": "DOUBLE", "redshift": "DOUBLE PRECISION"},
+            ),
+            Kind(
+                "decimal",
+                "decimal({precision},{scale})",
+                _NUMBERS,
+                "a decimal number (decimal, integer or float)",
+                {"duckdb": "DECIMAL({precision},{scale})", "redshift": "DECIMAL({precision},{scale})"},
+            ),
+            Kind(
+                "date",
+                "date",
+                frozenset({"date", "string"}),
+                "a date (date32, date64 or ISO YYYY-MM-DD text)",
+                {"duckdb": "DATE", "redshift": "DATE"},
+            ),
+            Kind(
+                "time",
+                "time",
+                frozenset({"time", "string"}),
+                "a time of day (time32, time64 or ISO HH:MM:SS text)",
+                {"duckdb": "TIME", "redshift": "TIME"},
+                MappingProxyType({"redshift": (f"VARCHAR({TIME_TEXT_BYTES})", "CAST({} AS TIME)")}),
+            ),
+            Kind(
+                "timestamp",
+                "timestamp (UTC)",
+                frozenset({"timestamp", "string"}),
+                "a timestamp (any unit, with a zone or a declared naive_timezone) or ISO-8601 text",
+                {"duckdb": "TIMESTAMPTZ", "redshift": "TIMESTAMPTZ"},
+            ),
+        )
+    }
+)
 
 
 def kind_named(name: str) -> Kind:

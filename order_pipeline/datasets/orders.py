@@ -22,12 +22,17 @@ def _cents(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Money (decimal with scale 2) as int64 cents; nulls count as 0 (null checks are not this rule's job)."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    if (pa.types.is_decimal128(values.type) and values.type.scale == 2 and values.type.precision <= 18
-            and sys.byteorder == "little" and len(values)):
+    if (
+        pa.types.is_decimal128(values.type)
+        and values.type.scale == 2
+        and values.type.precision <= 18
+        and sys.byteorder == "little"
+        and len(values)
+    ):
         # The unscaled integer of a decimal with scale 2 is the amount in cents, and up to 18 digits it fits the
         # low 64-bit word of each 128-bit value: read it instead of computing it (three kernels fewer).
         words = np.frombuffer(values.buffers()[1], dtype=np.int64)
-        cents = words[2 * values.offset: 2 * (values.offset + len(values)): 2].copy()
+        cents = words[2 * values.offset : 2 * (values.offset + len(values)) : 2].copy()
         if values.null_count:
             cents[~np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)] = 0
         return cents
@@ -62,8 +67,9 @@ def total_adds_up(orders: pa.Table, children: Mapping[str, pa.Table]) -> pa.Arra
 
 
 def _money(name: str, description: str, source: str | None = None) -> Column:
-    return Column(name, "decimal", source=source, nullable=False, precision=12, scale=2, min_value=ZERO,
-                  description=description)
+    return Column(
+        name, "decimal", source=source, nullable=False, precision=12, scale=2, min_value=ZERO, description=description
+    )
 
 
 ORDER_ITEMS = ChildTable(
@@ -75,8 +81,7 @@ ORDER_ITEMS = ChildTable(
     description="Line items of an order; replaced as a whole when the order is upserted.",
     columns=(
         Column("sku", "string", nullable=False, max_bytes=64, description="Stock keeping unit"),
-        Column("quantity", "int32", nullable=False, min_value=1, max_value=10_000,
-               description="Units ordered"),
+        Column("quantity", "int32", nullable=False, min_value=1, max_value=10_000, description="Units ordered"),
         _money("unit_price", "Price of one unit, in the order currency"),
     ),
 )
@@ -95,16 +100,30 @@ ORDERS = Dataset(
     max_bad_records=100,
     max_bad_ratio=0.5,
     columns=(
-        Column("order_id", "string", nullable=False, max_bytes=64, pattern=r"[A-Za-z0-9_\-:.]{1,64}",
-               description="Business key of the order"),
+        Column(
+            "order_id",
+            "string",
+            nullable=False,
+            max_bytes=64,
+            pattern=r"[A-Za-z0-9_\-:.]{1,64}",
+            description="Business key of the order",
+        ),
         Column("customer_id", "string", nullable=False, max_bytes=64, description="Who ordered"),
         Column("order_ts", "timestamp", nullable=False, description="When the order was placed (UTC)"),
-        Column("status", "string", nullable=False, max_bytes=16, allowed=ORDER_STATUSES,
-               description="Lifecycle status"),
-        Column("currency", "string", nullable=False, max_bytes=3, pattern=r"[A-Z]{3}",
-               description="ISO-4217 currency code"),
-        Column("payment_method", "string", nullable=True, max_bytes=32, allowed=PAYMENT_METHODS,
-               description="How the order was paid"),
+        Column(
+            "status", "string", nullable=False, max_bytes=16, allowed=ORDER_STATUSES, description="Lifecycle status"
+        ),
+        Column(
+            "currency", "string", nullable=False, max_bytes=3, pattern=r"[A-Z]{3}", description="ISO-4217 currency code"
+        ),
+        Column(
+            "payment_method",
+            "string",
+            nullable=True,
+            max_bytes=32,
+            allowed=PAYMENT_METHODS,
+            description="How the order was paid",
+        ),
         Column("ship_name", "string", source="shipping_address.name", max_bytes=256),
         Column("ship_street", "string", source="shipping_address.street", max_bytes=256),
         Column("ship_city", "string", source="shipping_address.city", max_bytes=128),
@@ -114,13 +133,25 @@ ORDERS = Dataset(
         _money("shipping", "Shipping charge"),
         _money("tax", "Tax charged"),
         _money("total", "subtotal + shipping + tax"),
-        Column("updated_at", "timestamp", nullable=False,
-               description="When this version of the order was produced; the latest version wins"),
+        Column(
+            "updated_at",
+            "timestamp",
+            nullable=False,
+            description="When this version of the order was produced; the latest version wins",
+        ),
     ),
     rules=(
-        RecordRule("subtotal_matches_items", "subtotal differs from the sum of quantity * unit_price by more "
-                   "than a cent", subtotal_matches_items, field="subtotal"),
-        RecordRule("total_adds_up", "total differs from subtotal + shipping + tax by more than a cent",
-                   total_adds_up, field="total"),
+        RecordRule(
+            "subtotal_matches_items",
+            "subtotal differs from the sum of quantity * unit_price by more than a cent",
+            subtotal_matches_items,
+            field="subtotal",
+        ),
+        RecordRule(
+            "total_adds_up",
+            "total differs from subtotal + shipping + tax by more than a cent",
+            total_adds_up,
+            field="total",
+        ),
     ),
 )

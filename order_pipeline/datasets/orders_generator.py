@@ -50,10 +50,45 @@ _CITIES: dict[str, tuple[str, ...]] = {
     "AU": ("Sydney", "Melbourne", "Brisbane"),
     "CH": ("Zürich", "Genève", "Bern"),
 }
-_FIRST_NAMES = ("Ana", "Ben", "Chloé", "Dmitri", "Eve", "François", "Grace", "Hiro", "Inés", "Jürgen",
-                "Kofi", "Łucja", "Mia", "Noah", "Olga", "Pedro", "Quinn", "Søren", "Tomás", "Zoë")
-_LAST_NAMES = ("Smith", "Müller", "García", "O'Brien", "Nguyen", "Kowalski", "Rossi", "Dubois",
-               "Johansson", "Silva", "Brown", "Núñez", "Okafor", "Tanaka", "Van der Berg")
+_FIRST_NAMES = (
+    "Ana",
+    "Ben",
+    "Chloé",
+    "Dmitri",
+    "Eve",
+    "François",
+    "Grace",
+    "Hiro",
+    "Inés",
+    "Jürgen",
+    "Kofi",
+    "Łucja",
+    "Mia",
+    "Noah",
+    "Olga",
+    "Pedro",
+    "Quinn",
+    "Søren",
+    "Tomás",
+    "Zoë",
+)
+_LAST_NAMES = (
+    "Smith",
+    "Müller",
+    "García",
+    "O'Brien",
+    "Nguyen",
+    "Kowalski",
+    "Rossi",
+    "Dubois",
+    "Johansson",
+    "Silva",
+    "Brown",
+    "Núñez",
+    "Okafor",
+    "Tanaka",
+    "Van der Berg",
+)
 _STREETS = ("Main", "Oak", "Maple", "Station", "High", "Church", "Mill", "Park", "Lake", "Hill")
 _STREET_KINDS = ("St", "Ave", "Rd", "Lane", "Way")
 
@@ -103,8 +138,7 @@ def _catalogue(rng: random.Random) -> list[int]:
 
 def _postal_code(rng: random.Random, template: str) -> str:
     return "".join(
-        str(rng.randrange(10)) if ch == "9" else chr(65 + rng.randrange(26)) if ch == "A" else ch
-        for ch in template
+        str(rng.randrange(10)) if ch == "9" else chr(65 + rng.randrange(26)) if ch == "A" else ch for ch in template
     )
 
 
@@ -127,8 +161,9 @@ _ITEM_COUNT = _Picker((1, 2, 3, 4, 5), _ITEM_COUNT_WEIGHTS)
 _QUANTITY = _Picker(tuple(range(1, 11)), _QUANTITY_WEIGHTS)
 
 
-def _new_order(rng: random.Random, number: int, order_us: int, prices: list[int], customers: int,
-               id_prefix: str) -> dict:
+def _new_order(
+    rng: random.Random, number: int, order_us: int, prices: list[int], customers: int, id_prefix: str
+) -> dict:
     country = _COUNTRY(rng)
     currency, tax_bp, postal = _COUNTRIES[country]
     items = []
@@ -178,8 +213,9 @@ def _updated(rng: random.Random, order: dict, now_us: int) -> dict:
     return updated
 
 
-def generate_orders(count: int, *, seed: int = 42, start_date: date, days: int = 1, update_share: float = 0.0,
-                    id_prefix: str = "ORD") -> Iterator[dict]:
+def generate_orders(
+    count: int, *, seed: int = 42, start_date: date, days: int = 1, update_share: float = 0.0, id_prefix: str = "ORD"
+) -> Iterator[dict]:
     """Yield `count` distinct orders, plus `round(count * update_share)` update records, deterministically.
 
     New orders come in `order_ts` order, spread evenly (with jitter) over `days` days from `start_date`
@@ -258,7 +294,7 @@ def assign_landing_files(orders: Iterable[dict], files_per_day: int) -> dict[tup
         chunks = min(files_per_day, len(records))
         bounds = [index * len(records) // chunks for index in range(chunks + 1)]
         for index in range(chunks):
-            files[(day, index + 1)] = records[bounds[index]:bounds[index + 1]]
+            files[(day, index + 1)] = records[bounds[index] : bounds[index + 1]]
     return files
 
 
@@ -277,8 +313,11 @@ def write_jsonl(orders: Iterable[dict], path: Path | str, *, gzip: bool = False,
     """Stream records to `path` as JSON Lines (optionally gzip), `batch` lines at a time; return the count."""
     written = 0
     with open(path, "wb") as raw:
-        out = (gzip_module.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=_GZIP_LEVEL, mtime=0)
-               if gzip else raw)
+        out = (
+            gzip_module.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=_GZIP_LEVEL, mtime=0)
+            if gzip
+            else raw
+        )
         try:
             pending: list[bytes] = []
             for line in _lines(orders):

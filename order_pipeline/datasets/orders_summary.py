@@ -35,6 +35,7 @@ GROUP BY 1
         name="daily_order_summary_counts_every_order",
         description="Σ order_count equals the number of rows in orders.",
         sql='SELECT (SELECT COALESCE(SUM("order_count"), 0) FROM "daily_order_summary"), '
-            '(SELECT COUNT(*) FROM "orders")',
-        labels=("summary_orders", "orders")),
+        '(SELECT COUNT(*) FROM "orders")',
+        labels=("summary_orders", "orders"),
+    ),
 )

@@ -25,9 +25,17 @@ class LandingCursor:
     pending_acks: str | None = None  # events: S3 key of the receipt handles to delete on the next tick
 
     def to_json(self) -> str:
-        return json.dumps({"v": CURSOR_VERSION, "discovered": self.discovered, "backlog": list(self.backlog),
-                           "through": self.through, "digests": dict(sorted(self.digests.items())),
-                           "pending_acks": self.pending_acks}, separators=(",", ":"))
+        return json.dumps(
+            {
+                "v": CURSOR_VERSION,
+                "discovered": self.discovered,
+                "backlog": list(self.backlog),
+                "through": self.through,
+                "digests": dict(sorted(self.digests.items())),
+                "pending_acks": self.pending_acks,
+            },
+            separators=(",", ":"),
+        )
 
     @classmethod
     def from_json(cls, text: str | None) -> LandingCursor:
@@ -37,9 +45,13 @@ class LandingCursor:
         data = json.loads(text)
         if data.get("v") != CURSOR_VERSION:
             return cls(through=data.get("through"))
-        return cls(discovered=bool(data.get("discovered")), backlog=tuple(data.get("backlog", ())),
-                   through=data.get("through"), digests=dict(data.get("digests", {})),
-                   pending_acks=data.get("pending_acks"))
+        return cls(
+            discovered=bool(data.get("discovered")),
+            backlog=tuple(data.get("backlog", ())),
+            through=data.get("through"),
+            digests=dict(data.get("digests", {})),
+            pending_acks=data.get("pending_acks"),
+        )
 
 
 @dataclass(frozen=True)
@@ -49,8 +61,10 @@ class ReconcileCursor:
     missing: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps({"v": CURSOR_VERSION, "missing": {p: list(v) for p, v in sorted(self.missing.items())}},
-                          separators=(",", ":"))
+        return json.dumps(
+            {"v": CURSOR_VERSION, "missing": {p: list(v) for p, v in sorted(self.missing.items())}},
+            separators=(",", ":"),
+        )
 
     @classmethod
     def from_json(cls, text: str | None) -> ReconcileCursor:

@@ -55,9 +55,15 @@ def parse_message(body: str) -> ParsedMessage:
             if not name.startswith("ObjectCreated:"):
                 ignored.append(f"{name} s3://{bucket}/{key}")
                 continue
-            created.append(ObjectCreated(bucket=bucket, key=key, etag=str(obj.get("eTag", "")).strip('"'),
-                                         size=int(obj.get("size", 0)),
-                                         event_time=datetime.fromisoformat(record["eventTime"].replace("Z", "+00:00"))))
+            created.append(
+                ObjectCreated(
+                    bucket=bucket,
+                    key=key,
+                    etag=str(obj.get("eTag", "")).strip('"'),
+                    size=int(obj.get("size", 0)),
+                    event_time=datetime.fromisoformat(record["eventTime"].replace("Z", "+00:00")),
+                )
+            )
         except (KeyError, TypeError, ValueError) as error:
             return ParsedMessage(malformed=f"S3 event record without {error}")
     return ParsedMessage(created=tuple(created), ignored=tuple(ignored))

@@ -41,8 +41,9 @@ def scan_window(through: str | None, today: date, lookback_days: int, first_day:
     return days_between(start, today) if start <= today else []
 
 
-def listing_changes(digests: Mapping[str, str], grouped: Mapping[str, Sequence[FileVersion]],
-                    window: Sequence[date]) -> tuple[list[PartitionRequest], dict[str, str]]:
+def listing_changes(
+    digests: Mapping[str, str], grouped: Mapping[str, Sequence[FileVersion]], window: Sequence[date]
+) -> tuple[list[PartitionRequest], dict[str, str]]:
     """Partitions of the window whose set of files changed since the last tick, and the digests to remember.
 
     Only dates inside the window are remembered, so the cursor is bounded by the window's length."""
@@ -84,5 +85,7 @@ def merge_requests(requests: Iterable[PartitionRequest]) -> list[PartitionReques
             versions[version.version_id] = version
         if request.trigger not in triggers:
             triggers.append(request.trigger)
-    return [PartitionRequest(partition, tuple(versions.values()), "+".join(triggers))
-            for partition, (versions, triggers) in sorted(merged.items())]
+    return [
+        PartitionRequest(partition, tuple(versions.values()), "+".join(triggers))
+        for partition, (versions, triggers) in sorted(merged.items())
+    ]

@@ -29,16 +29,23 @@ class ReconcilePlan:
         return sum(len(r.versions) for r in self.requests)
 
 
-def plan_reconcile(cursor: ReconcileCursor, landed: Mapping[str, Sequence[FileVersion]],
-                   ledger: Mapping[str, set[tuple[str, str]]], now: datetime, *, min_age: timedelta,
-                   report_after: int = 3) -> ReconcilePlan:
+def plan_reconcile(
+    cursor: ReconcileCursor,
+    landed: Mapping[str, Sequence[FileVersion]],
+    ledger: Mapping[str, set[tuple[str, str]]],
+    now: datetime,
+    *,
+    min_age: timedelta,
+    report_after: int = 3,
+) -> ReconcilePlan:
     """Files older than `min_age` (younger ones are still the landing sensor's to load) with no ledger row."""
     requests: list[PartitionRequest] = []
     missing: dict[str, tuple[str, int]] = {}
     persistent: dict[str, list[FileVersion]] = {}
     for partition, versions in sorted(landed.items()):
-        unloaded = [v for v in not_in_ledger(versions, ledger.get(partition, set()))
-                    if v.last_modified <= now - min_age]
+        unloaded = [
+            v for v in not_in_ledger(versions, ledger.get(partition, set())) if v.last_modified <= now - min_age
+        ]
         if not unloaded:
             continue
         digest = version_digest(unloaded)

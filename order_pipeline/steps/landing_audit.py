@@ -33,8 +33,9 @@ class LandingAudit:
 
     def __str__(self) -> str:
         counts = ", ".join(f"{n} {status}" for status, n in sorted(self.statuses.items())) or "none in the ledger"
-        text = (f"{self.landed} files landed in {self.partitions} landing dates: {counts}; "
-                f"{len(self.unloaded)} not loaded")
+        text = (
+            f"{self.landed} files landed in {self.partitions} landing dates: {counts}; {len(self.unloaded)} not loaded"
+        )
         if self.unloaded:
             text += " — " + ", ".join(v.uri for v in self.unloaded[:20]) + (" …" if len(self.unloaded) > 20 else "")
         if self.out_of_range:
@@ -42,16 +43,18 @@ class LandingAudit:
         return text
 
 
-def audit_landing(s3: Any, warehouse: Warehouse, source: LandingSource, dataset: Dataset,
-                  today: date) -> LandingAudit:
+def audit_landing(s3: Any, warehouse: Warehouse, source: LandingSource, dataset: Dataset, today: date) -> LandingAudit:
     tree = scan_landing_tree(s3, source.bucket, source.root)
     found = tree.partitions()
     partitions = sorted(p for p in found if source.in_range(p, today))
     files = files_of(s3, source.bucket, tree, partitions)
     held = warehouse.ledger_by_partition(dataset, partitions)
     statuses = warehouse.ledger_statuses(dataset, [v for versions in files.values() for v in versions])
-    audit = LandingAudit(landed=sum(len(v) for v in files.values()), partitions=len(partitions),
-                         out_of_range=sorted(set(found) - set(partitions)))
+    audit = LandingAudit(
+        landed=sum(len(v) for v in files.values()),
+        partitions=len(partitions),
+        out_of_range=sorted(set(found) - set(partitions)),
+    )
     audit.statuses = dict(Counter(statuses.values()))
     for partition, versions in files.items():
         audit.unloaded.extend(not_in_ledger(versions, held.get(partition, set())))

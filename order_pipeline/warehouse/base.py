@@ -52,8 +52,10 @@ class LoadError(RuntimeError):
         names = [f"{f.source.uri}@{f.source.etag}" for f in batch.files]
         more = len(names) - max_files
         listed = ", ".join(names[:max_files]) + (f" and {more} more" if more > 0 else "")
-        super().__init__(f"load of {len(names)} file(s) of dataset {batch.dataset.name!r} "
-                         f"(partition {batch.partition}) rolled back: {cause}; files: {listed}")
+        super().__init__(
+            f"load of {len(names)} file(s) of dataset {batch.dataset.name!r} "
+            f"(partition {batch.partition}) rolled back: {cause}; files: {listed}"
+        )
         self.files = tuple(names)
         self.cause = cause
 

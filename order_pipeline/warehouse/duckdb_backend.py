@@ -81,10 +81,16 @@ class DuckDBWarehouse(SqlWarehouse):
         dataset = batch.dataset
         folder = Path(tempfile.mkdtemp(prefix="order-pipeline-load-"))
         try:
-            return _LocalParts(folder, {
-                t: (dataset.arrow_schema(t).names,
-                    fetch_parts(self._s3, part_uris(batch, t), dataset.arrow_schema(t), folder / t))
-                for t in dataset.table_names})
+            return _LocalParts(
+                folder,
+                {
+                    t: (
+                        dataset.arrow_schema(t).names,
+                        fetch_parts(self._s3, part_uris(batch, t), dataset.arrow_schema(t), folder / t),
+                    )
+                    for t in dataset.table_names
+                },
+            )
         except Exception as error:
             shutil.rmtree(folder, ignore_errors=True)
             raise LoadError(batch, str(error)) from error
@@ -101,14 +107,20 @@ class DuckDBWarehouse(SqlWarehouse):
         # staging needs no row order (file order is a column): unordered, DuckDB streams the insert in less memory
         self._con.execute("SET preserve_insertion_order = false")
         try:
-            (staged,) = self._con.execute(f"INSERT INTO {quote_ident(stage_name(table))} ({names}) SELECT {names} "
-                                          f"FROM read_parquet([{files}], union_by_name = true)").fetchone()
+            (staged,) = self._con.execute(
+                f"INSERT INTO {quote_ident(stage_name(table))} ({names}) SELECT {names} "
+                f"FROM read_parquet([{files}], union_by_name = true)"
+            ).fetchone()
         finally:
             self._con.execute("RESET preserve_insertion_order")
         return int(staged)
 
-    def _run_load(self, stage: Callable[[], dict[str, int]], merge: Callable[[], UpsertCounts],
-                  after_stage: Callable[[], None] | None) -> tuple[dict[str, int], UpsertCounts]:
+    def _run_load(
+        self,
+        stage: Callable[[], dict[str, int]],
+        merge: Callable[[], UpsertCounts],
+        after_stage: Callable[[], None] | None,
+    ) -> tuple[dict[str, int], UpsertCounts]:
         def everything() -> tuple[dict[str, int], UpsertCounts]:
             staged = stage()
             if after_stage is not None:

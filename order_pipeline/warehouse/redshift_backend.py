@@ -139,8 +139,12 @@ class RedshiftWarehouse(SqlWarehouse):
                 raise _CopyFailed(table, exc) from exc
         return self._scalar(sql_load.count_sql(stage_name(table)))
 
-    def _run_load(self, stage: Callable[[], dict[str, int]], merge: Callable[[], UpsertCounts],
-                  after_stage: Callable[[], None] | None) -> tuple[dict[str, int], UpsertCounts]:
+    def _run_load(
+        self,
+        stage: Callable[[], dict[str, int]],
+        merge: Callable[[], UpsertCounts],
+        after_stage: Callable[[], None] | None,
+    ) -> tuple[dict[str, int], UpsertCounts]:
         """Stage (committed: temp tables are private to the session), then the merge transaction, which
         LOCKs the target, child and ledger tables before anything else. Under SNAPSHOT isolation (the default
         of new clusters and workgroups) two loads of the same new key could otherwise both insert it; under
@@ -211,4 +215,3 @@ class RedshiftWarehouse(SqlWarehouse):
             f"{f' column {column.strip()}' if (column or '').strip() else ''}: {(reason or '').strip()}"
             for file, line, column, reason in rows
         )
-

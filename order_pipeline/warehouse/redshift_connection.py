@@ -48,14 +48,20 @@ def _require(settings: RedshiftConnection, *names: str) -> None:
     missing = [name for name in names if getattr(settings, name) in (None, "")]
     if missing:
         raise IncompleteRedshiftSettings(
-            f"Redshift {auth_mode(settings)} settings are incomplete: missing {', '.join(missing)}")
+            f"Redshift {auth_mode(settings)} settings are incomplete: missing {', '.join(missing)}"
+        )
 
 
 def connect_kwargs(settings: RedshiftConnection) -> dict[str, Any]:
     """Keyword arguments for `redshift_connector.connect(**kwargs)` for the settings' mode."""
     _require(settings, "database")
-    common: dict[str, Any] = {"database": settings.database, "port": settings.port, "ssl": settings.ssl,
-                              "timeout": settings.timeout, "application_name": settings.application_name}
+    common: dict[str, Any] = {
+        "database": settings.database,
+        "port": settings.port,
+        "ssl": settings.ssl,
+        "timeout": settings.timeout,
+        "application_name": settings.application_name,
+    }
     if auth_mode(settings) == "password":
         _require(settings, "host", "user", "password")
         return {"host": settings.host, **common, "user": settings.user, "password": settings.password}
@@ -68,12 +74,10 @@ def connect_kwargs(settings: RedshiftConnection) -> dict[str, Any]:
         kwargs["profile"] = settings.profile
     if auth_mode(settings) == "iam-serverless":
         _require(settings, "region")
-        kwargs.update(is_serverless=True, serverless_work_group=settings.serverless_workgroup,
-                      region=settings.region)
+        kwargs.update(is_serverless=True, serverless_work_group=settings.serverless_workgroup, region=settings.region)
         if settings.db_user:
             kwargs["db_user"] = settings.db_user
         return kwargs
     _require(settings, "cluster_identifier", "db_user", "region")
-    kwargs.update(cluster_identifier=settings.cluster_identifier, db_user=settings.db_user,
-                  region=settings.region)
+    kwargs.update(cluster_identifier=settings.cluster_identifier, db_user=settings.db_user, region=settings.region)
     return kwargs

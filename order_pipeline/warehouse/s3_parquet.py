@@ -39,15 +39,19 @@ def fetch_part(s3_client: Any, uri: str, schema: pa.Schema, path: Path) -> Path:
     missing = [name for name in schema.names if name not in found.names]
     if missing:
         raise PartReadError(f"Parquet part {uri} lacks canonical columns {missing}")
-    wrong = [f"{f.name} is {found.field(f.name).type}, expected {f.type}" for f in schema
-             if not _fits(found.field(f.name).type, f.type)]
+    wrong = [
+        f"{f.name} is {found.field(f.name).type}, expected {f.type}"
+        for f in schema
+        if not _fits(found.field(f.name).type, f.type)
+    ]
     if wrong:
         raise PartReadError(f"Parquet part {uri} does not match the canonical schema: {'; '.join(wrong)}")
     return path
 
 
-def fetch_parts(s3_client: Any, uris: Sequence[str], schema: pa.Schema, folder: Path, *,
-                threads: int = 8) -> list[Path]:
+def fetch_parts(
+    s3_client: Any, uris: Sequence[str], schema: pa.Schema, folder: Path, *, threads: int = 8
+) -> list[Path]:
     """Every part downloaded into `folder`, in order. Memory stays flat whatever the partition's size: the rows are
     read by the warehouse straight from the files."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -37,8 +37,10 @@ def check_batch(batch: LoadBatch) -> None:
         seen.add(uri)
         size = len(uri.encode("utf-8"))
         if item.status == "loaded" and size > SOURCE_FILE_BYTES:
-            raise ValueError(f"{uri[:120]}...: the file's URI is {size} bytes, but {SOURCE_FILE_COLUMN} holds at "
-                             f"most {SOURCE_FILE_BYTES} bytes; shorten the landing key to load this file")
+            raise ValueError(
+                f"{uri[:120]}...: the file's URI is {size} bytes, but {SOURCE_FILE_COLUMN} holds at "
+                f"most {SOURCE_FILE_BYTES} bytes; shorten the landing key to load this file"
+            )
         if item.status == "loaded":
             unknown = set(item.parts) - set(batch.dataset.table_names)
             if unknown:

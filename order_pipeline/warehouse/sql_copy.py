@@ -30,8 +30,7 @@ def copy_sql(table: str, manifest_url: str, iam_role: str) -> str:
     role = validate_iam_role(iam_role)
     role_sql = "default" if role == "default" else quote_literal(role)
     return (
-        f"COPY {quote_ident(table)} FROM {quote_literal(manifest_url)} IAM_ROLE {role_sql} "
-        "FORMAT AS PARQUET MANIFEST"
+        f"COPY {quote_ident(table)} FROM {quote_literal(manifest_url)} IAM_ROLE {role_sql} FORMAT AS PARQUET MANIFEST"
     )
 
 

@@ -48,8 +48,9 @@ def column_type(column: Column, dialect: Dialect, *, staged: bool = False) -> st
     dialect's COPY cannot load the canonical Parquet into the target type."""
     kind = kind_named(column.kind)
     template = kind.staged[dialect][0] if staged and dialect in kind.staged else kind.sql[dialect]
-    return template.format(max_bytes=column.max_bytes or DEFAULT_VARCHAR_BYTES, precision=column.precision,
-                           scale=column.scale)
+    return template.format(
+        max_bytes=column.max_bytes or DEFAULT_VARCHAR_BYTES, precision=column.precision, scale=column.scale
+    )
 
 
 def from_staged(column: Column, dialect: Dialect, value: str) -> str:
@@ -58,8 +59,9 @@ def from_staged(column: Column, dialect: Dialect, value: str) -> str:
     return kind.staged[dialect][1].format(value) if dialect in kind.staged else value
 
 
-def column_definitions(columns: Sequence[Column], dialect: Dialect, *, constraints: bool = True,
-                       staged: bool = False) -> str:
+def column_definitions(
+    columns: Sequence[Column], dialect: Dialect, *, constraints: bool = True, staged: bool = False
+) -> str:
     parts = []
     for column in columns:
         not_null = " NOT NULL" if constraints and not column.nullable else ""
@@ -83,11 +85,7 @@ def create_table_sql(
     merges into a keyed table ~50x slower, and Redshift would not enforce it anyway."""
     _check_keys(name, columns, (distkey,) if distkey else (), "DISTKEY")
     _check_keys(name, columns, sortkey, "SORTKEY")
-    head = (
-        f"CREATE TEMP TABLE {quote_ident(name)}"
-        if temp
-        else f"CREATE TABLE IF NOT EXISTS {quote_ident(name)}"
-    )
+    head = f"CREATE TEMP TABLE {quote_ident(name)}" if temp else f"CREATE TABLE IF NOT EXISTS {quote_ident(name)}"
     sql = f"{head} ({column_definitions(columns, dialect, constraints=constraints, staged=staged)})"
     if dialect == "redshift":
         if diststyle_all:
@@ -106,17 +104,17 @@ def _check_keys(table: str, columns: Sequence[Column], keys: Sequence[str], what
         if key not in kinds:
             raise ValueError(f"{what} column {key!r} is not a column of {table!r}")
         if kinds[key] == "json":
-            raise ValueError(f"{what} column {key!r} of {table!r} is json (SUPER on Redshift), which cannot be "
-                             f"a {what}: choose a scalar column")
+            raise ValueError(
+                f"{what} column {key!r} of {table!r} is json (SUPER on Redshift), which cannot be "
+                f"a {what}: choose a scalar column"
+            )
 
 
 def dataset_table_sql(dataset: Dataset, table: str, dialect: Dialect) -> str:
     """The target table: parents sorted on event time, children on the merge key; both distributed
     on the first merge key column so parent/child joins stay on one slice."""
     sortkey = (dataset.event_time_column,) if table == dataset.name else dataset.merge_key
-    return create_table_sql(
-        table, dataset.table_columns(table), dialect, distkey=dataset.merge_key[0], sortkey=sortkey
-    )
+    return create_table_sql(table, dataset.table_columns(table), dialect, distkey=dataset.merge_key[0], sortkey=sortkey)
 
 
 def ledger_table_sql(dialect: Dialect) -> str:
@@ -148,10 +146,7 @@ def add_column_sql(table: str, column: Column, dialect: Dialect) -> str:
 
 def existing_columns_sql() -> str:
     """Columns of a table in the current schema; one bound parameter: the table name."""
-    return (
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema = current_schema() AND table_name = ?"
-    )
+    return "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?"
 
 
 def drop_temp_sql(name: str) -> str:
@@ -160,5 +155,8 @@ def drop_temp_sql(name: str) -> str:
 
 def rebuild_table_sql(table: str, select_sql: str) -> list[str]:
     """Statements replacing a derived table with the rows of `select_sql` (run them in one transaction)."""
-    return [f"DROP TABLE IF EXISTS {quote_ident(table)}", f"CREATE TABLE {quote_ident(table)} AS {select_sql}",
-            f"SELECT COUNT(*) FROM {quote_ident(table)}"]
+    return [
+        f"DROP TABLE IF EXISTS {quote_ident(table)}",
+        f"CREATE TABLE {quote_ident(table)} AS {select_sql}",
+        f"SELECT COUNT(*) FROM {quote_ident(table)}",
+    ]

@@ -171,8 +171,7 @@ def ledger_insert_sql() -> str:
 
 def ledger_table_exists_sql() -> str:
     """1 when the ledger table exists in the current schema (a fresh warehouse has none). Parameter: its name."""
-    return ("SELECT COUNT(*) FROM information_schema.tables "
-            "WHERE table_schema = current_schema() AND table_name = ?")
+    return "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
 
 
 def ledger_partitions_sql(partitions: int) -> str:

@@ -75,8 +75,12 @@ class SqlWarehouse(Warehouse):
         """Fill the (created, empty) staging table of `table`; returns the rows staged."""
 
     @abc.abstractmethod
-    def _run_load(self, stage: Callable[[], dict[str, int]], merge: Callable[[], UpsertCounts],
-                  after_stage: Callable[[], None] | None) -> tuple[dict[str, int], UpsertCounts]:
+    def _run_load(
+        self,
+        stage: Callable[[], dict[str, int]],
+        merge: Callable[[], UpsertCounts],
+        after_stage: Callable[[], None] | None,
+    ) -> tuple[dict[str, int], UpsertCounts]:
         """Run stage, then `after_stage`, then merge, in the backend's transactions."""
 
     def _lock(self, dataset: Dataset) -> None:  # noqa: B027 - optional: only Redshift locks
@@ -91,8 +95,10 @@ class SqlWarehouse(Warehouse):
         return self._transaction(lambda: self._fetch(sql, params))
 
     def ensure_tables(self, dataset: Dataset) -> None:
-        wanted = [(t, dataset.table_columns(t), sql_ddl.dataset_table_sql(dataset, t, self.dialect))
-                  for t in dataset.table_names]
+        wanted = [
+            (t, dataset.table_columns(t), sql_ddl.dataset_table_sql(dataset, t, self.dialect))
+            for t in dataset.table_names
+        ]
         wanted.append((LEDGER_TABLE, sql_ddl.LEDGER_COLUMNS, sql_ddl.ledger_table_sql(self.dialect)))
 
         def work() -> None:
@@ -138,8 +144,7 @@ class SqlWarehouse(Warehouse):
             return found
         for start in range(0, len(wanted), KEYS_PER_QUERY):
             chunk = wanted[start : start + KEYS_PER_QUERY]
-            for partition, key, etag in self.query(sql_load.ledger_partitions_sql(len(chunk)),
-                                                   [dataset.name, *chunk]):
+            for partition, key, etag in self.query(sql_load.ledger_partitions_sql(len(chunk)), [dataset.name, *chunk]):
                 found.setdefault(str(partition), set()).add((key, etag))
         return found
 
@@ -179,8 +184,15 @@ class SqlWarehouse(Warehouse):
             raise self._load_failure(batch, error) from error
         finally:
             self._release(prepared)
-        return LoadResult(files=len(batch.files), staged=staged, inserted=counts.inserted, updated=counts.updated,
-                          stale=counts.stale, child_rows=counts.child_rows, seconds=time.perf_counter() - started)
+        return LoadResult(
+            files=len(batch.files),
+            staged=staged,
+            inserted=counts.inserted,
+            updated=counts.updated,
+            stale=counts.stale,
+            child_rows=counts.child_rows,
+            seconds=time.perf_counter() - started,
+        )
 
     # -- the merge --------------------------------------------------------------------------------
 
@@ -200,8 +212,9 @@ class SqlWarehouse(Warehouse):
             self._execute(sql_load.child_delete_sql(dataset, child.name))
             child_rows[child.name] = self._scalar(sql_load.child_count_sql(dataset, child.name))
             self._execute(sql_load.child_insert_sql(dataset, child.name, self.dialect))
-        return UpsertCounts(inserted=survivors - updated, updated=updated, stale=unique - survivors,
-                            child_rows=child_rows)
+        return UpsertCounts(
+            inserted=survivors - updated, updated=updated, stale=unique - survivors, child_rows=child_rows
+        )
 
     def _scalar(self, sql: str, params: Sequence[Any] = ()) -> int:
         rows = self._fetch(sql, params)

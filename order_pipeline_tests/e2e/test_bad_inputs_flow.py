@@ -71,18 +71,31 @@ def verdict(entry: BadInput, seen: Observed) -> tuple[str, bool]:
         return f"{status} ({(error or '')[-60:]!r}), {sum(seen.notices)} notices", ok and seen.notices == (0, 0)
     if entry.whole_file_rejected:
         reported = (seen.error_report or {}).get("error", "").replace(entry.filename, "").lower()
-        ok = (status == "quarantined" and entry.reason_contains in cause and entry.reason_contains in reported
-              and seen.copy_matches and seen.loaded == 0 and seen.notices == (1, 0))
+        ok = (
+            status == "quarantined"
+            and entry.reason_contains in cause
+            and entry.reason_contains in reported
+            and seen.copy_matches
+            and seen.loaded == 0
+            and seen.notices == (1, 0)
+        )
         return f"{status} ({(error or '')[-60:]!r}), copy {'ok' if seen.copy_matches else 'MISSING'}", ok
     rejects = seen.rejects or []
-    reasons_ok = all(entry.reason_contains in f"{r.get('field') or ''} {r['reason']}".lower() and
-                     r["raw"] is not None for r in rejects)
+    reasons_ok = all(
+        entry.reason_contains in f"{r.get('field') or ''} {r['reason']}".lower() and r["raw"] is not None
+        for r in rejects
+    )
     text = f"{seen.loaded} loaded, {len(rejects)} rejected"
     if rejects:
         text += f" ({rejects[0].get('field')}: {rejects[0]['reason'][:50]!r})"
-    ok = (status == "loaded" and seen.loaded == entry.good_records and len(rejects) == entry.bad_records
-          and reasons_ok and seen.notices == (0, 1 if entry.bad_records else 0)
-          and seen.announced_rejects in ((entry.bad_records,) if entry.bad_records else (None,)))
+    ok = (
+        status == "loaded"
+        and seen.loaded == entry.good_records
+        and len(rejects) == entry.bad_records
+        and reasons_ok
+        and seen.notices == (0, 1 if entry.bad_records else 0)
+        and seen.announced_rejects in ((entry.bad_records,) if entry.bad_records else (None,))
+    )
     return text, ok
 
 
@@ -159,8 +172,12 @@ def test_corpus_mixed_with_good_files_in_one_partition(pipeline):
     assert pipeline.query('SELECT COUNT(*), COUNT(DISTINCT order_id) FROM "orders"')[0] == (expected, expected)
     for uri, (_, count) in zip(good_uris, GOOD_FILES.values(), strict=True):
         assert seen[uri].ledger == ("loaded", None) and not seen[uri].rejects and seen[uri].notices == (0, 0)
-        assert count == dict(pipeline.query(
-            "SELECT split_part(order_id, '-', 1) AS p, COUNT(*) FROM \"orders\" GROUP BY p"))[_prefix(uri)]
+        assert (
+            count
+            == dict(pipeline.query("SELECT split_part(order_id, '-', 1) AS p, COUNT(*) FROM \"orders\" GROUP BY p"))[
+                _prefix(uri)
+            ]
+        )
     # the ledger: one row per file version, nothing else
     assert len(pipeline.query('SELECT key FROM "file_ledger"')) == len(CORPUS) + len(GOOD_FILES)
     assert all(found.ledger is not None for found in seen.values())
@@ -172,8 +189,13 @@ def test_corpus_mixed_with_good_files_in_one_partition(pipeline):
         assert message["_attributes"]["event_type"]["Value"] == message["event_type"]
         assert message["partition"] == PARTITION and message["dataset"] == "orders"
         assert len(json.dumps(message)) < 256 * 1024
-    assert set(by_type) <= {"file_quarantined", "records_rejected", "partition_loaded", "schema_drift",
-                            "check_failed"}, sorted(by_type)
+    assert set(by_type) <= {
+        "file_quarantined",
+        "records_rejected",
+        "partition_loaded",
+        "schema_drift",
+        "check_failed",
+    }, sorted(by_type)
     # so many bad files fail the partition's quarantine check (once), and undeclared fields are reported once each
     (check,) = by_type["check_failed"]
     assert check["check"] == "orders_files_not_quarantined" and check["asset"] == "lake/orders_parquet"
@@ -184,8 +206,9 @@ def test_corpus_mixed_with_good_files_in_one_partition(pipeline):
     (loaded,) = by_type["partition_loaded"]
     assert loaded["asset"] == "warehouse/orders" and loaded["rows_inserted"] == expected
     assert loaded["rows_updated"] == 0 and loaded["files_dead_lettered"] == 0
-    assert sorted(loaded["files"]) == sorted([uri_of[e.kind] for e in CORPUS if not e.whole_file_rejected
-                                              and not e.ignored] + good_uris)
+    assert sorted(loaded["files"]) == sorted(
+        [uri_of[e.kind] for e in CORPUS if not e.whole_file_rejected and not e.ignored] + good_uris
+    )
 
     # nothing new on the next tick, and re-materializing the partition announces and loads nothing again
     assert pipeline.tick().runs == []

@@ -30,9 +30,11 @@ def test_a_file_that_kills_the_process_is_quarantined_after_three_attempts(pipel
     for name, size in sizes.items():
         orders = generate_orders(size, seed=size, start_date=DAY, id_prefix=name[0].upper() + "CRASH")
         pipeline.land(root + name, b"".join(orjson.dumps(o) + b"\n" for o in orders))
-    (killer,) = [v for v in list_landing_day(pipeline.s3, pipeline.settings.bucket,
-                                             pipeline.settings.landing_root("orders"), DAY)
-                 if v.key.endswith("/killer.jsonl")]
+    (killer,) = [
+        v
+        for v in list_landing_day(pipeline.s3, pipeline.settings.bucket, pipeline.settings.landing_root("orders"), DAY)
+        if v.key.endswith("/killer.jsonl")
+    ]
     attempts = pipeline.settings.layout.attempts_key(ORDERS.name, DAY.isoformat(), killer)
 
     for attempt in (1, 2, 3):
@@ -55,7 +57,8 @@ def test_a_file_that_kills_the_process_is_quarantined_after_three_attempts(pipel
     (message,) = [m for m in pipeline.notifications() if m["event_type"] == "file_quarantined"]
     assert message["file"] == killer.uri and reason in message["reason"]
     copy_key = message["quarantined_to"].split(f"{pipeline.settings.bucket}/", 1)[1]
-    report = json.loads(pipeline.s3.get_object(Bucket=pipeline.settings.bucket,
-                                               Key=copy_key + ".error.json")["Body"].read())
+    report = json.loads(
+        pipeline.s3.get_object(Bucket=pipeline.settings.bucket, Key=copy_key + ".error.json")["Body"].read()
+    )
     assert report["attempts"] == 3 and reason in report["error"]
     assert pipeline.tick().runs == []

@@ -68,8 +68,12 @@ def test_poisoned_file_is_dead_lettered_reported_once_and_replayed_once(pipeline
     retries = [e for e in outcome.runs[0].all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
     assert len(retries) == 3  # the batch was retried with backoff before isolating
     assert counts(pipeline) == (11, 11, 2)
-    ledger = dict(((key, (status, error)) for key, status, error in
-                   pipeline.query('SELECT key, status, error FROM "file_ledger"')))
+    ledger = dict(
+        (
+            (key, (status, error))
+            for key, status, error in pipeline.query('SELECT key, status, error FROM "file_ledger"')
+        )
+    )
     assert ledger[good_key][0] == "loaded"
     status, error = ledger[poison_key]
     assert status == "dead_letter" and poison_key in error and "value out of range" in error

@@ -17,7 +17,9 @@ TODAY = datetime.now(timezone.utc).date()
 
 # Another team's "orders": flat, keyed by a number, no version column, a date instead of a timestamp.
 OTHER_ORDERS = Dataset(
-    name="orders", merge_key=("order_no",), event_time_column="placed_on",
+    name="orders",
+    merge_key=("order_no",),
+    event_time_column="placed_on",
     columns=(
         Column("order_no", "int64", nullable=False),
         Column("placed_on", "date", nullable=False),
@@ -39,10 +41,8 @@ def amounts(pipeline) -> dict[int, Decimal]:
     return dict(pipeline.query('SELECT "order_no", "amount" FROM "orders"'))
 
 
-def test_another_orders_dataset_without_a_version_column(aws_endpoint, bucket, tmp_path,
-                                                         warehouse_env):  # noqa: F811
-    with local_pipeline(aws_endpoint, bucket, tmp_path, datasets=(OTHER_ORDERS,),
-                        extra_env=warehouse_env) as pipeline:
+def test_another_orders_dataset_without_a_version_column(aws_endpoint, bucket, tmp_path, warehouse_env):  # noqa: F811
+    with local_pipeline(aws_endpoint, bucket, tmp_path, datasets=(OTHER_ORDERS,), extra_env=warehouse_env) as pipeline:
         keys = {k.to_user_string() for k in pipeline.defs().resolve_asset_graph().get_all_asset_keys()}
         assert keys == {"raw/orders_json", "lake/orders_parquet", "warehouse/orders"}  # no order summary attached
         root = pipeline.settings.landing_root("orders")
@@ -60,8 +60,9 @@ def test_another_orders_dataset_without_a_version_column(aws_endpoint, bucket, t
         outcome = pipeline.tick(OTHER_ORDERS, execute=False)
         job = pipeline.defs().resolve_job_def(outcome.requests[0].job_name or "orders_load_job")
         for request in sorted(outcome.requests, key=lambda r: r.partition_key or "", reverse=True):
-            run = job.execute_in_process(instance=pipeline.instance, partition_key=request.partition_key,
-                                         tags=request_tags(request))
+            run = job.execute_in_process(
+                instance=pipeline.instance, partition_key=request.partition_key, tags=request_tags(request)
+            )
             assert run.success
         assert [r.partition_key for r in outcome.requests] and len(outcome.requests) == 2
         assert amounts(pipeline) == {1: Decimal("11.00"), 2: Decimal("23.00"), 3: Decimal("30.00")}
@@ -73,5 +74,5 @@ def test_another_orders_dataset_without_a_version_column(aws_endpoint, bucket, t
         pipeline.land(f"{yesterday}/later.jsonl", jsonl(order(3, "31.00")))
         assert not pipeline.tick(OTHER_ORDERS).failed_runs
         assert amounts(pipeline)[3] == Decimal("31.00")
-        (count, distinct), = pipeline.query('SELECT COUNT(*), COUNT(DISTINCT "order_no") FROM "orders"')
+        ((count, distinct),) = pipeline.query('SELECT COUNT(*), COUNT(DISTINCT "order_no") FROM "orders"')
         assert count == distinct == 3

@@ -40,15 +40,18 @@ def test_generated_files_are_counted_exactly_and_the_latest_versions_win(pipelin
 
     (run,) = outcome.runs
     assert run.success
-    versions = {v.key.rsplit("/", 1)[-1]: v for v in list_landing_day(
-        pipeline.s3, pipeline.settings.bucket, pipeline.settings.landing_root("orders"), DAY)}
+    versions = {
+        v.key.rsplit("/", 1)[-1]: v
+        for v in list_landing_day(pipeline.s3, pipeline.settings.bucket, pipeline.settings.landing_root("orders"), DAY)
+    }
     for file in files.values():
         record = read_record(pipeline.s3, pipeline.settings.layout, ORDERS, DAY.isoformat(), versions[file.name])
         assert record is not None and record.status == ("partial" if file.bad else "converted"), file.name
         assert record.counts == {"read": len(file.records), "written": len(file.good), "rejected": len(file.bad)}
         assert record.total_records == record.rows["orders"] + record.rejected_records
-    expected = {order_id: (r.order["status"], r.record, f.name)
-                for f in files.values() for order_id, r in f.latest().items()}
+    expected = {
+        order_id: (r.order["status"], r.record, f.name) for f in files.values() for order_id, r in f.latest().items()
+    }
     rows = pipeline.query('SELECT order_id, status, _source_record, _source_file FROM "orders"')
     held = {order_id: (status, number, uri.rsplit("/", 1)[-1]) for order_id, status, number, uri in rows}
     assert len(rows) == len(held) == len(expected)

@@ -28,14 +28,18 @@ from order_pipeline_tests.support.live_redshift import cost_facts
 from order_pipeline_tests.support.pipeline_harness import LocalPipeline
 from order_pipeline_tests.support.scenarios import OPTIONS, assert_matches, decode, land_generated
 
-_TARGET = ("ORDER_PIPELINE_LIVE_REDSHIFT_HOST", "ORDER_PIPELINE_REDSHIFT_WORKGROUP",
-           "ORDER_PIPELINE_REDSHIFT_CLUSTER_IDENTIFIER")
+_TARGET = (
+    "ORDER_PIPELINE_LIVE_REDSHIFT_HOST",
+    "ORDER_PIPELINE_REDSHIFT_WORKGROUP",
+    "ORDER_PIPELINE_REDSHIFT_CLUSTER_IDENTIFIER",
+)
 pytestmark = [
     pytest.mark.live,
-    pytest.mark.skipif(not (os.environ.get("ORDER_PIPELINE_LIVE_BUCKET")
-                            and any(os.environ.get(name) for name in _TARGET)),
-                       reason="set ORDER_PIPELINE_LIVE_BUCKET and ORDER_PIPELINE_LIVE_REDSHIFT_HOST (or a workgroup/"
-                              "cluster with ORDER_PIPELINE_REDSHIFT_IAM=true) to run against real AWS"),
+    pytest.mark.skipif(
+        not (os.environ.get("ORDER_PIPELINE_LIVE_BUCKET") and any(os.environ.get(name) for name in _TARGET)),
+        reason="set ORDER_PIPELINE_LIVE_BUCKET and ORDER_PIPELINE_LIVE_REDSHIFT_HOST (or a workgroup/"
+        "cluster with ORDER_PIPELINE_REDSHIFT_IAM=true) to run against real AWS",
+    ),
 ]
 
 

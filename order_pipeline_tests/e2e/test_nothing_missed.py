@@ -36,8 +36,11 @@ def mode(request) -> str:
 
 @pytest.fixture
 def pipeline(aws_endpoint, bucket, tmp_path, mode):
-    env = {"ORDER_PIPELINE_SENSOR_MODE": mode, "ORDER_PIPELINE_BACKLOG_DATES_PER_TICK": "15",
-           "ORDER_PIPELINE_LOOKBACK_DAYS": "3"}
+    env = {
+        "ORDER_PIPELINE_SENSOR_MODE": mode,
+        "ORDER_PIPELINE_BACKLOG_DATES_PER_TICK": "15",
+        "ORDER_PIPELINE_LOOKBACK_DAYS": "3",
+    }
     with local_pipeline(aws_endpoint, bucket, tmp_path, extra_env=env) as running:
         yield running
 
@@ -49,7 +52,8 @@ def queue_url(pipeline) -> str:
 def in_queue(pipeline) -> int:
     attributes = boto3.client("sqs").get_queue_attributes(
         QueueUrl=queue_url(pipeline),
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
     return sum(int(v) for v in attributes.values())
 
 
@@ -62,10 +66,19 @@ def orders(pipeline) -> tuple[int, int]:
 
 
 def s3_event(bucket: str, key: str, etag: str, name: str = "ObjectCreated:Put") -> str:
-    return json.dumps({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": name,
-                                    "eventTime": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-                                    "s3": {"bucket": {"name": bucket}, "object": {"key": key, "eTag": etag,
-                                                                                  "size": 10}}}]})
+    return json.dumps(
+        {
+            "Records": [
+                {
+                    "eventVersion": "2.1",
+                    "eventSource": "aws:s3",
+                    "eventName": name,
+                    "eventTime": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+                    "s3": {"bucket": {"name": bucket}, "object": {"key": key, "eTag": etag, "size": 10}},
+                }
+            ]
+        }
+    )
 
 
 def test_forty_past_landing_dates_before_the_first_tick_all_load_exactly_once(pipeline, mode):
@@ -88,7 +101,7 @@ def test_forty_past_landing_dates_before_the_first_tick_all_load_exactly_once(pi
 def test_a_late_file_twenty_days_back_is_loaded(pipeline, mode):
     land_day(pipeline, TODAY - timedelta(days=1), "NOW")
     pipeline.drain()
-    late_key, = land_day(pipeline, TODAY - timedelta(days=20), "LATE")
+    (late_key,) = land_day(pipeline, TODAY - timedelta(days=20), "LATE")
     outcome = pipeline.tick()
     if mode == "events":  # the event names the file: loaded within one tick
         assert outcome.partitions == [(TODAY - timedelta(days=20)).isoformat()]
@@ -166,8 +179,14 @@ def test_events_mode_survives_a_killed_sensor_duplicates_and_foreign_events(pipe
 
     # the sensor process dies between receiving the messages and committing its cursor
     env = dict(os.environ, ORDER_PIPELINE_QUEUE_VISIBILITY_SECONDS="2")
-    killed = subprocess.run([sys.executable, "-c", KILLED_TICK, pipeline.cursor or ""], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=180)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_TICK, pipeline.cursor or ""],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     time.sleep(3)  # unacknowledged, the messages come back after their visibility timeout
     outcome = pipeline.tick()
@@ -182,10 +201,12 @@ def test_events_mode_survives_a_killed_sensor_duplicates_and_foreign_events(pipe
     assert all(ledger(pipeline)[key] == 1 for key in keys) and orders(pipeline) == (12, 12)
 
     # a TestEvent, a removal, and keys outside the dataset are understood, acknowledged and ignored
-    for body in (json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": pipeline.settings.bucket}),
-                 s3_event(pipeline.settings.bucket, keys[1], etag, "ObjectRemoved:Delete"),
-                 s3_event("someone-elses-bucket", keys[1], etag),
-                 s3_event(pipeline.settings.bucket, "landing/customers/2026/11/20/c.jsonl", etag)):
+    for body in (
+        json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": pipeline.settings.bucket}),
+        s3_event(pipeline.settings.bucket, keys[1], etag, "ObjectRemoved:Delete"),
+        s3_event("someone-elses-bucket", keys[1], etag),
+        s3_event(pipeline.settings.bucket, "landing/customers/2026/11/20/c.jsonl", etag),
+    ):
         sqs.send_message(QueueUrl=queue_url(pipeline), MessageBody=body)
     ignored = pipeline.tick()
     assert ignored.runs == [] and "4 events ignored" in ignored.skip_reason, ignored.skip_reason

@@ -21,8 +21,10 @@ DAY = datetime.now(timezone.utc).date() - timedelta(days=1)
 def fail_a_run(pipeline) -> dg.ExecuteInProcessResult:
     """Land a good file and tick: the warehouse cannot be opened, so the run fails after its retries."""
     orders = generate_orders(5, seed=3, start_date=DAY, id_prefix="FAIL")
-    pipeline.land(f"{pipeline.settings.landing_root('orders')}{DAY:%Y/%m/%d}/orders.jsonl",
-                  b"".join(orjson.dumps(o) + b"\n" for o in orders))
+    pipeline.land(
+        f"{pipeline.settings.landing_root('orders')}{DAY:%Y/%m/%d}/orders.jsonl",
+        b"".join(orjson.dumps(o) + b"\n" for o in orders),
+    )
     outcome = pipeline.tick()
     (run,) = outcome.runs
     assert not run.success
@@ -32,9 +34,15 @@ def fail_a_run(pipeline) -> dg.ExecuteInProcessResult:
 @pytest.fixture
 def broken_pipeline(aws_endpoint, bucket, tmp_path):
     unreachable = tmp_path / "no-such-dir" / "nested" / "warehouse.duckdb"  # parent folders do not exist
-    with local_pipeline(aws_endpoint, bucket, tmp_path,
-                        extra_env={"ORDER_PIPELINE_DUCKDB_PATH": str(unreachable),
-                                   "ORDER_PIPELINE_UI_BASE_URL": "https://dagster.example.com"}) as running:
+    with local_pipeline(
+        aws_endpoint,
+        bucket,
+        tmp_path,
+        extra_env={
+            "ORDER_PIPELINE_DUCKDB_PATH": str(unreachable),
+            "ORDER_PIPELINE_UI_BASE_URL": "https://dagster.example.com",
+        },
+    ) as running:
         yield running
 
 

@@ -42,7 +42,8 @@ def test_sensor_runs_load_latest_versions_items_and_summary(pipeline):
     # the external raw asset shows each landed file once, in its partition
     raw = pipeline.instance.fetch_materializations(dg.AssetKey(["raw", "orders_json"]), limit=100).records
     assert sorted((r.partition_key, r.asset_materialization.metadata["uri"].value) for r in raw) == sorted(
-        ("-".join(key.split("/")[2:5]), f"s3://{pipeline.settings.bucket}/{key}") for key in files)
+        ("-".join(key.split("/")[2:5]), f"s3://{pipeline.settings.bucket}/{key}") for key in files
+    )
 
     second = pipeline.tick()
     assert second.runs == [] and "no new orders files" in (second.skip_reason or "")
@@ -61,9 +62,11 @@ def test_reupload_with_changed_orders_upserts_them(pipeline):
     original = decode(content)
     changed = []
     for record in original[:5]:
-        newer = dict(record, status="cancelled",
-                     updated_at=(parse_ts(record["updated_at"]) + timedelta(hours=1)).strftime(
-                         "%Y-%m-%dT%H:%M:%S.%fZ"))
+        newer = dict(
+            record,
+            status="cancelled",
+            updated_at=(parse_ts(record["updated_at"]) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        )
         changed.append(newer)
     pipeline.land(key, b"".join(orjson.dumps(r) + b"\n" for r in changed + original[5:]))
 
@@ -83,10 +86,11 @@ def test_late_file_for_an_older_date_within_the_lookback_is_loaded(pipeline):
     land_generated(pipeline, OPTIONS)
     pipeline.tick()
     late_day: date = TODAY - timedelta(days=2)
-    late = GenerateOptions(count=7, days=1, files_per_day=1, seed=99, update_share=0.0, start_date=late_day,
-                           id_prefix="LATE")
+    late = GenerateOptions(
+        count=7, days=1, files_per_day=1, seed=99, update_share=0.0, start_date=late_day, id_prefix="LATE"
+    )
     files = generated_files(late, pipeline.settings.landing_root("orders").rstrip("/"))
-    (key, content), = files.items()
+    ((key, content),) = files.items()
     pipeline.land(key.replace("orders-1", "late-arrival"), content)
     outcome = pipeline.tick()
     assert outcome.partitions == [late_day.isoformat()]

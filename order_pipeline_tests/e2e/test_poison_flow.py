@@ -26,7 +26,7 @@ from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
 DAY = datetime.now(timezone.utc).date() - timedelta(days=1)
 PARTITION = DAY.isoformat()
-EMOJI = "\U0001F600"
+EMOJI = "\U0001f600"
 
 
 def jsonl(records) -> bytes:
@@ -61,13 +61,16 @@ def orders_with_prefix(pipeline, prefix: str) -> int:
 def replace_value(order: dict, field: str, text: bytes) -> bytes:
     line = orjson.dumps(order)
     start = line.index(b'"' + field.encode() + b'":') + len(field) + 3
-    return line[:start] + text + line[start + len(orjson.dumps(order[field])):]
+    return line[:start] + text + line[start + len(orjson.dumps(order[field])) :]
 
 
 POISONS = {
     "huge_exponent": (lambda o: replace_value(o, "tax", b"1e400"), "tax", "1E+400 is out of range"),
-    "deep_nesting": (lambda o: replace_value(o, "status", b"[" * 50_000 + b"]" * 50_000), None,
-                     "nested deeper than 64 levels"),
+    "deep_nesting": (
+        lambda o: replace_value(o, "status", b"[" * 50_000 + b"]" * 50_000),
+        None,
+        "nested deeper than 64 levels",
+    ),
 }
 
 
@@ -77,8 +80,9 @@ def test_a_poisoned_record_is_rejected_and_the_innocent_neighbour_loads(pipeline
     good = list(generate_orders(6, seed=1, start_date=DAY, id_prefix="HOST"))
     poisoned = make(good.pop(3))
     pipeline.land(key(pipeline, "host.jsonl"), jsonl([*good[:3], poisoned, *good[3:]]))
-    pipeline.land(key(pipeline, "neighbour.jsonl"),
-                  jsonl(generate_orders(5, seed=2, start_date=DAY, id_prefix="INNOCENT")))
+    pipeline.land(
+        key(pipeline, "neighbour.jsonl"), jsonl(generate_orders(5, seed=2, start_date=DAY, id_prefix="INNOCENT"))
+    )
 
     outcome = pipeline.tick()
 
@@ -94,7 +98,9 @@ def test_a_poisoned_record_is_rejected_and_the_innocent_neighbour_loads(pipeline
     (announced,) = [m for m in pipeline.notifications() if m["event_type"] == "records_rejected"]
     assert announced["file"].endswith("/host.jsonl") and announced["rejected_records"] == 1
     assert dict(pipeline.query('SELECT key, status FROM "file_ledger"')) == {
-        key(pipeline, "host.jsonl"): "loaded", key(pipeline, "neighbour.jsonl"): "loaded"}
+        key(pipeline, "host.jsonl"): "loaded",
+        key(pipeline, "neighbour.jsonl"): "loaded",
+    }
 
 
 def test_a_file_across_the_4_mib_cut_is_counted_exactly_and_the_later_version_wins(pipeline) -> None:
@@ -111,7 +117,8 @@ def test_a_file_across_the_4_mib_cut_is_counted_exactly_and_the_later_version_wi
     assert [(r["record"], r["line"]) for r in rejects_of(pipeline, record)] == [(101, 101)]
     assert pipeline.query('SELECT COUNT(*), COUNT(DISTINCT order_id) FROM "orders"')[0] == (9_000, 9_000)
     status, source_record = pipeline.query(
-        f"SELECT status, _source_record FROM \"orders\" WHERE order_id = '{first['order_id']}'")[0]
+        f"SELECT status, _source_record FROM \"orders\" WHERE order_id = '{first['order_id']}'"
+    )[0]
     assert (status, source_record) == (second["status"], first_record + 1) != (first["status"], first_record)
     assert pipeline.query('SELECT "rows", status FROM "file_ledger"') == [(9_001, "loaded")]
 
@@ -136,29 +143,35 @@ def test_a_5_mb_rejected_line_still_gets_its_notification(pipeline) -> None:
 
 def test_hidden_names_are_accounted_for_not_skipped(pipeline) -> None:
     pipeline.land(key(pipeline, "_SUCCESS"), b"")
-    pipeline.land(key(pipeline, ".orders.jsonl.tmp"), jsonl(generate_orders(3, seed=4, start_date=DAY,
-                                                                             id_prefix="TEMP")))
-    pipeline.land(key(pipeline, "orders.jsonl"), jsonl(generate_orders(4, seed=5, start_date=DAY,
-                                                                       id_prefix="SEEN")))
+    pipeline.land(
+        key(pipeline, ".orders.jsonl.tmp"), jsonl(generate_orders(3, seed=4, start_date=DAY, id_prefix="TEMP"))
+    )
+    pipeline.land(key(pipeline, "orders.jsonl"), jsonl(generate_orders(4, seed=5, start_date=DAY, id_prefix="SEEN")))
     outcome = pipeline.tick()
     (run,) = outcome.runs
     assert run.success
     assert orders_with_prefix(pipeline, "SEEN") == 4 and orders_with_prefix(pipeline, "TEMP") == 0
-    ledger = {k.rsplit("/", 1)[-1]: (status, error) for k, status, error in
-              pipeline.query('SELECT key, status, error FROM "file_ledger"')}
+    ledger = {
+        k.rsplit("/", 1)[-1]: (status, error)
+        for k, status, error in pipeline.query('SELECT key, status, error FROM "file_ledger"')
+    }
     assert ledger["orders.jsonl"] == ("loaded", None)
     assert ledger["_SUCCESS"][0] == "quarantined" and ledger["_SUCCESS"][1].startswith("ignored: ")
     assert ledger[".orders.jsonl.tmp"][0] == "quarantined" and "rename it to load it" in ledger[".orders.jsonl.tmp"][1]
     assert conversion_record(pipeline, "_SUCCESS").status == "ignored"
-    (lake,) = [m.metadata for m in run.asset_materializations_for_node("lake_orders")
-               if m.asset_key == dg.AssetKey(["lake", "orders_parquet"])]
+    (lake,) = [
+        m.metadata
+        for m in run.asset_materializations_for_node("lake_orders")
+        if m.asset_key == dg.AssetKey(["lake", "orders_parquet"])
+    ]
     assert (lake["files"].value, lake["files_ignored"].value, lake["files_quarantined"].value) == (3, 1, 1)
     quarantined = [m["file"] for m in pipeline.notifications() if m["event_type"] == "file_quarantined"]
     assert [uri.rsplit("/", 1)[-1] for uri in quarantined] == [".orders.jsonl.tmp"]
 
 
-def test_a_string_over_its_byte_limit_is_rejected_on_both_warehouses(aws_endpoint, bucket, tmp_path,
-                                                                      warehouse_env) -> None:  # noqa: F811
+def test_a_string_over_its_byte_limit_is_rejected_on_both_warehouses(
+    aws_endpoint, bucket, tmp_path, warehouse_env
+) -> None:  # noqa: F811
     good = list(generate_orders(4, seed=6, start_date=DAY, id_prefix="UTF"))
     fits = dict(good[0], customer_id=EMOJI * 16)  # 64 bytes: exactly VARCHAR(64)
     over = dict(good[1], customer_id=EMOJI * 17)  # 17 characters fit VARCHAR(64); 68 bytes do not
@@ -166,8 +179,11 @@ def test_a_string_over_its_byte_limit_is_rejected_on_both_warehouses(aws_endpoin
         pipeline.land(key(pipeline, "emoji.jsonl"), jsonl([fits, over, *good[2:]]))
         assert not pipeline.tick().failed_runs
         loaded = dict(pipeline.query('SELECT order_id, customer_id FROM "orders"'))
-        assert loaded == {fits["order_id"]: EMOJI * 16, good[2]["order_id"]: good[2]["customer_id"],
-                          good[3]["order_id"]: good[3]["customer_id"]}
+        assert loaded == {
+            fits["order_id"]: EMOJI * 16,
+            good[2]["order_id"]: good[2]["customer_id"],
+            good[3]["order_id"]: good[3]["customer_id"],
+        }
         (reject,) = rejects_of(pipeline, conversion_record(pipeline, "emoji.jsonl"))
         assert (reject["record"], reject["field"]) == (2, "customer_id")
         assert reject["reason"] == "is 68 bytes long in UTF-8 (17 characters), more than its limit of 64 bytes"

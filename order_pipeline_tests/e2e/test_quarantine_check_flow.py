@@ -18,8 +18,12 @@ from order_pipeline_tests.support.pipeline_harness import local_pipeline
 TODAY = datetime.now(timezone.utc).date()
 
 PAYMENTS = Dataset(
-    name="payments", merge_key=("payment_id",), event_time_column="paid_at", version_column="version",
-    max_bad_records=10, max_bad_ratio=0.2,
+    name="payments",
+    merge_key=("payment_id",),
+    event_time_column="paid_at",
+    version_column="version",
+    max_bad_records=10,
+    max_bad_ratio=0.2,
     columns=(
         Column("payment_id", "int64", nullable=False),
         Column("amount", "decimal", precision=12, scale=2, nullable=False),
@@ -40,8 +44,12 @@ def jsonl(*records: dict) -> bytes:
 
 def wrong_schema_parquet() -> bytes:
     sink = io.BytesIO()
-    pq.write_table(pa.table({"payment_id": [1, 2], "amount": [True, False], "paid_at": ["2026-11-20T08:00:00Z"] * 2,
-                             "version": [1, 1]}), sink)
+    pq.write_table(
+        pa.table(
+            {"payment_id": [1, 2], "amount": [True, False], "paid_at": ["2026-11-20T08:00:00Z"] * 2, "version": [1, 1]}
+        ),
+        sink,
+    )
     return sink.getvalue()
 
 
@@ -52,8 +60,7 @@ def check_of(outcome) -> dg.AssetCheckEvaluation:
     return evaluation
 
 
-def test_a_partition_whose_every_file_is_quarantined_fails_its_check(aws_endpoint, bucket, tmp_path,
-                                                                     warehouse_env):  # noqa: F811
+def test_a_partition_whose_every_file_is_quarantined_fails_its_check(aws_endpoint, bucket, tmp_path, warehouse_env):  # noqa: F811
     with local_pipeline(aws_endpoint, bucket, tmp_path, datasets=(PAYMENTS,), extra_env=warehouse_env) as pipeline:
         prefix = f"{pipeline.settings.landing_root('payments')}{TODAY:%Y/%m/%d}"
         pipeline.land(f"{prefix}/export.parquet", wrong_schema_parquet())
@@ -73,8 +80,7 @@ def test_a_partition_whose_every_file_is_quarantined_fails_its_check(aws_endpoin
         assert [m["check"] for m in failed] == [CHECK]
 
 
-def test_too_many_rejects_fail_with_error_severity_when_declared(aws_endpoint, bucket, tmp_path,
-                                                                 warehouse_env):  # noqa: F811
+def test_too_many_rejects_fail_with_error_severity_when_declared(aws_endpoint, bucket, tmp_path, warehouse_env):  # noqa: F811
     strict = dataclasses.replace(PAYMENTS, quarantine_check="error")
     with local_pipeline(aws_endpoint, bucket, tmp_path, datasets=(strict,), extra_env=warehouse_env) as pipeline:
         prefix = f"{pipeline.settings.landing_root('payments')}{TODAY:%Y/%m/%d}"
@@ -89,8 +95,9 @@ def test_too_many_rejects_fail_with_error_severity_when_declared(aws_endpoint, b
             pipeline.land(f"{prefix}/batch-{batch}.jsonl", jsonl(*records))
         second = check_of(pipeline.tick(strict))
         assert not second.passed and second.severity == dg.AssetCheckSeverity.ERROR
-        assert second.metadata["failure"].value == ("12 of 100 records were rejected or quarantined, more than the "
-                                                    "dataset allows (10)")
+        assert second.metadata["failure"].value == (
+            "12 of 100 records were rejected or quarantined, more than the dataset allows (10)"
+        )
         assert second.metadata["files_quarantined"].value == 0 and second.metadata["files_loadable"].value == 5
         assert "decimal places" in second.metadata["reasons"].value
         assert pipeline.query('SELECT COUNT(*) FROM "payments"') == [(88,)]

@@ -49,10 +49,16 @@ def poison_part(pipeline, uri: str) -> None:
 def test_a_refused_copy_is_reported_with_the_file_and_the_cause(pipeline):
     good_key = land_day(pipeline, TODAY, "GOOD", (6,))[0]
     bad_key = land_day(pipeline, TODAY, "BYTES", (4,))[0]
-    files = list_landing_day(pipeline.s3, pipeline.settings.bucket, pipeline.settings.landing_root("orders"),
-                             date.fromisoformat(TODAY.isoformat()))
-    converted = {c.source.key: c for c, _ in convert_partition(pipeline.s3, pipeline.settings.layout, ORDERS,
-                                                               TODAY.isoformat(), files)}
+    files = list_landing_day(
+        pipeline.s3,
+        pipeline.settings.bucket,
+        pipeline.settings.landing_root("orders"),
+        date.fromisoformat(TODAY.isoformat()),
+    )
+    converted = {
+        c.source.key: c
+        for c, _ in convert_partition(pipeline.s3, pipeline.settings.layout, ORDERS, TODAY.isoformat(), files)
+    }
     bad_part = converted[bad_key].parts["orders"]
     poison_part(pipeline, bad_part)
 
@@ -64,8 +70,10 @@ def test_a_refused_copy_is_reported_with_the_file_and_the_cause(pipeline):
     assert dead["file"].endswith(bad_key) and bad_key in error and good_key not in error
     assert "COPY into staging of orders failed: Spectrum Scan Error (SQLSTATE XX000): code: 15001" in error
     part_bucket, part_key = parse_s3_uri(bad_part)
-    assert ("The length of the data column currency is longer than the length defined in the table. Table: 3, "
-            f"Data: 5, File name: https://s3.us-east-1.amazonaws.com/{part_bucket}/{part_key}") in error
+    assert (
+        "The length of the data column currency is longer than the length defined in the table. Table: 3, "
+        f"Data: 5, File name: https://s3.us-east-1.amazonaws.com/{part_bucket}/{part_key}"
+    ) in error
     assert f"load errors: {bad_part} column currency: String length exceeds DDL length" in error
     status, ledger_error = pipeline.query(f"SELECT status, error FROM \"file_ledger\" WHERE key = '{bad_key}'")[0]
     assert status == "dead_letter" and "longer than the length defined in the table" in ledger_error

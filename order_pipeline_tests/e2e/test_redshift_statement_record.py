@@ -50,8 +50,14 @@ def test_every_statement_the_backend_sends_is_recorded(aws_endpoint, bucket, tmp
             files = land_generated(pipeline, OPTIONS)
             assert pipeline.tick().runs
             key, content = sorted(files.items())[0]
-            changed = [dict(r, status="cancelled", updated_at=(parse_ts(r["updated_at"]) + timedelta(hours=1))
-                            .strftime("%Y-%m-%dT%H:%M:%S.%fZ")) for r in decode(content)[:5]]
+            changed = [
+                dict(
+                    r,
+                    status="cancelled",
+                    updated_at=(parse_ts(r["updated_at"]) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                )
+                for r in decode(content)[:5]
+            ]
             pipeline.land(key, b"".join(orjson.dumps(r) + b"\n" for r in changed + decode(content)[5:]))
             assert pipeline.tick().runs  # the re-upload: updated orders, replaced items
         assert_matches(pipeline, [r for c in files.values() for r in decode(c)] + changed)

@@ -58,10 +58,13 @@ def test_fixed_rejected_records_replay_once(pipeline, tmp_path):
 
     rejected = one_message(pipeline, "records_rejected")
     rejects_uri = rejected["rejects"]
-    bucket, key = rejects_uri[len("s3://"):].split("/", 1)
+    bucket, key = rejects_uri[len("s3://") :].split("/", 1)
     assert key.startswith(f"quarantine/orders/dt={PARTITION}/") and key.endswith(".rejects.jsonl")
-    entries = [json.loads(line) for line in pipeline.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-               .splitlines() if line.strip()]
+    entries = [
+        json.loads(line)
+        for line in pipeline.s3.get_object(Bucket=bucket, Key=key)["Body"].read().splitlines()
+        if line.strip()
+    ]
     assert {e["raw"]["order_id"] for e in entries} == bad_ids
     assert all(e["field"] == "currency" for e in entries)
 
@@ -73,7 +76,7 @@ def test_fixed_rejected_records_replay_once(pipeline, tmp_path):
     assert landed.startswith(f"s3://{pipeline.settings.bucket}/landing/orders/dt={PARTITION}/replay-")
     assert outcome.partitions == [PARTITION] and not outcome.failed_runs
     assert counts(pipeline) == (10, 10, 2)
-    loaded_ids = {row[0] for row in pipeline.query('SELECT order_id FROM "orders" WHERE currency = \'USD\'')}
+    loaded_ids = {row[0] for row in pipeline.query("SELECT order_id FROM \"orders\" WHERE currency = 'USD'")}
     assert bad_ids <= loaded_ids
     assert one_message(pipeline, "partition_loaded")["rows_inserted"] == 2
 
@@ -90,7 +93,7 @@ def test_fixed_quarantined_file_replays_once(pipeline, tmp_path):
 
     quarantined = one_message(pipeline, "file_quarantined")
     uri = quarantined["quarantined_to"]
-    bucket, key = uri[len("s3://"):].split("/", 1)
+    bucket, key = uri[len("s3://") :].split("/", 1)
     assert pipeline.s3.get_object(Bucket=bucket, Key=key)["Body"].read() == broken
 
     fixed = tmp_path / "export.json"

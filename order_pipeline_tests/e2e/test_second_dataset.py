@@ -12,8 +12,13 @@ from order_pipeline_tests.support.pipeline_harness import local_pipeline
 
 
 def customer(number: int, version: int, name: str) -> dict:
-    return {"customer_id": number, "name": name, "vip": number % 2 == 0, "version": version,
-            "signed_up_at": "2026-11-20T08:00:00Z"}
+    return {
+        "customer_id": number,
+        "name": name,
+        "vip": number % 2 == 0,
+        "version": version,
+        "signed_up_at": "2026-11-20T08:00:00Z",
+    }
 
 
 def test_second_dataset_loads_through_the_same_factory(aws_endpoint, bucket, tmp_path):
@@ -21,9 +26,13 @@ def test_second_dataset_loads_through_the_same_factory(aws_endpoint, bucket, tmp
     with local_pipeline(aws_endpoint, bucket, tmp_path, datasets=(CUSTOMERS,)) as pipeline:
         graph = pipeline.defs().resolve_asset_graph()
         assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {
-            "raw/customers_json", "lake/customers_parquet", "warehouse/customers"}
+            "raw/customers_json",
+            "lake/customers_parquet",
+            "warehouse/customers",
+        }
         assert graph.get(dg.AssetKey(["warehouse", "customers"])).parent_keys == {
-            dg.AssetKey(["lake", "customers_parquet"])}
+            dg.AssetKey(["lake", "customers_parquet"])
+        }
 
         prefix = f"{pipeline.settings.landing_root('customers')}{today:%Y/%m/%d}"
         first = [customer(n, 1, f"name {n}") for n in range(1, 6)]

@@ -29,8 +29,10 @@ AWS_TOKEN = f"aws-token-{uuid.uuid4().hex}"
 
 def land_orders(pipeline, day, name: str, count: int, prefix: str) -> None:
     orders = generate_orders(count, seed=1, start_date=day, id_prefix=prefix)
-    pipeline.land(f"{pipeline.settings.landing_root('orders')}{day:%Y/%m/%d}/{name}",
-                  b"".join(orjson.dumps(o) + b"\n" for o in orders))
+    pipeline.land(
+        f"{pipeline.settings.landing_root('orders')}{day:%Y/%m/%d}/{name}",
+        b"".join(orjson.dumps(o) + b"\n" for o in orders),
+    )
 
 
 def leaks(text: str, secrets: list[str]) -> list[str]:
@@ -56,8 +58,9 @@ def redshift_pipeline(aws_endpoint, bucket, tmp_path, redshift_endpoint, monkeyp
         yield running
 
 
-def test_secrets_appear_in_no_log_metadata_or_notification(redshift_pipeline, redshift_endpoint, monkeypatch,
-                                                           caplog, capfd):
+def test_secrets_appear_in_no_log_metadata_or_notification(
+    redshift_pipeline, redshift_endpoint, monkeypatch, caplog, capfd
+):
     pipeline = redshift_pipeline
     secrets = [redshift_endpoint.password, WRONG_PASSWORD, AWS_SECRET, AWS_TOKEN]
     caplog.set_level(logging.INFO)
@@ -69,8 +72,9 @@ def test_secrets_appear_in_no_log_metadata_or_notification(redshift_pipeline, re
     land_orders(pipeline, day, "orders.jsonl", 12, "SEC")
     corpus = {entry.kind: entry for entry in build_corpus()}
     for kind in ("not_json", "bad_currency"):
-        pipeline.land(f"{pipeline.settings.landing_root('orders')}{day:%Y/%m/%d}/{corpus[kind].filename}",
-                      corpus[kind].content)
+        pipeline.land(
+            f"{pipeline.settings.landing_root('orders')}{day:%Y/%m/%d}/{corpus[kind].filename}", corpus[kind].content
+        )
     loaded = pipeline.tick()
     assert len(loaded.runs) == 1 and not loaded.failed_runs
     expected = 12 + corpus["bad_currency"].good_records
@@ -137,11 +141,13 @@ def test_secrets_appear_in_no_log_metadata_or_notification(redshift_pipeline, re
     # everything in the bucket (lake, conversion records, quarantine reports, manifests) and the ledger
     s3 = pipeline.s3
     bucket = pipeline.settings.bucket
-    keys = [item["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-            for item in page.get("Contents", [])]
+    keys = [
+        item["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for item in page.get("Contents", [])
+    ]
     for key in keys:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         assert [s for s in secrets if s.encode() in body] == [], key
     for (error,) in pipeline.query('SELECT error FROM "file_ledger"'):
         assert leaks(error or "", secrets) == []
-

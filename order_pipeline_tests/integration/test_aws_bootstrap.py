@@ -84,14 +84,16 @@ def test_foreign_notifications_on_the_bucket_are_kept(settings):
     other_arn = sqs.get_queue_attributes(QueueUrl=other, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     config = s3.get_bucket_notification_configuration(Bucket=settings.bucket)
     config.pop("ResponseMetadata", None)
-    config["QueueConfigurations"].append({"Id": "someone-else", "QueueArn": other_arn,
-                                          "Events": ["s3:ObjectRemoved:*"]})
+    config["QueueConfigurations"].append(
+        {"Id": "someone-else", "QueueArn": other_arn, "Events": ["s3:ObjectRemoved:*"]}
+    )
     s3.put_bucket_notification_configuration(Bucket=settings.bucket, NotificationConfiguration=config)
     again = bootstrap(clients, infrastructure(settings, ["orders", "customers"]))  # a second dataset
     assert [str(c) for c in again if c.action != "unchanged"] == [
         f"create     sqs queue {settings.queue_name('customers')}-dlq",
         f"create     sqs queue {settings.queue_name('customers')}",
-        f"create     s3 notification s3://{settings.bucket}/landing/customers/* -> {settings.queue_name('customers')}"]
+        f"create     s3 notification s3://{settings.bucket}/landing/customers/* -> {settings.queue_name('customers')}",
+    ]
     ids = {c["Id"] for c in s3.get_bucket_notification_configuration(Bucket=settings.bucket)["QueueConfigurations"]}
     assert ids == {"someone-else", "order-pipeline-orders-landing", "order-pipeline-customers-landing"}
     assert "no changes" in describe(bootstrap(clients, infrastructure(settings, ["orders", "customers"])))

@@ -32,15 +32,11 @@ def test_killed_load_leaves_the_file_unchanged_and_loads_once_afterwards(tmp_pat
     db = tmp_path / "killed.duckdb"
     warehouse = DuckDBWarehouse(db, s3_client)
     warehouse.ensure_tables(ORDERS)
-    warehouse.load_batch(
-        make_batch(ORDERS, orders_file(s3_client, bucket, "a", Order("o-1", at(0), items=3)))
-    )
+    warehouse.load_batch(make_batch(ORDERS, orders_file(s3_client, bucket, "a", Order("o-1", at(0), items=3))))
     before = snapshot(warehouse)
     warehouse.close()  # DuckDB allows one writing process per file
 
-    newer = orders_file(
-        s3_client, bucket, "b", *(Order(f"o-{n}", at(5), "shipped", 2) for n in range(1, 500))
-    )
+    newer = orders_file(s3_client, bucket, "b", *(Order(f"o-{n}", at(5), "shipped", 2) for n in range(1, 500)))
     batch = make_batch(ORDERS, newer, run_id="run-killed")
     child = multiprocessing.get_context("spawn").Process(target=_load_then_die, args=(str(db), batch))
     child.start()
@@ -54,9 +50,7 @@ def test_killed_load_leaves_the_file_unchanged_and_loads_once_afterwards(tmp_pat
         result = reopened.load_batch(make_batch(ORDERS, newer, run_id="run-retry"))
         assert (result.inserted, result.updated) == (498, 1)
         assert reopened.loaded_versions(ORDERS, [newer.source]) == {(newer.source.key, newer.source.etag)}
-        assert reopened.query('SELECT COUNT(*) FROM "file_ledger" WHERE "key" = ?', [newer.source.key]) == [
-            (1,)
-        ]
+        assert reopened.query('SELECT COUNT(*) FROM "file_ledger" WHERE "key" = ?', [newer.source.key]) == [(1,)]
         assert reopened.query('SELECT COUNT(*) FROM "order_items"') == [(998,)]
     finally:
         reopened.close()

@@ -40,13 +40,19 @@ def _exists(s3_client, bucket: str, key: str) -> bool:
 def test_hidden_names_are_listed_and_accounted_for(s3_client, bucket) -> None:
     settings = Settings(bucket=bucket)
     s3_client.put_object(Bucket=bucket, Key=FOLDER, Body=b"")  # a folder marker: not a file
-    bodies = {"_SUCCESS": b"", ".orders.jsonl.swp": jsonl_bytes([order(1)]),
-              "_partial.jsonl": jsonl_bytes([order(2)]), "orders.jsonl": jsonl_bytes([order(3)])}
+    bodies = {
+        "_SUCCESS": b"",
+        ".orders.jsonl.swp": jsonl_bytes([order(1)]),
+        "_partial.jsonl": jsonl_bytes([order(2)]),
+        "orders.jsonl": jsonl_bytes([order(3)]),
+    }
     versions = _land(s3_client, bucket, bodies)
     assert sorted(versions) == [".orders.jsonl.swp", "_SUCCESS", "_partial.jsonl", "orders.jsonl"]
 
-    records = {c.source.key.rsplit("/", 1)[-1]: c for c, _ in
-               convert_partition(s3_client, settings.layout, ORDERS, PARTITION, list(versions.values()))}
+    records = {
+        c.source.key.rsplit("/", 1)[-1]: c
+        for c, _ in convert_partition(s3_client, settings.layout, ORDERS, PARTITION, list(versions.values()))
+    }
 
     marker = records["_SUCCESS"]
     assert marker.status == "ignored" and not marker.loadable and marker.parts == {}
@@ -71,8 +77,11 @@ def test_small_files_are_converted_two_at_a_time_in_file_order_and_a_cut_short_o
     versions = _land(s3_client, bucket, {f"orders-{i}.jsonl": jsonl_bytes([order(i)]) for i in range(6)})
     files = sorted(versions.values(), key=lambda v: v.key)
     suspect = files[2]  # an earlier attempt at it was cut short (its process died)
-    s3_client.put_object(Bucket=bucket, Key=settings.layout.attempts_key(ORDERS.name, PARTITION, suspect),
-                         Body=json.dumps({"attempts": 1}).encode())
+    s3_client.put_object(
+        Bucket=bucket,
+        Key=settings.layout.attempts_key(ORDERS.name, PARTITION, suspect),
+        Body=json.dumps({"attempts": 1}).encode(),
+    )
     started_on: dict[str, str] = {}  # attempts records are written by the thread converting the file
 
     def note_thread(params, **_) -> None:
@@ -87,8 +96,9 @@ def test_small_files_are_converted_two_at_a_time_in_file_order_and_a_cut_short_o
 
     assert [c.source.key for c, _ in converted] == [v.key for v in files]
     assert all(now and c.status == "converted" for c, now in converted)
-    threads = {v.key.rsplit("/", 1)[-1]: started_on[settings.layout.attempts_key(ORDERS.name, PARTITION, v)]
-               for v in files}
+    threads = {
+        v.key.rsplit("/", 1)[-1]: started_on[settings.layout.attempts_key(ORDERS.name, PARTITION, v)] for v in files
+    }
     assert threads.pop(suspect.key.rsplit("/", 1)[-1]) == threading.main_thread().name
     assert all(name.startswith("conversion") for name in threads.values()), threads
     assert len(set(threads.values())) == 2  # the others were shared between two threads
@@ -105,8 +115,10 @@ def test_a_version_started_too_often_is_quarantined_instead_of_converted_again(s
     converted = convert_landing_file(s3_client, settings.layout, ORDERS, PARTITION, version)
 
     assert converted.status == "rejected" and converted.attempts == MAX_ATTEMPTS and converted.parts == {}
-    assert converted.error == (f"{version.uri}: conversion did not complete in 3 attempts (process killed or out "
-                               "of memory?); quarantined instead of being converted again")
+    assert converted.error == (
+        f"{version.uri}: conversion did not complete in 3 attempts (process killed or out "
+        "of memory?); quarantined instead of being converted again"
+    )
     copy_key = converted.quarantine_uri.split(bucket + "/", 1)[1]
     assert _get(s3_client, bucket, copy_key) == jsonl_bytes([order(1)])
     assert json.loads(_get(s3_client, bucket, copy_key + ".error.json"))["attempts"] == MAX_ATTEMPTS

@@ -25,8 +25,15 @@ ROLE = "arn:aws:iam::123456789012:role/local-loader"
 
 
 def warehouse_for(connect, s3_client, bucket: str) -> RedshiftWarehouse:
-    return RedshiftWarehouse(connect, s3_client, iam_role=ROLE, manifest_prefix=f"s3://{bucket}/_manifests/",
-                             serverless=False, base_delay=0.05, max_attempts=8)
+    return RedshiftWarehouse(
+        connect,
+        s3_client,
+        iam_role=ROLE,
+        manifest_prefix=f"s3://{bucket}/_manifests/",
+        serverless=False,
+        base_delay=0.05,
+        max_attempts=8,
+    )
 
 
 def run_in_threads(*work) -> list[BaseException]:
@@ -76,8 +83,9 @@ def test_a_serializable_conflict_is_retried(redshift_endpoint, redshift_connect,
         wait_for_lock_waiters(redshift_endpoint, redshift_endpoint.database)
         holder.commit()
 
-    errors = run_in_threads(lambda: warehouse.query('UPDATE "counter" SET "v" = "v" + 10 WHERE "k" = 1'),
-                            release_when_waited_for)
+    errors = run_in_threads(
+        lambda: warehouse.query('UPDATE "counter" SET "v" = "v" + 10 WHERE "k" = 1'), release_when_waited_for
+    )
     assert errors == []
     assert warehouse.query('SELECT "v" FROM "counter"') == [(11,)]  # both updates, the retried one once
     warehouse.close()
@@ -92,8 +100,7 @@ def test_two_partition_loads_launched_together_both_complete(redshift_connect, s
         # one order present in both partitions: the later version must win whichever load commits last
         orders.append(Order("SHARED-1", at(100 + day) + timedelta(minutes=day), status=("paid", "shipped")[day]))
         file = orders_file(s3_client, bucket, f"day{day}.parquet", *orders)
-        batches.append(dataclasses.replace(make_batch(ORDERS, file, run_id=f"run-{day}"),
-                                           partition=f"2026-11-2{day}"))
+        batches.append(dataclasses.replace(make_batch(ORDERS, file, run_id=f"run-{day}"), partition=f"2026-11-2{day}"))
     start = threading.Barrier(2)
 
     def load(batch):
@@ -119,8 +126,10 @@ def test_snapshot_isolation_alone_lets_two_transactions_insert_the_same_new_key(
     first.cursor().execute('CREATE TABLE "src" ("k" VARCHAR(8), "v" INTEGER)')
     first.cursor().execute("INSERT INTO \"src\" VALUES ('k1', 1)")
     first.commit()
-    merge = ('MERGE INTO "t" USING "src" AS "s" ON "t"."k" = "s"."k" WHEN MATCHED THEN UPDATE SET "v" = "s"."v" '
-             'WHEN NOT MATCHED THEN INSERT ("k", "v") VALUES ("s"."k", "s"."v")')
+    merge = (
+        'MERGE INTO "t" USING "src" AS "s" ON "t"."k" = "s"."k" WHEN MATCHED THEN UPDATE SET "v" = "s"."v" '
+        'WHEN NOT MATCHED THEN INSERT ("k", "v") VALUES ("s"."k", "s"."v")'
+    )
     first.cursor().execute('SELECT COUNT(*) FROM "t"')  # both snapshots taken before either writes
     second.cursor().execute('SELECT COUNT(*) FROM "t"')
     first.cursor().execute(merge)
@@ -133,7 +142,8 @@ def test_snapshot_isolation_alone_lets_two_transactions_insert_the_same_new_key(
 
 
 def test_under_snapshot_a_load_waits_for_a_concurrent_writer_and_then_sees_its_row(
-        redshift_endpoint, redshift_snapshot_database, redshift_snapshot_connect, s3_client, bucket):
+    redshift_endpoint, redshift_snapshot_database, redshift_snapshot_connect, s3_client, bucket
+):
     """Another writer holds the orders table and commits the new key while our load waits to merge it. The
     LOCK is the merge transaction's first statement, so our snapshot is taken after that commit: the MERGE
     updates the row. (Taking the snapshot before waiting, as without the LOCK, would insert a second row.)"""
@@ -156,18 +166,22 @@ def test_under_snapshot_a_load_waits_for_a_concurrent_writer_and_then_sees_its_r
     errors = run_in_threads(lambda: warehouse.load_batch(make_batch(ORDERS, later, run_id="ours")), writer)
     assert errors == []
     assert warehouse.query('SELECT "status", COUNT(*) FROM "orders" WHERE "order_id" = \'NEW-1\' GROUP BY 1') == [
-        ("shipped", 1)]
+        ("shipped", 1)
+    ]
     warehouse.close()
 
 
 def test_two_concurrent_loads_of_the_same_new_keys_under_snapshot_leave_one_row_per_key(
-        redshift_snapshot_connect, s3_client, bucket):
+    redshift_snapshot_connect, s3_client, bucket
+):
     setup = warehouse_for(redshift_snapshot_connect, s3_client, bucket)
     setup.ensure_tables(ORDERS)
     batches = []
     for run in range(2):
-        orders = [Order(f"NEW-{n:03d}", at(n) + timedelta(minutes=run), ("paid", "shipped")[run], items=1 + n % 2)
-                  for n in range(30)]
+        orders = [
+            Order(f"NEW-{n:03d}", at(n) + timedelta(minutes=run), ("paid", "shipped")[run], items=1 + n % 2)
+            for n in range(30)
+        ]
         batches.append(make_batch(ORDERS, orders_file(s3_client, bucket, f"run{run}", *orders), run_id=f"run-{run}"))
     both_staged = threading.Barrier(2, timeout=60)
 

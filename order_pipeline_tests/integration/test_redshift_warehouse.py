@@ -57,9 +57,7 @@ def snapshot(wh: RedshiftWarehouse) -> tuple[list, list, list]:
 
 
 def test_load_update_stale_and_children_through_copy_and_merge(warehouse, s3_client, bucket):
-    first = orders_file(
-        s3_client, bucket, "a", Order("o-1", at(0), items=3), Order("o-2", at(9), "shipped", 2)
-    )
+    first = orders_file(s3_client, bucket, "a", Order("o-1", at(0), items=3), Order("o-2", at(9), "shipped", 2))
     result = warehouse.load_batch(make_batch(ORDERS, first))
     assert (result.inserted, result.updated, result.stale) == (2, 0, 0)
     assert result.staged == {"orders": 2, "order_items": 5}
@@ -102,8 +100,10 @@ def test_copy_failure_rolls_back_and_reports_the_load_errors(warehouse, s3_clien
     message = str(failure.value)
     assert broken.source.uri in message and "COPY into staging of orders failed" in message
     # the cause comes from the error's DETAIL field (Redshift's shape), the part is named there by https URL
-    assert f"Spectrum Scan Error (SQLSTATE XX000): code: 15001; context: File 'https://s3.us-east-1.amazonaws.com/" \
-           f"{bucket_name}/{key}' is not a valid Parquet file" in message
+    assert (
+        f"Spectrum Scan Error (SQLSTATE XX000): code: 15001; context: File 'https://s3.us-east-1.amazonaws.com/"
+        f"{bucket_name}/{key}' is not a valid Parquet file" in message
+    )
     assert f"load errors: {broken.parts['orders']}:" in message  # the STL_LOAD_ERRORS row of this COPY
     assert snapshot(warehouse) == before
 
@@ -128,9 +128,16 @@ def test_a_dropped_connection_is_retried_on_a_new_one(warehouse, redshift_endpoi
 
 
 PROFILES = Dataset(
-    name="profiles", merge_key=("profile_id",), version_column="version", event_time_column="seen_at",
-    columns=(Column("profile_id", "string", nullable=False, max_bytes=16), Column("version", "int64", nullable=False),
-             Column("seen_at", "timestamp", nullable=False), Column("attributes", "json")),
+    name="profiles",
+    merge_key=("profile_id",),
+    version_column="version",
+    event_time_column="seen_at",
+    columns=(
+        Column("profile_id", "string", nullable=False, max_bytes=16),
+        Column("version", "int64", nullable=False),
+        Column("seen_at", "timestamp", nullable=False),
+        Column("attributes", "json"),
+    ),
 )
 
 
@@ -140,13 +147,16 @@ def profile(version: int, attributes: str | None) -> dict:
 
 def test_json_columns_reach_super_as_parsed_values(redshift_connect, s3_client, bucket):
     """Staged as text, JSON_PARSEd into SUPER by the MERGE, read back with Redshift's path syntax."""
-    wh = RedshiftWarehouse(redshift_connect, s3_client, iam_role=ROLE, manifest_prefix=f"s3://{bucket}/_m/",
-                           serverless=False)
+    wh = RedshiftWarehouse(
+        redshift_connect, s3_client, iam_role=ROLE, manifest_prefix=f"s3://{bucket}/_m/", serverless=False
+    )
     wh.ensure_tables(PROFILES)
     first = '{"name": "Ann", "tags": ["vip", "eu"], "address": {"city": "Köln"}}'
     wh.load_batch(make_batch(PROFILES, data_file(s3_client, bucket, PROFILES, "a", {"profiles": [profile(1, first)]})))
-    navigate = ('SELECT "p"."attributes"."name", "p"."attributes"."tags"[1], "p"."attributes"."address"."city" '
-                'FROM "profiles" AS "p"')
+    navigate = (
+        'SELECT "p"."attributes"."name", "p"."attributes"."tags"[1], "p"."attributes"."address"."city" '
+        'FROM "profiles" AS "p"'
+    )
     assert wh.query(navigate) == [('"Ann"', '"eu"', '"Köln"')]
     second = '{"name": "Ann B.", "tags": []}'
     wh.load_batch(make_batch(PROFILES, data_file(s3_client, bucket, PROFILES, "b", {"profiles": [profile(2, second)]})))

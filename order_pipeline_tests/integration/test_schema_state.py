@@ -21,17 +21,26 @@ from order_pipeline.steps.warehouse.part_layout import conform_part
 from order_pipeline_tests.support.s3_requests import counting_s3_client
 
 EVENTS = Dataset(
-    name="events", merge_key=("event_id",), event_time_column="at", version_column="version", new_columns="add",
-    columns=(Column("event_id", "int64", nullable=False), Column("at", "timestamp", nullable=False),
-             Column("version", "int64", nullable=False)),
+    name="events",
+    merge_key=("event_id",),
+    event_time_column="at",
+    version_column="version",
+    new_columns="add",
+    columns=(
+        Column("event_id", "int64", nullable=False),
+        Column("at", "timestamp", nullable=False),
+        Column("version", "int64", nullable=False),
+    ),
 )
 AT = "2026-11-28T00:00:00+00:00"
 
 
 def test_concurrent_updates_both_land_and_each_field_is_reported_once(s3_client, bucket):
     settings = Settings(bucket=bucket)
-    mine, theirs = (SchemaStateStore(s3_client, settings.layout, EVENTS),
-                    SchemaStateStore(s3_client, settings.layout, EVENTS))
+    mine, theirs = (
+        SchemaStateStore(s3_client, settings.layout, EVENTS),
+        SchemaStateStore(s3_client, settings.layout, EVENTS),
+    )
     calls = []
 
     def change(state):
@@ -46,7 +55,9 @@ def test_concurrent_updates_both_land_and_each_field_is_reported_once(s3_client,
     stored = json.loads(s3_client.get_object(Bucket=bucket, Key="lake/_schemas/events.json")["Body"].read())
     assert [c["name"] for c in stored["evolved"]] == ["region", "channel"]
     assert {path: entry["first_seen"] for path, entry in stored["reported"].items()} == {
-        "region": "s3://b/theirs", "channel": "s3://b/theirs"}
+        "region": "s3://b/theirs",
+        "channel": "s3://b/theirs",
+    }
     assert [c.name for c in mine.effective().evolved] == ["region", "channel"]
 
 
@@ -92,16 +103,35 @@ def test_a_part_of_an_older_layout_is_conformed_in_place(s3_client, bucket):
     settings = Settings(bucket=bucket)
     part_key = "lake/events/dt=2026-11-20/a.jsonl.x.parquet"
     sink = io.BytesIO()
-    pq.write_table(pa.table({"event_id": [1], "at": pa.array([datetime(2026, 11, 20, tzinfo=timezone.utc)],
-                                                              pa.timestamp("us", tz="UTC")),
-                             "version": [1], "_source_file": ["s3://b/a.jsonl"], "_source_record": [1]}), sink)
+    pq.write_table(
+        pa.table(
+            {
+                "event_id": [1],
+                "at": pa.array([datetime(2026, 11, 20, tzinfo=timezone.utc)], pa.timestamp("us", tz="UTC")),
+                "version": [1],
+                "_source_file": ["s3://b/a.jsonl"],
+                "_source_record": [1],
+            }
+        ),
+        sink,
+    )
     s3_client.put_object(Bucket=bucket, Key=part_key, Body=sink.getvalue())
-    version = FileVersion(bucket, "landing/events/2026/11/20/a.jsonl", "etag1", 10,
-                          datetime(2026, 11, 20, tzinfo=timezone.utc))
-    converted = ConvertedFile(source=version, partition="2026-11-20", status="converted", total_records=1,
-                              parts={"events": f"s3://{bucket}/{part_key}"}, rows={"events": 1})
-    s3_client.put_object(Bucket=bucket, Key=settings.layout.record_key(EVENTS.name, "2026-11-20", version),
-                         Body=converted.to_json().encode())
+    version = FileVersion(
+        bucket, "landing/events/2026/11/20/a.jsonl", "etag1", 10, datetime(2026, 11, 20, tzinfo=timezone.utc)
+    )
+    converted = ConvertedFile(
+        source=version,
+        partition="2026-11-20",
+        status="converted",
+        total_records=1,
+        parts={"events": f"s3://{bucket}/{part_key}"},
+        rows={"events": 1},
+    )
+    s3_client.put_object(
+        Bucket=bucket,
+        Key=settings.layout.record_key(EVENTS.name, "2026-11-20", version),
+        Body=converted.to_json().encode(),
+    )
     evolved = EVENTS.with_evolved((Column("channel", "string", source="channel", max_bytes=65535),))
     assert conform_part(s3_client, settings.layout, EVENTS, converted) is converted  # already in EVENTS' layout
     updated = conform_part(s3_client, settings.layout, evolved, converted)

@@ -44,8 +44,14 @@ def open_warehouse(request, tmp_path, s3_client, bucket) -> Iterator[OpenWarehou
             wh: Warehouse = DuckDBWarehouse(tmp_path / "wh.duckdb", s3_client)
         else:
             connect = request.getfixturevalue("redshift_connect")
-            wh = RedshiftWarehouse(connect, s3_client, iam_role=ROLE, manifest_prefix=f"s3://{bucket}/_manifests/",
-                                   serverless=False, base_delay=0.05)
+            wh = RedshiftWarehouse(
+                connect,
+                s3_client,
+                iam_role=ROLE,
+                manifest_prefix=f"s3://{bucket}/_manifests/",
+                serverless=False,
+                base_delay=0.05,
+            )
         opened.append(wh)
         wh.ensure_tables(dataset)
         return wh
@@ -66,8 +72,12 @@ def orders(wh: Warehouse) -> dict[str, tuple[str, Any]]:
 
 
 def items(wh: Warehouse, order_id: str) -> list[tuple[int, str]]:
-    return [tuple(row) for row in wh.query(
-        'SELECT "line_number", "sku" FROM "order_items" WHERE "order_id" = ? ORDER BY 1', [order_id])]
+    return [
+        tuple(row)
+        for row in wh.query(
+            'SELECT "line_number", "sku" FROM "order_items" WHERE "order_id" = ? ORDER BY 1', [order_id]
+        )
+    ]
 
 
 def snapshot(wh: Warehouse) -> tuple[list, list, list]:
@@ -79,8 +89,11 @@ def snapshot(wh: Warehouse) -> tuple[list, list, list]:
 
 
 def columns_of(wh: Warehouse, table: str) -> list[str]:
-    rows = wh.query("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                    "AND table_schema = current_schema() ORDER BY ordinal_position", [table])
+    rows = wh.query(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "AND table_schema = current_schema() ORDER BY ordinal_position",
+        [table],
+    )
     return [row[0] for row in rows]
 
 
@@ -93,8 +106,7 @@ def test_first_load_inserts_parents_children_and_ledger(warehouse, s3_client, bu
     assert set(orders(warehouse)) == {"o-1", "o-2"}
     assert [n for n, _ in items(warehouse, "o-1")] == [1, 2, 3]
     ledger = warehouse.query('SELECT "key", "etag", "status", "rows", "run_id", "partition" FROM "file_ledger"')
-    assert [tuple(row) for row in ledger] == [
-        (file.source.key, file.source.etag, "loaded", 2, "run-1", "2026-11-20")]
+    assert [tuple(row) for row in ledger] == [(file.source.key, file.source.etag, "loaded", 2, "run-1", "2026-11-20")]
 
 
 def test_newer_version_updates_row_and_replaces_items_as_a_whole(warehouse, s3_client, bucket):
@@ -111,11 +123,23 @@ def test_newer_version_updates_row_and_replaces_items_as_a_whole(warehouse, s3_c
 def test_same_order_twice_in_a_batch_latest_version_then_later_file_then_later_record_wins(
     warehouse, s3_client, bucket
 ):
-    early = orders_file(s3_client, bucket, "a", Order("newest", at(9), status="delivered", items=2),
-                        Order("tie", at(1), status="paid"), Order("rec", at(1), status="paid"))
-    late = orders_file(s3_client, bucket, "b", Order("newest", at(3), status="paid", items=3),
-                       Order("tie", at(1), status="shipped", items=4), Order("rec", at(1), status="pending"),
-                       Order("rec", at(1), status="cancelled", items=2))
+    early = orders_file(
+        s3_client,
+        bucket,
+        "a",
+        Order("newest", at(9), status="delivered", items=2),
+        Order("tie", at(1), status="paid"),
+        Order("rec", at(1), status="paid"),
+    )
+    late = orders_file(
+        s3_client,
+        bucket,
+        "b",
+        Order("newest", at(3), status="paid", items=3),
+        Order("tie", at(1), status="shipped", items=4),
+        Order("rec", at(1), status="pending"),
+        Order("rec", at(1), status="cancelled", items=2),
+    )
     result = warehouse.load_batch(make_batch(ORDERS, early, late))
     assert (result.inserted, result.updated, result.stale) == (3, 0, 0)
     assert result.staged["orders"] == 7
@@ -154,10 +178,15 @@ def test_ledger_records_every_file_once_with_its_status(warehouse, s3_client, bu
         (dead.source.key, dead.source.etag): "dead_letter",
     }
     assert warehouse.ledger_by_partition(ORDERS, ["2026-11-20", "2026-11-21"]) == {
-        "2026-11-20": {(f.key, f.etag) for f in versions[:3]}, "2026-11-21": set()}
+        "2026-11-20": {(f.key, f.etag) for f in versions[:3]},
+        "2026-11-21": set(),
+    }
     statuses = warehouse.query('SELECT "status", "error", "rows" FROM "file_ledger" ORDER BY "key"')
     assert [tuple(row) for row in statuses] == [
-        ("loaded", None, 1), ("quarantined", "b is not valid JSON", None), ("dead_letter", "c is not valid JSON", None)]
+        ("loaded", None, 1),
+        ("quarantined", "b is not valid JSON", None),
+        ("dead_letter", "c is not valid JSON", None),
+    ]
     # The guard in SQL: the same file versions again add no ledger row and change no order.
     before = snapshot(warehouse)
     warehouse.load_batch(make_batch(ORDERS, good, bad, run_id="run-2"))
@@ -200,36 +229,44 @@ def test_rebuild_table_replaces_a_derived_table_in_one_step(warehouse, s3_client
     select = 'SELECT "status", COUNT(*) AS "orders" FROM "orders" GROUP BY "status"'
     assert warehouse.rebuild_table("status_counts", select) == 2
     assert warehouse.rebuild_table("status_counts", select) == 2  # replaced, not appended
-    assert sorted(tuple(r) for r in warehouse.query('SELECT * FROM "status_counts"')) == [
-        ("paid", 2), ("pending", 1)]
+    assert sorted(tuple(r) for r in warehouse.query('SELECT * FROM "status_counts"')) == [("paid", 2), ("pending", 1)]
 
 
 def test_a_second_dataset_without_children_loads_through_the_same_backend(open_warehouse, s3_client, bucket):
     wh = open_warehouse(CUSTOMERS)
     first = data_file(s3_client, bucket, CUSTOMERS, "a", {"customers": [customer(1, 1, "Ann"), customer(2, 1, "Bo")]})
     second = data_file(
-        s3_client, bucket, CUSTOMERS, "b", {"customers": [customer(1, 2, "Ann B."), customer(2, 0, "old Bo")]})
+        s3_client, bucket, CUSTOMERS, "b", {"customers": [customer(1, 2, "Ann B."), customer(2, 0, "old Bo")]}
+    )
     assert wh.load_batch(make_batch(CUSTOMERS, first)).inserted == 2
     result = wh.load_batch(make_batch(CUSTOMERS, second))
     assert (result.inserted, result.updated, result.stale, result.child_rows) == (0, 1, 1, {})
     rows = wh.query('SELECT "customer_id", "name", "vip" FROM "customers" ORDER BY 1')
     assert [tuple(row) for row in rows] == [(1, "Ann B.", True), (2, "Bo", False)]
     assert wh.loaded_versions(CUSTOMERS, [first.source, second.source]) == {
-        (first.source.key, first.source.etag), (second.source.key, second.source.etag)}
+        (first.source.key, first.source.etag),
+        (second.source.key, second.source.etag),
+    }
 
 
 def test_ensure_tables_adds_a_newly_declared_nullable_column(open_warehouse, s3_client, bucket):
     wh = open_warehouse(CUSTOMERS)
-    wh.load_batch(make_batch(
-        CUSTOMERS, data_file(s3_client, bucket, CUSTOMERS, "a", {"customers": [customer(1, 1, "Ann")]})))
+    wh.load_batch(
+        make_batch(CUSTOMERS, data_file(s3_client, bucket, CUSTOMERS, "a", {"customers": [customer(1, 1, "Ann")]}))
+    )
     evolved = dataclasses.replace(CUSTOMERS, columns=(*CUSTOMERS.columns, Column("email", "string", max_bytes=320)))
     wh.ensure_tables(evolved)
     wh.ensure_tables(evolved)  # idempotent
     assert columns_of(wh, "customers")[-1] == "email"
     assert [tuple(r) for r in wh.query('SELECT "email" FROM "customers"')] == [(None,)]
     # Parquet has email before the lineage columns, the altered table after them: merged by name.
-    file = data_file(s3_client, bucket, evolved, "b", {"customers": [
-        {**customer(1, 2, "Ann"), "email": "a@x.io"}, {**customer(2, 1, "Bo"), "email": None}]})
+    file = data_file(
+        s3_client,
+        bucket,
+        evolved,
+        "b",
+        {"customers": [{**customer(1, 2, "Ann"), "email": "a@x.io"}, {**customer(2, 1, "Bo"), "email": None}]},
+    )
     result = wh.load_batch(make_batch(evolved, file))
     assert (result.inserted, result.updated) == (1, 1)
     rows = wh.query('SELECT "customer_id", "email", "version" FROM "customers" ORDER BY 1')
@@ -259,8 +296,13 @@ def test_reserved_words_as_table_and_column_names(open_warehouse, s3_client, buc
     child = {"select": "k", "limit": 1, "column": "x"}
     first = data_file(s3_client, bucket, RESERVED, "a", {"group": [parent], "table": [child]})
     wh.load_batch(make_batch(RESERVED, first))
-    newer = data_file(s3_client, bucket, RESERVED, "b",
-                      {"group": [{**parent, "order": 2, "from": at(1)}], "table": [{**child, "column": "y"}]})
+    newer = data_file(
+        s3_client,
+        bucket,
+        RESERVED,
+        "b",
+        {"group": [{**parent, "order": 2, "from": at(1)}], "table": [{**child, "column": "y"}]},
+    )
     assert wh.load_batch(make_batch(RESERVED, newer)).updated == 1
     assert [tuple(r) for r in wh.query('SELECT "order", "user" FROM "group"')] == [(2, "u")]
     assert [tuple(r) for r in wh.query('SELECT "limit", "column" FROM "table"')] == [(1, "y")]

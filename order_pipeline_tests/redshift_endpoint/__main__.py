@@ -21,13 +21,15 @@ from order_pipeline_tests.redshift_endpoint.endpoint import (
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5439)
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="keep the PostgreSQL cluster here (reused on the next start); "
-                             "default: a temp dir")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="keep the PostgreSQL cluster here (reused on the next start); default: a temp dir",
+    )
     parser.add_argument("--user", default=DEFAULT_USER)
     parser.add_argument("--password", default=DEFAULT_PASSWORD)
     parser.add_argument("--database", default=DEFAULT_DATABASE)
@@ -36,9 +38,11 @@ def main(argv: list[str] | None = None) -> None:
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # explicit: a background job may inherit SIGINT ignored
         signal.signal(signum, lambda *_: stopped.set())
-    print(f"Redshift-compatible endpoint ready: host={endpoint.host} port={endpoint.port} "
-          f"database={endpoint.database} user={endpoint.user} password={endpoint.password} ssl=False",
-          flush=True)
+    print(
+        f"Redshift-compatible endpoint ready: host={endpoint.host} port={endpoint.port} "
+        f"database={endpoint.database} user={endpoint.user} password={endpoint.password} ssl=False",
+        flush=True,
+    )
     try:
         while not stopped.wait(timeout=1.0):
             pass

@@ -49,8 +49,19 @@ from order_pipeline_tests.redshift_endpoint.statement_rewrite import CopyStateme
 
 # COPY parameters Redshift accepts with FORMAT AS PARQUET (copy-usage_notes-copy-from-columnar): everything
 # else, e.g. REGION (the bucket must be in the cluster's region), MAXERROR or ACCEPTANYDATE, is refused.
-PARQUET_OPTIONS = {"MANIFEST", "IAM_ROLE", "CREDENTIALS", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN",
-                   "ACCEPTINVCHARS", "FILLRECORD", "STATUPDATE", "EXPLICIT_IDS", "SERIALIZETOJSON"}
+PARQUET_OPTIONS = {
+    "MANIFEST",
+    "IAM_ROLE",
+    "CREDENTIALS",
+    "ACCESS_KEY_ID",
+    "SECRET_ACCESS_KEY",
+    "SESSION_TOKEN",
+    "ACCEPTINVCHARS",
+    "FILLRECORD",
+    "STATUPDATE",
+    "EXPLICIT_IDS",
+    "SERIALIZETOJSON",
+}
 _SAVEPOINT = "redshift_emulator_copy"
 _BATCH_ROWS = 65536
 
@@ -75,16 +86,21 @@ def _literal(text: str) -> str:
 def _columns(session: CopySession, statement: CopyStatement) -> list[TargetColumn]:
     found = session.inject_query(COLUMNS_QUERY.format(table=_literal(statement.table)))
     if not found.ok or not found.rows:
-        raise CopyFailure(f'relation "{statement.table.strip(chr(34))}" does not exist', statement.source,
-                          code=0, sqlstate="42P01")
+        raise CopyFailure(
+            f'relation "{statement.table.strip(chr(34))}" does not exist', statement.source, code=0, sqlstate="42P01"
+        )
     columns = target_columns(found.rows)
     if statement.columns is None:
         return columns
     by_name = {column.name: column for column in columns}
     missing = [name for name in statement.columns if name not in by_name]
     if missing:
-        raise CopyFailure(f'column "{missing[0]}" of relation "{statement.table}" does not exist',
-                          statement.source, code=0, sqlstate="42703")
+        raise CopyFailure(
+            f'column "{missing[0]}" of relation "{statement.table}" does not exist',
+            statement.source,
+            code=0,
+            sqlstate="42703",
+        )
     return [by_name[name] for name in statement.columns]
 
 
@@ -99,8 +115,9 @@ def _open_parquet(obj: S3Object, body: bytes) -> pa.Schema:
     try:
         return pq.read_schema(io.BytesIO(body))
     except (pa.ArrowException, OSError) as error:
-        raise spectrum_failure(DATA_ERROR, f"File '{https_url(obj.url)}' is not a valid Parquet file: {error}",
-                               obj.url) from error
+        raise spectrum_failure(
+            DATA_ERROR, f"File '{https_url(obj.url)}' is not a valid Parquet file: {error}", obj.url
+        ) from error
 
 
 def _postgres_failure(obj: S3Object, error: dict[str, str]) -> CopyFailure:
@@ -109,8 +126,9 @@ def _postgres_failure(obj: S3Object, error: dict[str, str]) -> CopyFailure:
     return spectrum_failure(DATA_ERROR, context, obj.url, reason=error.get("M", ""))
 
 
-def _load(session: CopySession, statement: CopyStatement, columns: list[TargetColumn],
-          objects: list[tuple[S3Object, bytes]]) -> int:
+def _load(
+    session: CopySession, statement: CopyStatement, columns: list[TargetColumn], objects: list[tuple[S3Object, bytes]]
+) -> int:
     names = ", ".join('"' + c.name.replace('"', '""') + '"' for c in columns)
     copy_sql = f"COPY {statement.table} ({names}) FROM STDIN WITH (FORMAT csv)"
     rows = 0
@@ -144,13 +162,21 @@ def run_copy(statement: CopyStatement, session: CopySession, query_id: int) -> s
     try:
         options = parse_copy_options(statement.options)
         if options.format != "PARQUET":
-            raise CopyFailure(f"The local Redshift endpoint only loads FORMAT AS PARQUET (got "
-                              f"{options.format or 'the default text format'})", statement.source, code=0,
-                              sqlstate="0A000")
+            raise CopyFailure(
+                f"The local Redshift endpoint only loads FORMAT AS PARQUET (got "
+                f"{options.format or 'the default text format'})",
+                statement.source,
+                code=0,
+                sqlstate="0A000",
+            )
         refused = [word for word in options.keywords if word not in PARQUET_OPTIONS]
         if refused:
-            raise CopyFailure(f"{refused[0]} argument is not supported for PARQUET based COPY", statement.source,
-                              code=0, sqlstate="0A000")
+            raise CopyFailure(
+                f"{refused[0]} argument is not supported for PARQUET based COPY",
+                statement.source,
+                code=0,
+                sqlstate="0A000",
+            )
         columns = _columns(session, statement)
         s3 = boto3.client("s3")
         listed = (manifest_objects if options.manifest else prefix_objects)(s3, statement.source)
@@ -164,10 +190,12 @@ def run_copy(statement: CopyStatement, session: CopySession, query_id: int) -> s
     except CopyFailure as failure:
         return failure_payload(failure, statement.table, query_id)
     except BotoCoreError as error:  # no credentials, endpoint unreachable ...
-        return failure_payload(CopyFailure(f"S3 request failed: {error}", statement.source), statement.table,
-                               query_id)
+        return failure_payload(CopyFailure(f"S3 request failed: {error}", statement.source), statement.table, query_id)
     except (ConnectionError, OSError):
         raise  # the session is gone: nothing to report to
     except Exception as error:  # noqa: BLE001 - the client must get an ErrorResponse, not a dropped socket
-        return failure_payload(CopyFailure(f"Local Redshift endpoint failed to run COPY: {error!r}",
-                                           statement.source), statement.table, query_id)
+        return failure_payload(
+            CopyFailure(f"Local Redshift endpoint failed to run COPY: {error!r}", statement.source),
+            statement.table,
+            query_id,
+        )

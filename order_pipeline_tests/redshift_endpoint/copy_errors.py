@@ -26,37 +26,58 @@ def https_url(url: str) -> str:
     if not url.startswith("s3://"):
         return url
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    return f"https://s3.{region}.amazonaws.com/{url[len('s3://'):]}"
+    return f"https://s3.{region}.amazonaws.com/{url[len('s3://') :]}"
 
 
 class CopyFailure(Exception):
     """A COPY that fails as a whole (Redshift's COPY from Parquet has no MAXERROR)."""
 
-    def __init__(self, message: str, filename: str, *, code: int = S3_ERROR_CODE, context: str = "",
-                 sqlstate: str = "XX000", colname: str = "", reason: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        filename: str,
+        *,
+        code: int = S3_ERROR_CODE,
+        context: str = "",
+        sqlstate: str = "XX000",
+        colname: str = "",
+        reason: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message, self.filename, self.code, self.context = message, filename, code, context
         self.sqlstate, self.colname = sqlstate, colname
         self.reason = reason or context or message
 
 
-def spectrum_failure(code: int, context: str, filename: str, *, colname: str = "", reason: str | None = None
-                     ) -> CopyFailure:
+def spectrum_failure(
+    code: int, context: str, filename: str, *, colname: str = "", reason: str | None = None
+) -> CopyFailure:
     return CopyFailure(SPECTRUM_SCAN_ERROR, filename, code=code, context=context, colname=colname, reason=reason)
 
 
 def detail_block(error: str, code: int, context: str, query_id: int) -> str:
-    return (f"\n{_RULE}  error:  {error}\n  code:      {code}\n  context:   {context}\n"
-            f"  query:     {query_id}\n  location:  redshift_endpoint\n  process:   copy_emulator\n{_RULE}")
+    return (
+        f"\n{_RULE}  error:  {error}\n  code:      {code}\n  context:   {context}\n"
+        f"  query:     {query_id}\n  location:  redshift_endpoint\n  process:   copy_emulator\n{_RULE}"
+    )
 
 
 def failure_payload(failure: CopyFailure, table: str, query_id: int) -> str:
     """What copy_rows raises: message and detail for the client, the rest for the load-error tables."""
     detail = detail_block(failure.message, failure.code, failure.context, query_id) if failure.code else ""
-    error = {"sqlstate": failure.sqlstate, "message": failure.message, "detail": detail,
-             "filename": failure.filename, "line_number": -1, "colname": failure.colname,
-             "err_code": failure.code, "err_reason": failure.reason, "table": table, "query_id": query_id,
-             "record": failure.code != 0}
+    error = {
+        "sqlstate": failure.sqlstate,
+        "message": failure.message,
+        "detail": detail,
+        "filename": failure.filename,
+        "line_number": -1,
+        "colname": failure.colname,
+        "err_code": failure.code,
+        "err_reason": failure.reason,
+        "table": table,
+        "query_id": query_id,
+        "record": failure.code != 0,
+    }
     return json.dumps({"error": error})
 
 

@@ -59,15 +59,20 @@ def manifest_objects(s3: Any, url: str) -> list[S3Object]:
                 raise CopyFailure(
                     f"Manifest file entry '{entry_url}' is mandatory but the file was not found: "
                     f"The specified S3 prefix '{entry_key}' does not exist ({s3_message(error)})",
-                    entry_url) from error
+                    entry_url,
+                ) from error
             continue  # optional entries may be missing, as on Redshift
         expected = (entry.get("meta") or {}).get("content_length")
         if expected is None:
-            raise CopyFailure(f"Manifest file entry '{entry_url}' has no meta.content_length, which "
-                              "COPY FORMAT AS PARQUET requires", entry_url)
+            raise CopyFailure(
+                f"Manifest file entry '{entry_url}' has no meta.content_length, which COPY FORMAT AS PARQUET requires",
+                entry_url,
+            )
         if int(expected) != size:
-            raise CopyFailure(f"Manifest file entry '{entry_url}': content_length {expected} does not "
-                              f"match the object size {size}", entry_url)
+            raise CopyFailure(
+                f"Manifest file entry '{entry_url}': content_length {expected} does not match the object size {size}",
+                entry_url,
+            )
         objects.append(S3Object(entry_url, entry_bucket, entry_key, int(expected)))
     if not objects:
         raise CopyFailure(f"The manifest '{url}' names no existing file: nothing to load", url)
@@ -79,8 +84,7 @@ def prefix_objects(s3: Any, url: str) -> list[S3Object]:
     objects: list[S3Object] = []
     try:
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            objects += [S3Object(f"s3://{bucket}/{o['Key']}", bucket, o["Key"], None)
-                        for o in page.get("Contents", [])]
+            objects += [S3Object(f"s3://{bucket}/{o['Key']}", bucket, o["Key"], None) for o in page.get("Contents", [])]
     except ClientError as error:
         raise CopyFailure(f"{s3_message(error)} ({url})", url) from error
     if not objects:

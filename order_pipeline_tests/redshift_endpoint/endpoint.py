@@ -35,8 +35,14 @@ class RedshiftEndpoint:
     owned_directory: Path | None = field(default=None, repr=False)  # removed on stop()
 
     def connect(self, **kwargs: Any) -> redshift_connector.Connection:
-        settings: dict[str, Any] = {"host": self.host, "port": self.port, "database": self.database,
-                                    "user": self.user, "password": self.password, "ssl": False}
+        settings: dict[str, Any] = {
+            "host": self.host,
+            "port": self.port,
+            "database": self.database,
+            "user": self.user,
+            "password": self.password,
+            "ssl": False,
+        }
         settings.update(kwargs)
         return redshift_connector.connect(**settings)
 
@@ -59,9 +65,14 @@ class RedshiftEndpoint:
             shutil.rmtree(self.owned_directory, ignore_errors=True)
 
 
-def start_endpoint(port: int = 0, data_dir: Path | None = None, host: str = "127.0.0.1",
-                   user: str = DEFAULT_USER, password: str = DEFAULT_PASSWORD,
-                   database: str = DEFAULT_DATABASE) -> RedshiftEndpoint:
+def start_endpoint(
+    port: int = 0,
+    data_dir: Path | None = None,
+    host: str = "127.0.0.1",
+    user: str = DEFAULT_USER,
+    password: str = DEFAULT_PASSWORD,
+    database: str = DEFAULT_DATABASE,
+) -> RedshiftEndpoint:
     """Start PostgreSQL on a free loopback port and the adapter on `port` (0: any free port).
 
     Without `data_dir` the cluster lives in a fresh temporary directory that stop() deletes; with it,

@@ -18,7 +18,7 @@ from order_pipeline_tests.redshift_endpoint.redshift_rules import Rejection
 
 Fields = list[tuple[str, str]]
 REJECTED_MARKER = "redshift_emulator_rejected_"
-_DOMAIN = re.compile(r'value for domain (?:redshift_emulator\.)?varchar_(\d+) violates check constraint')
+_DOMAIN = re.compile(r"value for domain (?:redshift_emulator\.)?varchar_(\d+) violates check constraint")
 
 
 def error_fields(sqlstate: str, message: str, detail: str = "") -> Fields:
@@ -37,9 +37,12 @@ def redshift_shape(fields: Fields, backend_pid: int) -> Fields | None:
     found = dict(fields)
     state, message = found.get("C", ""), found.get("M", "")
     if state == "40001":
-        return error_fields("XX000", "1023",
-                            "Serializable isolation violation on table - 0, transactions forming the cycle are: "
-                            f"0, 0 (pid:{backend_pid})")
+        return error_fields(
+            "XX000",
+            "1023",
+            "Serializable isolation violation on table - 0, transactions forming the cycle are: "
+            f"0, 0 (pid:{backend_pid})",
+        )
     domain = _DOMAIN.search(message) if state == "23514" else None
     if domain:
         return error_fields("22001", f"value too long for type character varying({domain.group(1)})")

@@ -62,10 +62,21 @@ def _redshift_type(postgres_type: str, domain: str | None) -> tuple[str, int | N
     decimal = re.match(r"^numeric\((\d+),(\d+)\)$", postgres_type)
     if decimal:
         return f"DECIMAL({decimal.group(1)},{decimal.group(2)})", None
-    names = {"smallint": "SMALLINT", "integer": "INTEGER", "bigint": "BIGINT", "real": "REAL",
-             "double precision": "DOUBLE PRECISION", "boolean": "BOOLEAN", "date": "DATE",
-             "timestamp without time zone": "TIMESTAMP", "timestamp with time zone": "TIMESTAMPTZ",
-             "jsonb": "SUPER", "bytea": "VARBYTE", "text": "VARCHAR(65535)", "character varying": "VARCHAR(65535)"}
+    names = {
+        "smallint": "SMALLINT",
+        "integer": "INTEGER",
+        "bigint": "BIGINT",
+        "real": "REAL",
+        "double precision": "DOUBLE PRECISION",
+        "boolean": "BOOLEAN",
+        "date": "DATE",
+        "timestamp without time zone": "TIMESTAMP",
+        "timestamp with time zone": "TIMESTAMPTZ",
+        "jsonb": "SUPER",
+        "bytea": "VARBYTE",
+        "text": "VARCHAR(65535)",
+        "character varying": "VARCHAR(65535)",
+    }
     name = names.get(postgres_type, postgres_type.upper())
     return name, (65535 if name == "VARCHAR(65535)" else None)
 
@@ -116,17 +127,30 @@ def _parquet_type(field: pa.Field) -> str:
 def check_schema(url: str, schema: pa.Schema, columns: Sequence[TargetColumn], serialize_to_json: bool) -> None:
     """Column count and per-position type compatibility, as COPY checks before reading any row."""
     if len(schema) != len(columns):
-        context = (f"Unmatched number of columns between table and file. Table columns: {len(columns)}, "
-                   f"Data columns: {len(schema)}, File name: {https_url(url)}")
-        raise spectrum_failure(INCOMPATIBLE_SCHEMA, context, url,
-                               reason=f"Unmatched number of columns between table and file. Table columns: "
-                                      f"{len(columns)}, Data columns: {len(schema)}")
+        context = (
+            f"Unmatched number of columns between table and file. Table columns: {len(columns)}, "
+            f"Data columns: {len(schema)}, File name: {https_url(url)}"
+        )
+        raise spectrum_failure(
+            INCOMPATIBLE_SCHEMA,
+            context,
+            url,
+            reason=f"Unmatched number of columns between table and file. Table columns: "
+            f"{len(columns)}, Data columns: {len(schema)}",
+        )
     for field, column in zip(schema, columns, strict=True):
         if not _accepts(column, field.type, serialize_to_json):
-            context = (f"File '{https_url(url)}' has an incompatible Parquet schema for column "
-                       f"'{url}.{column.name}'. Column type: {column.type}, Parquet schema:\n{_parquet_type(field)}")
-            raise spectrum_failure(INCOMPATIBLE_SCHEMA, context, url, colname=column.name,
-                                   reason=f"incompatible Parquet schema: {column.type} <- {field.type}")
+            context = (
+                f"File '{https_url(url)}' has an incompatible Parquet schema for column "
+                f"'{url}.{column.name}'. Column type: {column.type}, Parquet schema:\n{_parquet_type(field)}"
+            )
+            raise spectrum_failure(
+                INCOMPATIBLE_SCHEMA,
+                context,
+                url,
+                colname=column.name,
+                reason=f"incompatible Parquet schema: {column.type} <- {field.type}",
+            )
 
 
 def check_lengths(url: str, batch: pa.RecordBatch, columns: Sequence[TargetColumn]) -> None:
@@ -137,10 +161,13 @@ def check_lengths(url: str, batch: pa.RecordBatch, columns: Sequence[TargetColum
         lengths = pc.binary_length(array)
         longest = pc.max(lengths).as_py()
         if longest is not None and longest > column.max_bytes:
-            context = (f"The length of the data column {column.name} is longer than the length defined in the "
-                       f"table. Table: {column.max_bytes}, Data: {longest}, File name: {https_url(url)}")
-            raise spectrum_failure(DATA_ERROR, context, url, colname=column.name,
-                                   reason="String length exceeds DDL length")
+            context = (
+                f"The length of the data column {column.name} is longer than the length defined in the "
+                f"table. Table: {column.max_bytes}, Data: {longest}, File name: {https_url(url)}"
+            )
+            raise spectrum_failure(
+                DATA_ERROR, context, url, colname=column.name, reason="String length exceeds DDL length"
+            )
 
 
 def _json_text(value: object) -> str:

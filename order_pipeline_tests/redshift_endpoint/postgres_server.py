@@ -27,15 +27,16 @@ PG_BIN_ENV = "ORDER_PIPELINE_PG_BIN"
 def find_bin_dir() -> Path:
     """Where initdb and postgres are: $ORDER_PIPELINE_PG_BIN, newest /usr/lib/postgresql/*/bin, PATH."""
     candidates = [os.environ.get(PG_BIN_ENV, "")]
-    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]),
-                         reverse=True)
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]), reverse=True)
     on_path = shutil.which("initdb")
     candidates.append(str(Path(on_path).parent) if on_path else "")
     for candidate in candidates:
         if candidate and (Path(candidate) / "initdb").exists() and (Path(candidate) / "postgres").exists():
             return Path(candidate)
-    raise RuntimeError("PostgreSQL server binaries not found: `apt-get install -y postgresql` "
-                       f"or set {PG_BIN_ENV} to the directory holding initdb and postgres")
+    raise RuntimeError(
+        "PostgreSQL server binaries not found: `apt-get install -y postgresql` "
+        f"or set {PG_BIN_ENV} to the directory holding initdb and postgres"
+    )
 
 
 def service_account() -> pwd.struct_passwd | None:
@@ -76,8 +77,9 @@ class PostgresServer:
     process: subprocess.Popen = field(repr=False)
 
     def conninfo(self, database: str) -> str:
-        return psycopg.conninfo.make_conninfo(host=self.host, port=self.port, user=self.superuser,
-                                              password=self.password, dbname=database)
+        return psycopg.conninfo.make_conninfo(
+            host=self.host, port=self.port, user=self.superuser, password=self.password, dbname=database
+        )
 
     def connect(self, database: str) -> psycopg.Connection:
         return psycopg.connect(self.conninfo(database), autocommit=True)
@@ -93,8 +95,9 @@ class PostgresServer:
             self.process.wait(timeout=timeout)
 
 
-def start_postgres(directory: Path, port: int, superuser: str, password: str, host: str = "127.0.0.1",
-                   timeout: float = 60.0) -> PostgresServer:
+def start_postgres(
+    directory: Path, port: int, superuser: str, password: str, host: str = "127.0.0.1", timeout: float = 60.0
+) -> PostgresServer:
     """initdb `directory/pgdata` unless it already holds a cluster, then start postgres on host:port."""
     bin_dir = find_bin_dir()
     account = service_account()
@@ -105,39 +108,61 @@ def start_postgres(directory: Path, port: int, superuser: str, password: str, ho
         pwfile.write_text(password + "\n")
         _hand_over(directory, account)
         subprocess.run(
-            [str(bin_dir / "initdb"), "-D", str(data), "-U", superuser, f"--pwfile={pwfile}",
-             "--auth=md5", "--encoding=UTF8", "--no-locale", "--no-sync"],
-            check=True, capture_output=True, **_run_as(account),  # type: ignore[arg-type]
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                superuser,
+                f"--pwfile={pwfile}",
+                "--auth=md5",
+                "--encoding=UTF8",
+                "--no-locale",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            **_run_as(account),  # type: ignore[arg-type]
         )
         pwfile.unlink()
     _hand_over(directory, account)
     log = open(directory / "postgres.log", "ab")  # noqa: SIM115 - owned by the child
-    settings = {"listen_addresses": host, "port": str(port), "unix_socket_directories": str(directory),
-                "timezone": "UTC", "log_timezone": "UTC", "fsync": "off", "synchronous_commit": "off",
-                "full_page_writes": "off", "max_connections": "100",
-                "password_encryption": "md5",
-                # SERIALIZABLE unless a database says otherwise (system_tables.create_database: SNAPSHOT is
-                # REPEATABLE READ); the adapter reports PostgreSQL's 40001 as Redshift's error 1023.
-                "default_transaction_isolation": "serializable"}
+    settings = {
+        "listen_addresses": host,
+        "port": str(port),
+        "unix_socket_directories": str(directory),
+        "timezone": "UTC",
+        "log_timezone": "UTC",
+        "fsync": "off",
+        "synchronous_commit": "off",
+        "full_page_writes": "off",
+        "max_connections": "100",
+        "password_encryption": "md5",
+        # SERIALIZABLE unless a database says otherwise (system_tables.create_database: SNAPSHOT is
+        # REPEATABLE READ); the adapter reports PostgreSQL's 40001 as Redshift's error 1023.
+        "default_transaction_isolation": "serializable",
+    }
     command = [str(bin_dir / "postgres"), "-D", str(data)]
     for name, value in settings.items():
         command += ["-c", f"{name}={value}"]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                               **_run_as(account))  # type: ignore[arg-type]
+    process = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **_run_as(account)
+    )  # type: ignore[arg-type]
     server = PostgresServer(directory, host, port, superuser, password, process)
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"postgres exited with code {process.returncode}; "
-                               f"see {directory}/postgres.log")
+            raise RuntimeError(f"postgres exited with code {process.returncode}; see {directory}/postgres.log")
         try:
             with server.connect("postgres") as conn:
-                conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                    sql.Identifier(superuser), sql.Literal(password)))  # re-hash as md5
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(superuser), sql.Literal(password))
+                )  # re-hash as md5
             return server
         except psycopg.OperationalError as error:
             if time.monotonic() > deadline:
                 server.stop()
-                raise RuntimeError(f"postgres did not accept connections on {host}:{port} "
-                                   f"within {timeout:.0f}s") from error
+                raise RuntimeError(
+                    f"postgres did not accept connections on {host}:{port} within {timeout:.0f}s"
+                ) from error
             time.sleep(0.1)

@@ -52,10 +52,26 @@ def _distinct_on(masked: Masked, _: bool) -> Rejection | None:
 
 
 # PostgreSQL aggregate and JSON functions Redshift does not have (its own: LISTAGG, JSON_PARSE, JSON_SERIALIZE ...).
-_MISSING_FUNCTIONS = ("string_agg", "array_agg", "json_agg", "jsonb_agg", "json_object_agg", "jsonb_object_agg",
-                      "json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array",
-                      "to_json", "to_jsonb", "jsonb_set", "jsonb_path_query", "json_populate_record",
-                      "json_populate_recordset", "jsonb_populate_record", "row_to_json")
+_MISSING_FUNCTIONS = (
+    "string_agg",
+    "array_agg",
+    "json_agg",
+    "jsonb_agg",
+    "json_object_agg",
+    "jsonb_object_agg",
+    "json_build_object",
+    "jsonb_build_object",
+    "json_build_array",
+    "jsonb_build_array",
+    "to_json",
+    "to_jsonb",
+    "jsonb_set",
+    "jsonb_path_query",
+    "json_populate_record",
+    "json_populate_recordset",
+    "jsonb_populate_record",
+    "row_to_json",
+)
 
 
 def _missing_function(masked: Masked, _: bool) -> Rejection | None:
@@ -65,8 +81,23 @@ def _missing_function(masked: Masked, _: bool) -> Rejection | None:
     return None
 
 
-_UNSUPPORTED_TYPES = {"SERIAL", "BIGSERIAL", "SMALLSERIAL", "SERIAL4", "SERIAL8", "SERIAL2", "JSON", "JSONB",
-                      "UUID", "BYTEA", "MONEY", "INET", "CIDR", "XML", "TSVECTOR"}
+_UNSUPPORTED_TYPES = {
+    "SERIAL",
+    "BIGSERIAL",
+    "SMALLSERIAL",
+    "SERIAL4",
+    "SERIAL8",
+    "SERIAL2",
+    "JSON",
+    "JSONB",
+    "UUID",
+    "BYTEA",
+    "MONEY",
+    "INET",
+    "CIDR",
+    "XML",
+    "TSVECTOR",
+}
 
 
 def _column_type(masked: Masked, _: bool) -> Rejection | None:
@@ -76,8 +107,11 @@ def _column_type(masked: Masked, _: bool) -> Rejection | None:
         name = re.sub(r"\(.*", "", words[0]).upper() if words else ""
         if name in _UNSUPPORTED_TYPES or (words and words[-1].upper() == "[]") or "[" in column.text(masked):
             shown = name.lower() if name in _UNSUPPORTED_TYPES else column.text(masked).strip().lower()
-            return Rejection("unsupported_column_type", "0A000",
-                             f'Column "{column.table}.{column.column}" has unsupported type "{shown}".')
+            return Rejection(
+                "unsupported_column_type",
+                "0A000",
+                f'Column "{column.table}.{column.column}" has unsupported type "{shown}".',
+            )
     return None
 
 
@@ -135,19 +169,34 @@ def _identifier_length(masked: Masked, _: bool) -> Rejection | None:
     for identifier in masked.identifiers():
         size = len(identifier.name.encode("utf-8"))
         if size > REDSHIFT_MAX_IDENTIFIER_BYTES:
-            return Rejection("identifier_bytes", "42622",
-                             f'identifier "{identifier.name[:40]}..." is {size} bytes; Redshift allows at most '
-                             f"{REDSHIFT_MAX_IDENTIFIER_BYTES}")
+            return Rejection(
+                "identifier_bytes",
+                "42622",
+                f'identifier "{identifier.name[:40]}..." is {size} bytes; Redshift allows at most '
+                f"{REDSHIFT_MAX_IDENTIFIER_BYTES}",
+            )
         if size > POSTGRES_MAX_IDENTIFIER_BYTES:
-            return Rejection("identifier_bytes", "XX000",
-                             f'identifier "{identifier.name[:40]}..." is {size} bytes: valid on Redshift, but the '
-                             f"local endpoint (PostgreSQL) would truncate it to {POSTGRES_MAX_IDENTIFIER_BYTES}")
+            return Rejection(
+                "identifier_bytes",
+                "XX000",
+                f'identifier "{identifier.name[:40]}..." is {size} bytes: valid on Redshift, but the '
+                f"local endpoint (PostgreSQL) would truncate it to {POSTGRES_MAX_IDENTIFIER_BYTES}",
+            )
     return None
 
 
 RULES: tuple[Callable[[Masked, bool], Rejection | None], ...] = (
-    _identifier_length, _on_conflict, _returning, _distinct_on, _missing_function, _column_type, _cast_type,
-    _create_index, _merge, _alter_table, _lock,
+    _identifier_length,
+    _on_conflict,
+    _returning,
+    _distinct_on,
+    _missing_function,
+    _column_type,
+    _cast_type,
+    _create_index,
+    _merge,
+    _alter_table,
+    _lock,
 )
 
 

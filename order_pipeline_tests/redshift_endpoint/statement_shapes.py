@@ -27,8 +27,7 @@ _RUN = re.compile(rf"({_ITEM})(?:, \1)+")
 def shape(sql: str) -> str:
     masked = Masked(sql)
     text = _WORD.sub(lambda m: m.group(0).upper(), masked.text)
-    text = PLACEHOLDER.sub(
-        lambda m: '"x"' if masked.pieces[int(m.group(1))].startswith('"') else "'…'", text)
+    text = PLACEHOLDER.sub(lambda m: '"x"' if masked.pieces[int(m.group(1))].startswith('"') else "'…'", text)
     text = re.sub(r"\$\d+|\?", "?", text)
     text = re.sub(r"(?<![\w$\"])\d+(?:\.\d+)?(?![\w$])", "N", text)
     text = re.sub(r"\s+", " ", text).strip().rstrip(";").strip()

@@ -73,7 +73,8 @@ def varchar_domains_sql(sizes: Iterable[int]) -> str:
         blocks.append(
             f"BEGIN IF to_regtype('{name}') IS NULL THEN CREATE DOMAIN {name} AS varchar({int(size)}) "
             f"CHECK (octet_length(VALUE) <= {int(size)}); END IF; "
-            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;")
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;"
+        )
     return "DO $domains$ BEGIN " + " ".join(blocks) + " END $domains$"
 
 
@@ -127,8 +128,11 @@ class SystemTables:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
             if not exists:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            conn.execute(sql.SQL("ALTER DATABASE {} SET default_transaction_isolation = {}").format(
-                sql.Identifier(name), sql.Literal(ISOLATION_LEVELS[isolation])))
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} SET default_transaction_isolation = {}").format(
+                    sql.Identifier(name), sql.Literal(ISOLATION_LEVELS[isolation])
+                )
+            )
         self.ensure_installed(name)
 
     def next_copy_id(self, database: str, session: int) -> int:
@@ -137,8 +141,11 @@ class SystemTables:
             conn = self._connection(database)
             row = conn.execute("SELECT nextval('pg_catalog.redshift_emulator_query_id')").fetchone()
             query_id = int(row[0]) if row else 0
-            conn.execute("INSERT INTO redshift_emulator.last_copy (pid, query_id) VALUES (%s, %s) "
-                         "ON CONFLICT (pid) DO UPDATE SET query_id = EXCLUDED.query_id", (session, query_id))
+            conn.execute(
+                "INSERT INTO redshift_emulator.last_copy (pid, query_id) VALUES (%s, %s) "
+                "ON CONFLICT (pid) DO UPDATE SET query_id = EXCLUDED.query_id",
+                (session, query_id),
+            )
         return query_id
 
     def record(self, error: LoadError) -> None:
@@ -150,8 +157,15 @@ class SystemTables:
                 "filename, line_number, colname, type, col_length, position, raw_line, raw_field_value, "
                 "err_code, err_reason, is_partial, start_offset) VALUES (0, 0, 0, now() AT TIME ZONE 'UTC', "
                 "%s, %s, left(%s, 256), %s, left(%s, 127), '', '', 0, '', '', %s, left(%s, 100), 0, 0)",
-                (error.session, error.query_id, error.filename, error.line_number, error.colname, error.err_code,
-                 error.err_reason),
+                (
+                    error.session,
+                    error.query_id,
+                    error.filename,
+                    error.line_number,
+                    error.colname,
+                    error.err_code,
+                    error.err_reason,
+                ),
             )
             conn.execute(
                 "INSERT INTO pg_catalog.sys_load_error_detail (user_id, query_id, transaction_id, "
@@ -160,8 +174,16 @@ class SystemTables:
                 "VALUES "
                 "(0, %s, 0, %s, left(%s, 64), now() AT TIME ZONE 'UTC', 0, left(%s, 256), %s, left(%s, 127), "
                 "'', '', 0, %s, left(%s, 512), '', '')",
-                (error.query_id, error.session, error.database, error.filename, error.line_number, error.colname,
-                 error.err_code, error.err_reason),
+                (
+                    error.query_id,
+                    error.session,
+                    error.database,
+                    error.filename,
+                    error.line_number,
+                    error.colname,
+                    error.err_code,
+                    error.err_reason,
+                ),
             )
 
     def close(self) -> None:

@@ -59,12 +59,20 @@ from order_pipeline_tests.redshift_endpoint.system_tables import (
 )
 
 REDSHIFT_SERVER_VERSION = "8.0.2"
-REDSHIFT_ONLY_STARTUP = {b"client_protocol_version", b"driver_version", b"os_version",
-                         b"driver_discovery_version", b"plugin_name", b"idp_type", b"provider_name",
-                         b"token_type", b"identity_namespace", b"idc_client_display_name"}
+REDSHIFT_ONLY_STARTUP = {
+    b"client_protocol_version",
+    b"driver_version",
+    b"os_version",
+    b"driver_discovery_version",
+    b"plugin_name",
+    b"idp_type",
+    b"provider_name",
+    b"token_type",
+    b"identity_namespace",
+    b"idc_client_display_name",
+}
 COPY_CALL = "CALL redshift_emulator.copy_rows($1::text, $2::text[], $3::json)"
-_COPY_DONE = re.compile(r"^Load into table '.*' completed, (\d+) record\(s\) loaded successfully\.$",
-                        re.DOTALL)
+_COPY_DONE = re.compile(r"^Load into table '.*' completed, (\d+) record\(s\) loaded successfully\.$", re.DOTALL)
 _TRUNCATE = re.compile(r"^\s*TRUNCATE\b", re.IGNORECASE)
 _CHUNK_BYTES = 1 << 20
 
@@ -79,8 +87,9 @@ def _dollar_quote(text: str) -> str:
 class ClientSession:
     """One client connection and its PostgreSQL connection."""
 
-    def __init__(self, client: socket.socket, upstream: tuple[str, int], tables: SystemTables,
-                 adapter: WireAdapter) -> None:
+    def __init__(
+        self, client: socket.socket, upstream: tuple[str, int], tables: SystemTables, adapter: WireAdapter
+    ) -> None:
         self.client = client
         self.upstream = upstream
         self.tables = tables
@@ -110,8 +119,12 @@ class ClientSession:
             client_in = self.client.makefile("rb")
             if self._startup(client_in):
                 assert self.server is not None
-                pump = threading.Thread(target=self._relay_server, args=(self.server.makefile("rb"),),
-                                        daemon=True, name="redshift-adapter-server")
+                pump = threading.Thread(
+                    target=self._relay_server,
+                    args=(self.server.makefile("rb"),),
+                    daemon=True,
+                    name="redshift-adapter-server",
+                )
                 pump.start()
                 self._relay_client(client_in)
         except (ConnectionError, OSError, ValueError):
@@ -218,8 +231,10 @@ class ClientSession:
         if self.tx_status == "E" or not names:
             return set()
         listed = ", ".join("'" + name.replace("'", "''") + "'" for name in sorted(names))
-        found = self.inject_query(f"SELECT DISTINCT attname FROM pg_attribute WHERE atttypid = 'jsonb'::regtype "
-                                  f"AND attnum > 0 AND NOT attisdropped AND attname IN ({listed})")
+        found = self.inject_query(
+            f"SELECT DISTINCT attname FROM pg_attribute WHERE atttypid = 'jsonb'::regtype "
+            f"AND attnum > 0 AND NOT attisdropped AND attname IN ({listed})"
+        )
         return {row[0] for row in found.rows if row[0]}
 
     def _copy_call(self, copy: CopyStatement) -> list[str | None]:
@@ -237,8 +252,10 @@ class ClientSession:
             rewritten = self._rewrite(sql)
             return m.typed(b"Q", body) if rewritten == sql else m.query(rewritten)
         table, _, payload = self._copy_call(copy)
-        call = (f"CALL redshift_emulator.copy_rows({_dollar_quote(table or '')}, NULL::text[], "
-                f"{_dollar_quote(payload or '')}::json)")
+        call = (
+            f"CALL redshift_emulator.copy_rows({_dollar_quote(table or '')}, NULL::text[], "
+            f"{_dollar_quote(payload or '')}::json)"
+        )
         return m.query(call)
 
     def _parse(self, body: bytes) -> bytes:
@@ -319,13 +336,20 @@ class ClientSession:
 
     def _load_error(self, fields: list[tuple[str, str]], hint: str) -> bytes:
         try:
-            detail = json.loads(hint[len(ERROR_HINT_PREFIX):])
+            detail = json.loads(hint[len(ERROR_HINT_PREFIX) :])
             if detail.get("record", True):
-                self.tables.record(LoadError(
-                    session=self.backend_pid, database=self.database, query_id=int(detail.get("query_id", 0)),
-                    filename=str(detail.get("filename", "")), line_number=int(detail.get("line_number", -1)),
-                    colname=str(detail.get("colname", "")), err_code=int(detail.get("err_code", 0)),
-                    err_reason=str(detail.get("err_reason", ""))))
+                self.tables.record(
+                    LoadError(
+                        session=self.backend_pid,
+                        database=self.database,
+                        query_id=int(detail.get("query_id", 0)),
+                        filename=str(detail.get("filename", "")),
+                        line_number=int(detail.get("line_number", -1)),
+                        colname=str(detail.get("colname", "")),
+                        err_code=int(detail.get("err_code", 0)),
+                        err_reason=str(detail.get("err_reason", "")),
+                    )
+                )
         except Exception as error:  # noqa: BLE001 - a logging failure must not break the client's session
             print(f"redshift endpoint: could not record a load error: {error!r}", file=sys.stderr)
         return m.build_fields([(k, v) for k, v in fields if k not in "HWLFRP"])
@@ -375,8 +399,7 @@ class WireAdapter:
             session = ClientSession(client, self.upstream, self.tables, self)
             with self._lock:
                 self.sessions.add(session)
-            threading.Thread(target=self._serve, args=(session,), daemon=True,
-                             name="redshift-adapter-client").start()
+            threading.Thread(target=self._serve, args=(session,), daemon=True, name="redshift-adapter-client").start()
 
     def _serve(self, session: ClientSession) -> None:
         try:

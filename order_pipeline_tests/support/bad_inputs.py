@@ -61,8 +61,9 @@ def _recompute(order: dict) -> dict:
     return order
 
 
-def _mixed(good: Good, kind: str, bad: list[dict | bytes], reason: str, *, filename: str | None = None,
-           good_count: int = 4) -> BadInput:
+def _mixed(
+    good: Good, kind: str, bad: list[dict | bytes], reason: str, *, filename: str | None = None, good_count: int = 4
+) -> BadInput:
     """`good_count` good records with the bad ones spread among them (first bad one after record 2)."""
     records: list[dict | bytes] = list(good(good_count))
     for offset, record in enumerate(bad):
@@ -87,13 +88,23 @@ def _parquet(orders: list[dict]) -> bytes:
     timestamp = pa.timestamp("us", tz="UTC")
     address = pa.struct([(p, pa.string()) for p in ("name", "street", "city", "postal_code", "country")])
     item = pa.struct([("sku", pa.string()), ("quantity", pa.int32()), ("unit_price", money)])
-    schema = pa.schema([
-        ("order_id", pa.string()), ("customer_id", pa.string()), ("order_ts", timestamp),
-        ("status", pa.string()), ("currency", pa.string()), ("payment_method", pa.string()),
-        ("shipping_address", address),
-        ("items", pa.list_(item)), ("subtotal", money), ("shipping", money), ("tax", money), ("total", money),
-        ("updated_at", timestamp),
-    ])
+    schema = pa.schema(
+        [
+            ("order_id", pa.string()),
+            ("customer_id", pa.string()),
+            ("order_ts", timestamp),
+            ("status", pa.string()),
+            ("currency", pa.string()),
+            ("payment_method", pa.string()),
+            ("shipping_address", address),
+            ("items", pa.list_(item)),
+            ("subtotal", money),
+            ("shipping", money),
+            ("tax", money),
+            ("total", money),
+            ("updated_at", timestamp),
+        ]
+    )
 
     def typed(order: dict) -> dict:
         row = dict(order, order_ts=parse_ts(order["order_ts"]), updated_at=parse_ts(order["updated_at"]))
@@ -115,8 +126,7 @@ def _parquet_bytes(table: pa.Table) -> bytes:
 
 
 def _not_json(good: Good, rng: random.Random) -> BadInput:
-    lines = [b"order_id,customer_id,total"] + [f"ORD-{n},CUST-{n},{rng.randrange(999)}.00".encode()
-                                               for n in range(5)]
+    lines = [b"order_id,customer_id,total"] + [f"ORD-{n},CUST-{n},{rng.randrange(999)}.00".encode() for n in range(5)]
     return _rejected("not_json", "export from erp.jsonl", b"\n".join(lines) + b"\n", "not json")
 
 
@@ -183,14 +193,15 @@ def _parquet_negative_price(good: Good, rng: random.Random) -> BadInput:
     bad = good(1)[0]
     bad["items"].append({"sku": "SKU-9999", "quantity": 1, "unit_price": -1.0})
     orders.insert(2, _recompute(bad))
-    return BadInput("parquet_negative_price", "negative-price.parquet", _parquet(orders), False, 1, 4,
-                    "unit_price")
+    return BadInput("parquet_negative_price", "negative-price.parquet", _parquet(orders), False, 1, 4, "unit_price")
 
 
 def _json_array_bad_element(good: Good, rng: random.Random) -> BadInput:
     orders = good(4)
+
     def change(order: dict) -> None:  # subtotal >= 1.00, so the total stays >= 0
         order.update(shipping=-1.0, total=(_cents(order["subtotal"]) + _cents(order["tax"]) - 100) / 100)
+
     orders.insert(1, _one(good, change))
     content = b"[\n" + b",\n".join(orjson.dumps(o) for o in orders) + b"\n]\n"
     return BadInput("json_array_bad_element", "array-with-bad-element.json", content, False, 1, 4, "shipping")
@@ -208,6 +219,7 @@ def _set_item(**changes: object) -> Callable[[dict], object]:
     def change(order: dict) -> dict:
         order["items"][0].update(changes)
         return _recompute(order)
+
     return change
 
 
@@ -235,6 +247,7 @@ def _add_item(price: float, subtotal_delta: int) -> Callable[[dict], object]:
         order["items"].append({"sku": "SKU-9998", "quantity": 1, "unit_price": price})
         order["subtotal"] = (_cents(order["subtotal"]) + subtotal_delta) / 100
         order["total"] = (_cents(order["total"]) + subtotal_delta) / 100
+
     return change
 
 
@@ -280,6 +293,7 @@ def _subtotal_mismatch(good: Good, rng: random.Random) -> BadInput:
     def change(order: dict) -> None:
         order["subtotal"] = (_cents(order["subtotal"]) + 100) / 100
         order["total"] = (_cents(order["total"]) + 100) / 100
+
     return _mixed(good, "subtotal_mismatch", [_one(good, change)], "subtotal differs")
 
 
@@ -287,6 +301,7 @@ def _empty_items(good: Good, rng: random.Random) -> BadInput:
     def change(order: dict) -> None:
         order.update(items=[], tax=0.0)
         _recompute(order)
+
     return _mixed(good, "empty_items", [_one(good, change)], "items")
 
 
@@ -294,6 +309,7 @@ def _too_many_items(good: Good, rng: random.Random) -> BadInput:
     def change(order: dict) -> None:
         order["items"] = [{"sku": f"SKU-{n:04d}", "quantity": 1, "unit_price": 1.0} for n in range(101)]
         _recompute(order)
+
     return _mixed(good, "too_many_items", [_one(good, change)], "items")
 
 
@@ -324,10 +340,12 @@ def _long_order_id(good: Good, rng: random.Random) -> BadInput:
 
 def _non_ascii_names(good: Good, rng: random.Random) -> BadInput:
     orders = good(4)
-    names = [("Zoë Ångström-Łukasiewicz", "Kraków", "ul. Świętokrzyska 5"),
-             ("李小龍", "東京", "中央区 1-2-3"),
-             ("Дмитрий Шостакович", "Санкт-Петербург", "Невский пр. 28"),
-             ("Renée O'Connor 🎉", "Zürich", "Straße 1")]
+    names = [
+        ("Zoë Ångström-Łukasiewicz", "Kraków", "ul. Świętokrzyska 5"),
+        ("李小龍", "東京", "中央区 1-2-3"),
+        ("Дмитрий Шостакович", "Санкт-Петербург", "Невский пр. 28"),
+        ("Renée O'Connor 🎉", "Zürich", "Straße 1"),
+    ]
     for order, (name, city, street) in zip(orders, names, strict=True):
         order["shipping_address"].update(name=name, city=city, street=street)
     return BadInput("non_ascii_names", "bestellungen-müller-ß-東京.jsonl", _jsonl(*orders), False, 0, 4, "")
@@ -347,14 +365,44 @@ def _crlf_line_endings(good: Good, rng: random.Random) -> BadInput:
 
 
 BUILDERS: tuple[Callable[[Good, random.Random], BadInput], ...] = (
-    _not_json, _stray_readme, _empty_file, _blank_lines, _truncated_gzip, _corrupt_gzip, _gzip_of_garbage,
-    _json_array_unclosed, _parquet_other_shape, _mostly_bad,
-    _truncated_last_line, _parquet_negative_price, _json_array_bad_element, _missing_order_id,
-    _null_customer_id, _negative_quantity, _zero_quantity, _quantity_too_large, _quantity_not_a_number,
-    _negative_unit_price, _price_three_decimals, _bad_currency, _bad_ship_country, _unknown_status,
-    _naive_timestamp, _unparseable_timestamp, _totals_dont_add_up, _subtotal_mismatch, _empty_items,
-    _too_many_items, _item_missing_sku, _record_is_list, _plain_text_line, _invalid_utf8, _long_order_id,
-    _non_ascii_names, _optional_fields_absent, _crlf_line_endings,
+    _not_json,
+    _stray_readme,
+    _empty_file,
+    _blank_lines,
+    _truncated_gzip,
+    _corrupt_gzip,
+    _gzip_of_garbage,
+    _json_array_unclosed,
+    _parquet_other_shape,
+    _mostly_bad,
+    _truncated_last_line,
+    _parquet_negative_price,
+    _json_array_bad_element,
+    _missing_order_id,
+    _null_customer_id,
+    _negative_quantity,
+    _zero_quantity,
+    _quantity_too_large,
+    _quantity_not_a_number,
+    _negative_unit_price,
+    _price_three_decimals,
+    _bad_currency,
+    _bad_ship_country,
+    _unknown_status,
+    _naive_timestamp,
+    _unparseable_timestamp,
+    _totals_dont_add_up,
+    _subtotal_mismatch,
+    _empty_items,
+    _too_many_items,
+    _item_missing_sku,
+    _record_is_list,
+    _plain_text_line,
+    _invalid_utf8,
+    _long_order_id,
+    _non_ascii_names,
+    _optional_fields_absent,
+    _crlf_line_endings,
 )
 
 

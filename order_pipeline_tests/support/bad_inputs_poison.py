@@ -28,14 +28,14 @@ from order_pipeline_tests.support.bad_inputs import (
     _rejected,
 )
 
-EMOJI = "\U0001F600"  # one character, four bytes
+EMOJI = "\U0001f600"  # one character, four bytes
 
 
 def _with_raw(order: dict, field: str, text: bytes) -> bytes:
     """The order as a JSON line whose top-level `field` value is written as `text`, exactly."""
     line = orjson.dumps(order)
     start = line.index(b'"' + field.encode() + b'":') + len(field) + 3
-    return line[:start] + text + line[start + len(orjson.dumps(order[field])):]
+    return line[:start] + text + line[start + len(orjson.dumps(order[field])) :]
 
 
 def _in_name(order: dict, raw: bytes) -> bytes:
@@ -95,14 +95,14 @@ def _nan_amount(good: Good, rng: random.Random) -> BadInput:
 
 def _huge_integer_quantity(good: Good, rng: random.Random) -> BadInput:
     order = good(1)[0]
-    line = orjson.dumps(order).replace(b'"quantity":' + str(order["items"][0]["quantity"]).encode(),
-                                       b'"quantity":1' + b"0" * 30, 1)
+    line = orjson.dumps(order).replace(
+        b'"quantity":' + str(order["items"][0]["quantity"]).encode(), b'"quantity":1' + b"0" * 30, 1
+    )
     return _mixed(good, "huge_integer_quantity", [line], "quantity")
 
 
 def _quantity_is_boolean(good: Good, rng: random.Random) -> BadInput:
-    return _mixed(good, "quantity_is_boolean", [_one(good, lambda o: o["items"][0].update(quantity=True))],
-                  "quantity")
+    return _mixed(good, "quantity_is_boolean", [_one(good, lambda o: o["items"][0].update(quantity=True))], "quantity")
 
 
 def _nanosecond_timestamp(good: Good, rng: random.Random) -> BadInput:
@@ -111,13 +111,13 @@ def _nanosecond_timestamp(good: Good, rng: random.Random) -> BadInput:
 
 
 def _status_wrong_case(good: Good, rng: random.Random) -> BadInput:
-    return _mixed(good, "status_wrong_case", [_one(good, lambda o: o.update(status=o["status"].upper()))],
-                  "status")
+    return _mixed(good, "status_wrong_case", [_one(good, lambda o: o.update(status=o["status"].upper()))], "status")
 
 
 def _address_is_text(good: Good, rng: random.Random) -> BadInput:
-    return _mixed(good, "address_is_text", [_one(good, lambda o: o.update(shipping_address="1 Main St"))],
-                  "shipping_address")
+    return _mixed(
+        good, "address_is_text", [_one(good, lambda o: o.update(shipping_address="1 Main St"))], "shipping_address"
+    )
 
 
 def _items_is_object(good: Good, rng: random.Random) -> BadInput:
@@ -166,8 +166,9 @@ def _emoji_over_bytes(good: Good, rng: random.Random) -> BadInput:
 
 def _line_over_sns_limit(good: Good, rng: random.Random) -> BadInput:
     # a rejected record bigger than one SNS message: its notification must still go out
-    return _mixed(good, "line_over_sns_limit", [_one(good, lambda o: o.update(customer_id="C" * 300_000))],
-                  "bytes long")
+    return _mixed(
+        good, "line_over_sns_limit", [_one(good, lambda o: o.update(customer_id="C" * 300_000))], "bytes long"
+    )
 
 
 # --- whole files -------------------------------------------------------------------------------------------
@@ -178,8 +179,9 @@ def _empty_json_array(good: Good, rng: random.Random) -> BadInput:
 
 
 def _utf16_file(good: Good, rng: random.Random) -> BadInput:
-    return _rejected("utf16_file", "utf16-export.jsonl", ("\ufeff" + _jsonl(*good(3)).decode()).encode("utf-16-le"),
-                     "not json")
+    return _rejected(
+        "utf16_file", "utf16-export.jsonl", ("\ufeff" + _jsonl(*good(3)).decode()).encode("utf-16-le"), "not json"
+    )
 
 
 def _gzip_trailing_garbage(good: Good, rng: random.Random) -> BadInput:
@@ -199,23 +201,39 @@ def _too_many_bad_records(good: Good, rng: random.Random) -> BadInput:
 
 
 def _hidden_temporary_upload(good: Good, rng: random.Random) -> BadInput:
-    return BadInput("hidden_temporary_upload", ".orders.jsonl.tmp", _jsonl(*good(3)), True, 0, 0,
-                    "hidden or temporary file name", hidden_name=True)
+    return BadInput(
+        "hidden_temporary_upload",
+        ".orders.jsonl.tmp",
+        _jsonl(*good(3)),
+        True,
+        0,
+        0,
+        "hidden or temporary file name",
+        hidden_name=True,
+    )
 
 
 def _underscore_file(good: Good, rng: random.Random) -> BadInput:
-    return BadInput("underscore_file", "_orders.jsonl", _jsonl(*good(3)), True, 0, 0, "rename it to load it",
-                    hidden_name=True)
+    return BadInput(
+        "underscore_file", "_orders.jsonl", _jsonl(*good(3)), True, 0, 0, "rename it to load it", hidden_name=True
+    )
 
 
 def _ds_store(good: Good, rng: random.Random) -> BadInput:
-    return BadInput("ds_store", ".DS_Store", b"\x00\x00\x00\x01Bud1" + rng.randbytes(200), True, 0, 0,
-                    "hidden or temporary file name", hidden_name=True)
+    return BadInput(
+        "ds_store",
+        ".DS_Store",
+        b"\x00\x00\x00\x01Bud1" + rng.randbytes(200),
+        True,
+        0,
+        0,
+        "hidden or temporary file name",
+        hidden_name=True,
+    )
 
 
 def _success_marker(good: Good, rng: random.Random) -> BadInput:
-    return BadInput("success_marker", "_SUCCESS", b"", False, 0, 0, "zero-byte marker", hidden_name=True,
-                    ignored=True)
+    return BadInput("success_marker", "_SUCCESS", b"", False, 0, 0, "zero-byte marker", hidden_name=True, ignored=True)
 
 
 # --- tricky but good ---------------------------------------------------------------------------------------
@@ -228,8 +246,14 @@ def _cr_only_line_endings(good: Good, rng: random.Random) -> BadInput:
 
 def _bom_and_blank_lines(good: Good, rng: random.Random) -> BadInput:
     orders = good(3)
-    content = (b"\xef\xbb\xbf" + orjson.dumps(orders[0]) + b"\n\n  \n" + orjson.dumps(orders[1]) + b"\r\n\t\r\n"
-               + orjson.dumps(orders[2]))  # and no line end at the end
+    content = (
+        b"\xef\xbb\xbf"
+        + orjson.dumps(orders[0])
+        + b"\n\n  \n"
+        + orjson.dumps(orders[1])
+        + b"\r\n\t\r\n"
+        + orjson.dumps(orders[2])
+    )  # and no line end at the end
     return BadInput("bom_and_blank_lines", "bom-blank-lines.jsonl", content, False, 0, 3, "")
 
 
@@ -259,7 +283,7 @@ def _negative_zero_shipping(good: Good, rng: random.Random) -> BadInput:
 def _escaped_unicode(good: Good, rng: random.Random) -> BadInput:
     orders = good(3)
     for order in orders:
-        order["shipping_address"]["name"] = "Zoë 李 \U0001F389"
+        order["shipping_address"]["name"] = "Zoë 李 \U0001f389"
     content = b"".join(json.dumps(o, ensure_ascii=True).encode() + b"\n" for o in orders)  # \u escapes, pairs
     return BadInput("escaped_unicode", "escaped-unicode.jsonl", content, False, 0, 3, "")
 
@@ -297,14 +321,49 @@ def _parquet_extra_columns(good: Good, rng: random.Random) -> BadInput:
 
 
 BUILDERS: tuple[Callable[[Good, random.Random], BadInput], ...] = (
-    _huge_exponent, _overflowing_decimal, _deep_nesting, _duplicate_key, _two_records_on_one_line,
-    _trailing_comma, _single_quoted_record, _record_is_number, _pretty_record_in_jsonl, _nan_amount,
-    _huge_integer_quantity, _quantity_is_boolean, _nanosecond_timestamp, _status_wrong_case, _address_is_text,
-    _items_is_object, _lone_surrogate, _nul_in_string, _overlong_utf8, _utf8_encoded_surrogate,
-    _empty_customer_id, _whitespace_customer_id, _empty_sku, _emoji_over_bytes, _line_over_sns_limit,
-    _empty_json_array, _utf16_file, _gzip_trailing_garbage, _parquet_truncated, _too_many_bad_records,
-    _hidden_temporary_upload, _underscore_file, _ds_store, _success_marker,
-    _cr_only_line_endings, _bom_and_blank_lines, _amounts_as_text, _amount_in_exponent_notation,
-    _negative_zero_shipping, _escaped_unicode, _hundred_items, _multi_member_gzip, _pretty_object_stream,
-    _parquet_blank_sku, _parquet_extra_columns,
+    _huge_exponent,
+    _overflowing_decimal,
+    _deep_nesting,
+    _duplicate_key,
+    _two_records_on_one_line,
+    _trailing_comma,
+    _single_quoted_record,
+    _record_is_number,
+    _pretty_record_in_jsonl,
+    _nan_amount,
+    _huge_integer_quantity,
+    _quantity_is_boolean,
+    _nanosecond_timestamp,
+    _status_wrong_case,
+    _address_is_text,
+    _items_is_object,
+    _lone_surrogate,
+    _nul_in_string,
+    _overlong_utf8,
+    _utf8_encoded_surrogate,
+    _empty_customer_id,
+    _whitespace_customer_id,
+    _empty_sku,
+    _emoji_over_bytes,
+    _line_over_sns_limit,
+    _empty_json_array,
+    _utf16_file,
+    _gzip_trailing_garbage,
+    _parquet_truncated,
+    _too_many_bad_records,
+    _hidden_temporary_upload,
+    _underscore_file,
+    _ds_store,
+    _success_marker,
+    _cr_only_line_endings,
+    _bom_and_blank_lines,
+    _amounts_as_text,
+    _amount_in_exponent_notation,
+    _negative_zero_shipping,
+    _escaped_unicode,
+    _hundred_items,
+    _multi_member_gzip,
+    _pretty_object_stream,
+    _parquet_blank_sku,
+    _parquet_extra_columns,
 )

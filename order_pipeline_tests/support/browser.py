@@ -12,8 +12,13 @@ from playwright.sync_api import Page, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 # headless on a machine without a display or outside network: no sandbox (root), no GPU, no background traffic
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 @contextmanager
@@ -24,8 +29,7 @@ def chromium_page(timeout_ms: float = 60_000) -> Iterator[Page]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
-            context = browser.new_context(viewport={"width": 1600, "height": 1000}, timezone_id="UTC",
-                                          locale="en-US")
+            context = browser.new_context(viewport={"width": 1600, "height": 1000}, timezone_id="UTC", locale="en-US")
             context.set_default_timeout(timeout_ms)
             yield context.new_page()
         finally:

@@ -41,10 +41,19 @@ from order_pipeline_tests.redshift_endpoint.postgres_server import PostgresServe
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-IN_PROGRESS = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-               dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING)
-AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-           "AWS_DEFAULT_REGION": "us-east-1"}
+IN_PROGRESS = (
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+)
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 # What the tests change in deploy/dagster.yaml, and why: the monitoring daemon looks every 5 seconds instead of
 # every minute, and a run that cannot start within 2 minutes fails (a test must not wait 5).
 TEST_INSTANCE = {"run_monitoring": {"poll_interval_seconds": 5, "start_timeout_seconds": 120}}
@@ -65,9 +74,13 @@ class Deployment:
         return load_settings(self.env)
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=AWS_ENV["AWS_REGION"],
-                            aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
-                            aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"])
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=AWS_ENV["AWS_REGION"],
+            aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        )
 
     # -- data ---------------------------------------------------------------------------------------
 
@@ -82,14 +95,20 @@ class Deployment:
 
     def landed_versions(self) -> set[tuple[str, str]]:
         """(key, ETag) of every object under the orders landing root."""
-        pages = self.client("s3").get_paginator("list_objects_v2").paginate(
-            Bucket=self.settings.bucket, Prefix=self.settings.landing_root("orders"))
+        pages = (
+            self.client("s3")
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=self.settings.bucket, Prefix=self.settings.landing_root("orders"))
+        )
         return {(item["Key"], item["ETag"].strip('"')) for page in pages for item in page.get("Contents", ())}
 
     def query(self, sql: str, wait_seconds: float | None = None) -> list[tuple]:
         """A query on the warehouse; with `wait_seconds`, WarehouseBusy when a run holds it longer."""
-        db = warehouse_resource(self.settings).process_config_and_initialize().open(
-            self.client("s3"), wait_seconds=wait_seconds)
+        db = (
+            warehouse_resource(self.settings)
+            .process_config_and_initialize()
+            .open(self.client("s3"), wait_seconds=wait_seconds)
+        )
         try:
             return db.query(sql)
         finally:
@@ -97,8 +116,9 @@ class Deployment:
 
     def ledger_versions(self, wait_seconds: float | None = None) -> list[tuple[str, str]]:
         """(key, etag) of every ledger row, duplicates included (none before the first load creates it)."""
-        exists = self.query("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'file_ledger'",
-                            wait_seconds)[0][0]
+        exists = self.query(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'file_ledger'", wait_seconds
+        )[0][0]
         return [tuple(row) for row in self.query('SELECT key, etag FROM "file_ledger"', wait_seconds)] if exists else []
 
     # -- Dagster ------------------------------------------------------------------------------------
@@ -115,8 +135,9 @@ class Deployment:
     def notifications(self) -> list[dict]:
         """Every message published to the topic since the last call, read back from the subscribed queue."""
         sqs, messages = self.client("sqs"), []
-        while batch := sqs.receive_message(QueueUrl=self.inbox_url, MaxNumberOfMessages=10,
-                                           WaitTimeSeconds=1).get("Messages", []):
+        while batch := sqs.receive_message(QueueUrl=self.inbox_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        ):
             for message in batch:
                 envelope = json.loads(message["Body"])
                 messages.append({"subject": envelope.get("Subject"), **json.loads(envelope["Message"])})
@@ -150,8 +171,9 @@ class Deployment:
         """Whether a warehouse load of the partition has started and not ended (its crash guard's object)."""
         settings = self.settings
         try:
-            self.client("s3").head_object(Bucket=settings.bucket,
-                                          Key=settings.layout.load_attempts_key("orders", partition))
+            self.client("s3").head_object(
+                Bucket=settings.bucket, Key=settings.layout.load_attempts_key("orders", partition)
+            )
             return True
         except ClientError:
             return False
@@ -171,8 +193,9 @@ class Deployment:
         return "\n".join(tails)
 
 
-def wait_until(condition: Callable[[], T], timeout: float, what: str, deployment: Deployment | None = None,
-               interval: float = 2.0) -> T:
+def wait_until(
+    condition: Callable[[], T], timeout: float, what: str, deployment: Deployment | None = None, interval: float = 2.0
+) -> T:
     """Poll `condition` until it returns something truthy (returned); fail with the process logs after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
@@ -196,9 +219,15 @@ def create_database(postgres: PostgresServer) -> str:
 
 
 @contextmanager
-def dagster_deployment(name: str, state_dir: Path, postgres: PostgresServer, *, partition_start: date,
-                       env: Mapping[str, str] | None = None,
-                       instance_overrides: Mapping[str, Any] | None = None) -> Iterator[Deployment]:
+def dagster_deployment(
+    name: str,
+    state_dir: Path,
+    postgres: PostgresServer,
+    *,
+    partition_start: date,
+    env: Mapping[str, str] | None = None,
+    instance_overrides: Mapping[str, Any] | None = None,
+) -> Iterator[Deployment]:
     """Start a deployment (endpoint, code server, webserver, daemon) and stop all of it on exit."""
     state_dir.mkdir(parents=True, exist_ok=True)
     log_dir = state_dir / "logs"
@@ -211,35 +240,55 @@ def dagster_deployment(name: str, state_dir: Path, postgres: PostgresServer, *, 
     try:
         endpoint = f"http://127.0.0.1:{port}"
         bucket = f"deploy-{uuid.uuid4().hex[:10]}"
-        stack = LocalStack(state_dir=state_dir, port=port, bucket=bucket, topic=f"{bucket}-events",
-                           queue=f"{bucket}-inbox", queue_prefix=bucket)
+        stack = LocalStack(
+            state_dir=state_dir,
+            port=port,
+            bucket=bucket,
+            topic=f"{bucket}-events",
+            queue=f"{bucket}-inbox",
+            queue_prefix=bucket,
+        )
         created = provision(stack)
         home = state_dir / "dagster"
         ui_port = free_port()
         full_env = {
-            **AWS_ENV, "AWS_ENDPOINT_URL": endpoint,
-            "ORDER_PIPELINE_BUCKET": bucket, "ORDER_PIPELINE_QUEUE_PREFIX": bucket,
+            **AWS_ENV,
+            "AWS_ENDPOINT_URL": endpoint,
+            "ORDER_PIPELINE_BUCKET": bucket,
+            "ORDER_PIPELINE_QUEUE_PREFIX": bucket,
             "ORDER_PIPELINE_SNS_TOPIC_ARN": created["topic_arn"],
-            "ORDER_PIPELINE_STATE_DIR": str(state_dir), "ORDER_PIPELINE_DUCKDB_PATH": str(state_dir / "wh.duckdb"),
+            "ORDER_PIPELINE_STATE_DIR": str(state_dir),
+            "ORDER_PIPELINE_DUCKDB_PATH": str(state_dir / "wh.duckdb"),
             "ORDER_PIPELINE_PARTITION_START": partition_start.isoformat(),
-            "ORDER_PIPELINE_SENSOR_INTERVAL_SECONDS": "5", "ORDER_PIPELINE_QUEUE_VISIBILITY_SECONDS": "30",
+            "ORDER_PIPELINE_SENSOR_INTERVAL_SECONDS": "5",
+            "ORDER_PIPELINE_QUEUE_VISIBILITY_SECONDS": "30",
             "ORDER_PIPELINE_UI_BASE_URL": f"http://127.0.0.1:{ui_port}",
-            "DAGSTER_PG_HOST": postgres.host, "DAGSTER_PG_PORT": str(postgres.port),
-            "DAGSTER_PG_DB": create_database(postgres), "DAGSTER_PG_USER": postgres.superuser,
+            "DAGSTER_PG_HOST": postgres.host,
+            "DAGSTER_PG_PORT": str(postgres.port),
+            "DAGSTER_PG_DB": create_database(postgres),
+            "DAGSTER_PG_USER": postgres.superuser,
             "DAGSTER_PG_PASSWORD": postgres.password,
             **(env or {}),
         }
-        write_instance(home, instance_config("postgres", {**TEST_INSTANCE, **(instance_overrides or {})}),
-                       header=f"deploy/dagster.yaml with the test's overrides ({name})")
+        write_instance(
+            home,
+            instance_config("postgres", {**TEST_INSTANCE, **(instance_overrides or {})}),
+            header=f"deploy/dagster.yaml with the test's overrides ({name})",
+        )
         for name, value in full_env.items():
             if name.startswith("DAGSTER_PG_"):  # for `instance` below
                 environ.setenv(name, value)
-        processes = DagsterProcesses(home=home, env=full_env, log_dir=log_dir, ui_port=ui_port,
-                                     code_port=free_port())
+        processes = DagsterProcesses(home=home, env=full_env, log_dir=log_dir, ui_port=ui_port, code_port=free_port())
         instance = dg.DagsterInstance.from_config(str(home))
         processes.start()
-        yield Deployment(processes=processes, moto=moto, endpoint=endpoint, env=full_env,
-                         inbox_url=created["queue_url"], instance=instance)
+        yield Deployment(
+            processes=processes,
+            moto=moto,
+            endpoint=endpoint,
+            env=full_env,
+            inbox_url=created["queue_url"],
+            instance=instance,
+        )
     finally:
         if processes is not None:
             processes.stop_all()

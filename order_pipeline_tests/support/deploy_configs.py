@@ -36,9 +36,14 @@ def class_config_errors(module: str, name: str, config: Mapping[str, Any] | None
 def check_instance_file(path: Path) -> dict[str, Any]:
     """The instance configuration in `path`, validated like DagsterInstance does; raises on any error."""
     config, _ = dagster_instance_config(str(path.parent), path.name)  # raises DagsterInvalidConfigError
-    errors = [error for section in CLASS_SECTIONS if section in config
-              for error in class_config_errors(config[section]["module"], config[section]["class"],
-                                               config[section].get("config"))]
+    errors = [
+        error
+        for section in CLASS_SECTIONS
+        if section in config
+        for error in class_config_errors(
+            config[section]["module"], config[section]["class"], config[section].get("config")
+        )
+    ]
     assert not errors, f"{path}: " + "; ".join(errors)
     return yaml.safe_load(path.read_text())
 
@@ -71,8 +76,10 @@ def helm_k8s_run_launcher(values: Mapping[str, Any], namespace: str = "dagster")
         "dagster_home": {"env": "DAGSTER_HOME"},
         "instance_config_map": {"env": "DAGSTER_K8S_INSTANCE_CONFIG_MAP"},
         "postgres_password_secret": {"env": "DAGSTER_K8S_PG_PASSWORD_SECRET"},
-        "env_config_maps": [{"env": "DAGSTER_K8S_PIPELINE_RUN_ENV_CONFIGMAP"},
-                            *(item["name"] for item in k8s.get("envConfigMaps", ()))],
+        "env_config_maps": [
+            {"env": "DAGSTER_K8S_PIPELINE_RUN_ENV_CONFIGMAP"},
+            *(item["name"] for item in k8s.get("envConfigMaps", ())),
+        ],
         "env_secrets": [item["name"] for item in k8s.get("envSecrets", ())],
     }
     for key in ("kubeconfigFile", "envVars", "volumeMounts", "volumes", "labels", "failPodOnRunFailure"):
@@ -91,15 +98,25 @@ def helm_instance(values: Mapping[str, Any]) -> dict[str, Any]:
     runs = concurrency["runs"]
     return {
         "run_launcher": helm_k8s_run_launcher(values),
-        "run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator",
-                            "config": _snake_keys(coordinator["config"]["queuedRunCoordinator"])},
+        "run_coordinator": {
+            "module": "dagster._core.run_coordinator",
+            "class": "QueuedRunCoordinator",
+            "config": _snake_keys(coordinator["config"]["queuedRunCoordinator"]),
+        },
         "run_monitoring": _snake_keys(daemon["runMonitoring"]),
         "run_retries": _snake_keys(daemon["runRetries"]),
         "sensors": _snake_keys(daemon["sensors"]),
-        "concurrency": {"runs": {"max_concurrent_runs": runs["maxConcurrentRuns"],
-                                 "tag_concurrency_limits": runs["tagConcurrencyLimits"]},
-                        "pools": _snake_keys(concurrency["pools"])},
-        "retention": {kind: {"purge_after_days": settings["purgeAfterDays"]}
-                      for kind, settings in values["retention"].items() if kind != "enabled"},
+        "concurrency": {
+            "runs": {
+                "max_concurrent_runs": runs["maxConcurrentRuns"],
+                "tag_concurrency_limits": runs["tagConcurrencyLimits"],
+            },
+            "pools": _snake_keys(concurrency["pools"]),
+        },
+        "retention": {
+            kind: {"purge_after_days": settings["purgeAfterDays"]}
+            for kind, settings in values["retention"].items()
+            if kind != "enabled"
+        },
         "telemetry": values["telemetry"],
     }

@@ -39,8 +39,10 @@ class FaultyDuckDBWarehouse(DuckDBWarehouse):
     def load_batch(self, batch: LoadBatch, *, after_stage=None) -> LoadResult:
         if not self._marker.exists() and self._observations:
             # what a load after the fault starts from: the failed transaction must have left nothing behind
-            seen = {"orders": self.query('SELECT COUNT(*) FROM "orders"')[0][0],
-                    "ledger": self.query('SELECT COUNT(*) FROM "file_ledger"')[0][0]}
+            seen = {
+                "orders": self.query('SELECT COUNT(*) FROM "orders"')[0][0],
+                "ledger": self.query('SELECT COUNT(*) FROM "file_ledger"')[0][0],
+            }
             with open(self._observations, "a") as out:
                 out.write(json.dumps(seen) + "\n")
 
@@ -62,15 +64,17 @@ class FaultyDuckDBResource(DuckDBWarehouseResource):
     observations: str = ""
 
     def open(self, s3_client: Any, *, wait_seconds: float | None = None) -> Warehouse:
-        return FaultyDuckDBWarehouse(self.path, s3_client, fault=self.fault, marker=self.marker,
-                                     observations=self.observations)
+        return FaultyDuckDBWarehouse(
+            self.path, s3_client, fault=self.fault, marker=self.marker, observations=self.observations
+        )
 
 
 def faulty_definitions(fault: str, marker: Path, observations: Path | None = None) -> dg.Definitions:
     settings = load_settings()
     resources = build_resources(settings)
-    resources["warehouse"] = FaultyDuckDBResource(path=str(settings.duckdb_path), fault=fault, marker=str(marker),
-                                                  observations=str(observations or ""))
+    resources["warehouse"] = FaultyDuckDBResource(
+        path=str(settings.duckdb_path), fault=fault, marker=str(marker), observations=str(observations or "")
+    )
     return build_definitions(settings, resources=resources)
 
 
@@ -120,5 +124,11 @@ KILLED_RUN = textwrap.dedent("""
 def run_killed(definitions: str, argument: str, partition: str, timeout: float = 180) -> subprocess.CompletedProcess:
     """The orders job for `partition`, run in a child process on the definitions `definitions(argument)` of this
     module (`kill_after_stage_definitions` or `killing_definitions`); the caller asserts it was killed."""
-    return subprocess.run([sys.executable, "-c", KILLED_RUN, definitions, argument, partition], cwd=REPO,
-                          env=dict(os.environ), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-c", KILLED_RUN, definitions, argument, partition],
+        cwd=REPO,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -22,9 +22,21 @@ from order_pipeline.datasets.orders import ORDER_STATUSES
 from order_pipeline.datasets.orders_generator import generate_orders, parse_ts
 
 START = date(2026, 11, 20)
-BAD_KINDS = ("truncated", "bad_status", "duplicate_key", "blank_customer", "huge_exponent", "deep",
-             "invalid_utf8", "lone_surrogate", "nul", "two_objects", "not_an_object", "emoji_over_bytes",
-             "plain_text")
+BAD_KINDS = (
+    "truncated",
+    "bad_status",
+    "duplicate_key",
+    "blank_customer",
+    "huge_exponent",
+    "deep",
+    "invalid_utf8",
+    "lone_surrogate",
+    "nul",
+    "two_objects",
+    "not_an_object",
+    "emoji_over_bytes",
+    "plain_text",
+)
 ENDINGS = {"lf": (b"\n",), "crlf": (b"\r\n",), "cr": (b"\r",), "mixed": (b"\n", b"\r\n", b"\r")}
 
 
@@ -97,7 +109,7 @@ def _bad_line(kind: str, order: dict, target: int, rng: random.Random) -> bytes:
     elif kind == "nul":
         order["customer_id"] = "CUST\u0000X"
     elif kind == "emoji_over_bytes":
-        order["customer_id"] = "\U0001F600" * 17  # 17 characters, 68 bytes: over VARCHAR(64)
+        order["customer_id"] = "\U0001f600" * 17  # 17 characters, 68 bytes: over VARCHAR(64)
     line = _padded(order, target)
     if kind == "duplicate_key":
         return line[:-1] + b',"order_id":' + orjson.dumps(order["order_id"]) + b"}"
@@ -125,8 +137,9 @@ def _target(rng: random.Random, chunk: int) -> int:
     return chunk * rng.randint(2, 3) + rng.randint(-2, 2)
 
 
-def generated_file(seed: int, *, prefix: str = "GEN", chunk_bytes: int | None = None,
-                   records: int | None = None) -> GeneratedFile:
+def generated_file(
+    seed: int, *, prefix: str = "GEN", chunk_bytes: int | None = None, records: int | None = None
+) -> GeneratedFile:
     rng = random.Random(seed)
     chunk = chunk_bytes or rng.choice([600, 700, 1024, 1500, 2048])
     count = records or rng.randint(3, 40)
@@ -187,8 +200,11 @@ def cut_file(count: int = 9_000) -> tuple[bytes, int, dict, dict]:
         offset += len(lines[last_in_chunk + 1]) + 1
         last_in_chunk += 1
     first = orjson.loads(lines[last_in_chunk])
-    second = {**first, "status": "cancelled" if first["status"] != "cancelled" else "refunded",
-              "note": "n" * 2000}  # long enough to straddle the 4 MiB cut
+    second = {
+        **first,
+        "status": "cancelled" if first["status"] != "cancelled" else "refunded",
+        "note": "n" * 2000,
+    }  # long enough to straddle the 4 MiB cut
     lines.insert(last_in_chunk + 1, orjson.dumps(second))
     assert offset <= MAX_CHUNK_BYTES < offset + len(lines[last_in_chunk + 1]) + 1
     return b"\n".join(lines) + b"\n", last_in_chunk + 1, first, second

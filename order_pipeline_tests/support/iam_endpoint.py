@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import sys
 
-BATCH_ACTIONS = {"sqs:DeleteMessageBatch": "sqs:DeleteMessage", "sqs:SendMessageBatch": "sqs:SendMessage",
-                 "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility"}
+BATCH_ACTIONS = {
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
 
 
 def patch_moto() -> None:

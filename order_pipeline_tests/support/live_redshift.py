@@ -22,6 +22,11 @@ def cost_facts(s3, bucket: str, run: str) -> dict[str, int]:
     for manifest in manifests:
         body = json.loads(s3.get_object(Bucket=bucket, Key=manifest["Key"])["Body"].read())
         copied += sum(int(entry["meta"]["content_length"]) for entry in body["entries"])
-    return {"landing_files": len(landing), "landing_bytes": sum(o["Size"] for o in landing),
-            "parquet_parts": len(parts), "parquet_bytes": sum(o["Size"] for o in parts),
-            "copy_commands": len(manifests), "copy_bytes_read": copied}
+    return {
+        "landing_files": len(landing),
+        "landing_bytes": sum(o["Size"] for o in landing),
+        "parquet_parts": len(parts),
+        "parquet_bytes": sum(o["Size"] for o in parts),
+        "copy_commands": len(manifests),
+        "copy_bytes_read": copied,
+    }

@@ -43,8 +43,9 @@ def daily_summary(orders: Iterable[dict]) -> dict[str, dict]:
     summary: dict[str, dict] = {}
     for order in latest_versions(orders).values():
         day = parse_ts(order["order_ts"]).date().isoformat()
-        row = summary.setdefault(day, {"order_count": 0, "item_quantity": 0,
-                                       "gross_revenue": Decimal("0.00"), "cancelled_count": 0})
+        row = summary.setdefault(
+            day, {"order_count": 0, "item_quantity": 0, "gross_revenue": Decimal("0.00"), "cancelled_count": 0}
+        )
         row["order_count"] += 1
         row["item_quantity"] += sum(item["quantity"] for item in order["items"])
         row["gross_revenue"] += _decimal(order["total"])

@@ -52,15 +52,15 @@ class LocalPipeline:
         return response["ETag"].strip('"')
 
     def tick(self, dataset: Dataset = ORDERS, *, execute: bool = True) -> TickOutcome:
-        outcome = run_sensor_tick(self.defs(), self.instance, self.sensor_name(dataset), self.cursor,
-                                  execute=execute)
+        outcome = run_sensor_tick(self.defs(), self.instance, self.sensor_name(dataset), self.cursor, execute=execute)
         self.cursor = outcome.cursor
         self.ticks.append(outcome)
         return outcome
 
     def drain(self, dataset: Dataset = ORDERS, max_ticks: int = 20) -> list[TickOutcome]:
-        self.cursor, ticks = drain(self.defs(), self.instance, self.sensor_name(dataset), self.cursor,
-                                   max_ticks=max_ticks)
+        self.cursor, ticks = drain(
+            self.defs(), self.instance, self.sensor_name(dataset), self.cursor, max_ticks=max_ticks
+        )
         self.ticks.extend(ticks)
         return ticks
 
@@ -81,25 +81,47 @@ class LocalPipeline:
         sqs = boto3.client("sqs")
         messages = []
         while True:
-            response = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
-                                           WaitTimeSeconds=wait_seconds, MessageAttributeNames=["All"])
+            response = sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=wait_seconds,
+                MessageAttributeNames=["All"],
+            )
             batch = response.get("Messages", [])
             if not batch:
                 return messages
             for message in batch:
                 envelope = json.loads(message["Body"])
-                messages.append({"subject": envelope.get("Subject"), **json.loads(envelope["Message"]),
-                                 "_attributes": envelope.get("MessageAttributes", {})})
+                messages.append(
+                    {
+                        "subject": envelope.get("Subject"),
+                        **json.loads(envelope["Message"]),
+                        "_attributes": envelope.get("MessageAttributes", {}),
+                    }
+                )
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
 @contextmanager
-def local_pipeline(aws_endpoint: str, bucket: str, state_dir: Path, *, datasets: Sequence[Dataset] = (ORDERS,),
-                   extra_env: dict[str, str] | None = None) -> Iterator[LocalPipeline]:
+def local_pipeline(
+    aws_endpoint: str,
+    bucket: str,
+    state_dir: Path,
+    *,
+    datasets: Sequence[Dataset] = (ORDERS,),
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[LocalPipeline]:
     endpoint = urlparse(aws_endpoint)
-    stack = LocalStack(state_dir=state_dir, host=endpoint.hostname or "127.0.0.1", port=endpoint.port or 80,
-                       bucket=bucket, topic=f"{bucket}-events", queue=f"{bucket}-inbox", queue_prefix=bucket,
-                       datasets=tuple(d.name for d in datasets))
+    stack = LocalStack(
+        state_dir=state_dir,
+        host=endpoint.hostname or "127.0.0.1",
+        port=endpoint.port or 80,
+        bucket=bucket,
+        topic=f"{bucket}-events",
+        queue=f"{bucket}-inbox",
+        queue_prefix=bucket,
+        datasets=tuple(d.name for d in datasets),
+    )
     created = provision(stack)
     env = {
         "ORDER_PIPELINE_BUCKET": bucket,
@@ -112,5 +134,6 @@ def local_pipeline(aws_endpoint: str, bucket: str, state_dir: Path, *, datasets:
         **(extra_env or {}),
     }
     with patched_environ(env), dg.instance_for_test() as instance:
-        yield LocalPipeline(settings=load_settings(), instance=instance, queue_url=created["queue_url"],
-                            datasets=tuple(datasets))
+        yield LocalPipeline(
+            settings=load_settings(), instance=instance, queue_url=created["queue_url"], datasets=tuple(datasets)
+        )

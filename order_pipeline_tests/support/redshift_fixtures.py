@@ -70,8 +70,9 @@ def wait_for_lock_waiters(endpoint: RedshiftEndpoint, database: str, count: int 
     deadline = time.monotonic() + timeout
     with endpoint.postgres.connect(database) as conn:
         while True:
-            row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
-                               "AND wait_event_type = 'Lock'", (database,)).fetchone()
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'", (database,)
+            ).fetchone()
             if row and row[0] >= count:
                 return
             if time.monotonic() > deadline:

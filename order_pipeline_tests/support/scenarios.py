@@ -15,8 +15,9 @@ from order_pipeline_tests.support.oracles import daily_summary, latest_versions
 
 TODAY = datetime.now(timezone.utc).date()
 # three days of orders, a quarter of them updated later: the orders flow and the deployment scenarios
-OPTIONS = GenerateOptions(count=240, days=3, files_per_day=2, seed=11, update_share=0.25,
-                          start_date=TODAY - timedelta(days=3))
+OPTIONS = GenerateOptions(
+    count=240, days=3, files_per_day=2, seed=11, update_share=0.25, start_date=TODAY - timedelta(days=3)
+)
 
 
 def decode(content: bytes) -> list[dict]:
@@ -38,15 +39,22 @@ def assert_matches(pipeline, records: list[dict]) -> None:
         assert updated_at == parse_ts(order["updated_at"]), order_id
         assert total == Decimal(str(order["total"])), order_id
     items = pipeline.query('SELECT order_id, line_number, sku, quantity, unit_price FROM "order_items"')
-    expected_items = sorted((o["order_id"], n + 1, i["sku"], i["quantity"], Decimal(str(i["unit_price"])))
-                            for o in expected.values() for n, i in enumerate(o["items"]))
+    expected_items = sorted(
+        (o["order_id"], n + 1, i["sku"], i["quantity"], Decimal(str(i["unit_price"])))
+        for o in expected.values()
+        for n, i in enumerate(o["items"])
+    )
     assert sorted(items) == expected_items
     summary = {str(row[0]): row[1:] for row in pipeline.query('SELECT * FROM "daily_order_summary"')}
     oracle = daily_summary(records)
     assert set(summary) == set(oracle)
     for day, values in oracle.items():
-        assert summary[day] == (values["order_count"], values["item_quantity"], values["gross_revenue"],
-                                values["cancelled_count"]), day
+        assert summary[day] == (
+            values["order_count"],
+            values["item_quantity"],
+            values["gross_revenue"],
+            values["cancelled_count"],
+        ), day
 
 
 def land_generated(pipeline, options: GenerateOptions) -> dict[str, bytes]:
@@ -78,6 +86,9 @@ def failure_sensor_context(pipeline, defs: dg.Definitions, run_id: str):
     run = pipeline.instance.get_run_by_id(run_id)
     (failure,) = pipeline.instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
     return dg.build_run_status_sensor_context(
-        sensor_name="notify_run_failures", dagster_instance=pipeline.instance, dagster_run=run,
-        dagster_event=failure.dagster_event, resources=dict(defs.resources or {}),
+        sensor_name="notify_run_failures",
+        dagster_instance=pipeline.instance,
+        dagster_run=run,
+        dagster_event=failure.dagster_event,
+        resources=dict(defs.resources or {}),
     ).for_run_failure()

@@ -82,7 +82,10 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
     out["columns"] = (sql_ddl.existing_columns_sql(), exp.Select)
     drop, create, count = sql_ddl.rebuild_table_sql("daily_order_summary", DAILY_ORDER_SUMMARY.select_sql)
     out["rebuild.drop"], out["rebuild.create"], out["rebuild.count"] = (
-        (drop, exp.Drop), (create, exp.Create), (count, exp.Select))
+        (drop, exp.Drop),
+        (create, exp.Create),
+        (count, exp.Select),
+    )
     if dialect == "redshift":
         out["load_errors.serverless"] = (sql_copy.load_errors_sql(True), exp.Select)
         out["load_errors.provisioned"] = (sql_copy.load_errors_sql(False), exp.Select)

@@ -51,18 +51,32 @@ def code_server(tmp_path):
     home.mkdir()
     shutil.copy(ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")  # the image's COPY
     env = {"PATH": f"{BIN}:/usr/bin:/bin", **image_environment(), "DAGSTER_HOME": str(home)}
-    process = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=open(tmp_path / "code-server.log", "wb"),
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        argv,
+        cwd=tmp_path,
+        env=env,
+        stdout=open(tmp_path / "code-server.log", "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
+
         def answers() -> bool:
             assert process.poll() is None, (tmp_path / "code-server.log").read_text()[-3000:]
-            return subprocess.run([str(BIN / "dagster"), "api", "grpc-health-check", "-p", str(port)],
-                                  capture_output=True, timeout=60).returncode == 0
+            return (
+                subprocess.run(
+                    [str(BIN / "dagster"), "api", "grpc-health-check", "-p", str(port)], capture_output=True, timeout=60
+                ).returncode
+                == 0
+            )
 
         wait_until(answers, 180, "the code server answers")
         workspace = tmp_path / "workspace.yaml"
-        workspace.write_text(yaml.safe_dump({"load_from": [{"grpc_server": {
-            "host": "127.0.0.1", "port": port, "location_name": "order_pipeline"}}]}))
+        workspace.write_text(
+            yaml.safe_dump(
+                {"load_from": [{"grpc_server": {"host": "127.0.0.1", "port": port, "location_name": "order_pipeline"}}]}
+            )
+        )
         yield workspace, env
     finally:
         stop_process(process, timeout=20)
@@ -78,16 +92,30 @@ def test_the_dockerfiles_command_serves_the_definitions(code_server, tmp_path_fa
     workspace, _ = code_server
     client_home = tmp_path_factory.mktemp("client-home")  # the client's own instance, on SQLite
     client_env = {**os.environ, "DAGSTER_HOME": str(client_home)}
-    queried = subprocess.run([str(BIN / "dagster-graphql"), "-w", str(workspace), "-t", QUERY],
-                             capture_output=True, text=True, env=client_env, timeout=300)
+    queried = subprocess.run(
+        [str(BIN / "dagster-graphql"), "-w", str(workspace), "-t", QUERY],
+        capture_output=True,
+        text=True,
+        env=client_env,
+        timeout=300,
+    )
     assert queried.returncode == 0, queried.stderr
     result = json.loads(queried.stdout)
     assert "errors" not in result, result
     (repository,) = result["data"]["repositoriesOrError"]["nodes"]
     assert repository["location"]["name"] == "order_pipeline"
     assert {"/".join(node["assetKey"]["path"]) for node in repository["assetNodes"]} == {
-        "raw/orders_json", "lake/orders_parquet", "lake/order_items_parquet", "warehouse/orders",
-        "warehouse/order_items", "analytics/daily_order_summary"}
+        "raw/orders_json",
+        "lake/orders_parquet",
+        "lake/order_items_parquet",
+        "warehouse/orders",
+        "warehouse/order_items",
+        "analytics/daily_order_summary",
+    }
     assert {sensor["name"] for sensor in repository["sensors"]} == {
-        "s3_order_files_sensor", "s3_order_files_reconcile", "notify_run_failures", "run_worker_watchdog"}
+        "s3_order_files_sensor",
+        "s3_order_files_reconcile",
+        "notify_run_failures",
+        "run_worker_watchdog",
+    }
     assert "orders_load_job" in {job["name"] for job in repository["jobs"]}

@@ -23,8 +23,9 @@ from order_pipeline_tests.support.scenarios import assert_matches, decode
 
 TODAY = datetime.now(timezone.utc).date()
 # a backlog of four landing dates, big enough that a load takes a moment to catch
-BACKLOG = GenerateOptions(count=8000, days=4, files_per_day=3, seed=23, update_share=0.2,
-                          start_date=TODAY - timedelta(days=4))
+BACKLOG = GenerateOptions(
+    count=8000, days=4, files_per_day=3, seed=23, update_share=0.2, start_date=TODAY - timedelta(days=4)
+)
 LOAD_STEP = "warehouse_orders"
 # two ticks of notify_run_failures (30 s each) and the time to publish
 ANNOUNCE_TIMEOUT_SECONDS = 90
@@ -34,6 +35,7 @@ RECOVERY_ENV = {"ORDER_PIPELINE_RECONCILE_INTERVAL_SECONDS": "20", "ORDER_PIPELI
 
 def catch_a_load(deployment: Deployment, timeout: float = 600) -> tuple[dg.DagsterRun, int]:
     """A run whose warehouse step is loading right now, and that step's process."""
+
     def loading() -> tuple[dg.DagsterRun, int] | None:
         for run in deployment.instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
             pid = deployment.step_pid(run.run_id, LOAD_STEP)
@@ -55,8 +57,12 @@ def announced_failures(deployment: Deployment, failed_run_ids: set[str]) -> list
         notices.extend(n for n in deployment.notifications() if n["event_type"] == "run_failed")
         return failed_run_ids <= {n["run_id"] for n in notices}
 
-    wait_until(every_failure_announced, ANNOUNCE_TIMEOUT_SECONDS,
-               f"a run_failed notification for each failed run {sorted(failed_run_ids)}", deployment)
+    wait_until(
+        every_failure_announced,
+        ANNOUNCE_TIMEOUT_SECONDS,
+        f"a run_failed notification for each failed run {sorted(failed_run_ids)}",
+        deployment,
+    )
     return notices
 
 
@@ -71,10 +77,14 @@ def assert_recovered(deployment: Deployment, files: dict[str, bytes]) -> list[di
     for run in runs:
         if run.status == dg.DagsterRunStatus.FAILURE:
             partition = run.tags["dagster/partition"]
-            later = [r for r in runs if r.tags.get("dagster/partition") == partition
-                     and r.status == dg.DagsterRunStatus.SUCCESS
-                     and deployment.instance.get_run_record_by_id(r.run_id).create_timestamp
-                     > deployment.instance.get_run_record_by_id(run.run_id).create_timestamp]
+            later = [
+                r
+                for r in runs
+                if r.tags.get("dagster/partition") == partition
+                and r.status == dg.DagsterRunStatus.SUCCESS
+                and deployment.instance.get_run_record_by_id(r.run_id).create_timestamp
+                > deployment.instance.get_run_record_by_id(run.run_id).create_timestamp
+            ]
             assert later, f"{partition}: nothing loaded it after the failed run {run.run_id}"
         else:
             assert run.status == dg.DagsterRunStatus.SUCCESS, (run.run_id, run.status)
@@ -92,8 +102,9 @@ def test_the_process_running_a_load_killed_mid_load_is_failed_announced_and_retr
     gone and fails the run (or run_worker_watchdog does, whichever looks first); the failure is announced and
     Dagster's run retries load the date again. (Under the multiprocess executor the step's own retry policy may
     take it instead.)"""
-    with dagster_deployment("fault-step-worker", tmp_path, postgres, partition_start=BACKLOG.first_day(),
-                            env=RECOVERY_ENV) as deployment:
+    with dagster_deployment(
+        "fault-step-worker", tmp_path, postgres, partition_start=BACKLOG.first_day(), env=RECOVERY_ENV
+    ) as deployment:
         files = deployment.land_generated(BACKLOG)
         run, pid = catch_a_load(deployment)
         partition = run.tags["dagster/partition"]
@@ -120,8 +131,14 @@ def test_the_daemon_killed_with_its_runs_mid_load_restarts_and_nothing_stays_sta
     once it has been STARTING for 90 s); each failure is announced, Dagster's run retries load the date again, and
     the pool slot the dead run held is freed so later loads do not wait."""
     overrides = {"run_monitoring": {"poll_interval_seconds": 5, "free_slots_after_run_end_seconds": 5}}
-    with dagster_deployment("fault-daemon", tmp_path, postgres, partition_start=BACKLOG.first_day(),
-                            env=RECOVERY_ENV, instance_overrides=overrides) as deployment:
+    with dagster_deployment(
+        "fault-daemon",
+        tmp_path,
+        postgres,
+        partition_start=BACKLOG.first_day(),
+        env=RECOVERY_ENV,
+        instance_overrides=overrides,
+    ) as deployment:
         files = deployment.land_generated(BACKLOG)
         run, _ = catch_a_load(deployment)
         for name in ("daemon", "code-server"):  # SIGKILL, process groups and all: runs and step workers too
@@ -144,8 +161,9 @@ def test_the_daemon_killed_with_its_runs_mid_load_restarts_and_nothing_stays_sta
 
 
 def test_s3_paused_for_40_seconds_during_a_run_delays_it_and_loses_nothing(tmp_path, postgres):
-    with dagster_deployment("fault-s3-pause", tmp_path, postgres, partition_start=BACKLOG.first_day(),
-                            env=RECOVERY_ENV) as deployment:
+    with dagster_deployment(
+        "fault-s3-pause", tmp_path, postgres, partition_start=BACKLOG.first_day(), env=RECOVERY_ENV
+    ) as deployment:
         files = deployment.land_generated(BACKLOG)
         run, _ = catch_a_load(deployment)
         deployment.pause_endpoint()

@@ -13,8 +13,12 @@ from order_pipeline.commands.moto_server import endpoint_is_up, free_port
 def demo(state_dir, port: int, *args: str) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ORDER_PIPELINE_", "DAGSTER_"))}
     done = subprocess.run(
-        [sys.executable, "-m", "order_pipeline.cli", "demo", "--state-dir", str(state_dir), "--port", str(port),
-         *args], env=env, capture_output=True, text=True, timeout=600)
+        [sys.executable, "-m", "order_pipeline.cli", "demo", "--state-dir", str(state_dir), "--port", str(port), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return done.returncode, done.stdout + done.stderr[-3000:]
 
 

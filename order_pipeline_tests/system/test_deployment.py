@@ -18,15 +18,20 @@ from order_pipeline_tests.support.dagster_deployment import ARTIFACTS, dagster_d
 from order_pipeline_tests.support.scenarios import assert_matches, decode
 
 TODAY = datetime.now(timezone.utc).date()
-OPTIONS = GenerateOptions(count=240, days=3, files_per_day=2, seed=11, update_share=0.25,
-                          start_date=TODAY - timedelta(days=3))
+OPTIONS = GenerateOptions(
+    count=240, days=3, files_per_day=2, seed=11, update_share=0.25, start_date=TODAY - timedelta(days=3)
+)
 
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory, redshift_endpoint):
     """One deployment for the module: orders land, the daemon loads them; the tests read what it did."""
-    with dagster_deployment("deployment", tmp_path_factory.mktemp("deployment"), redshift_endpoint.postgres,
-                            partition_start=OPTIONS.first_day()) as deployment:
+    with dagster_deployment(
+        "deployment",
+        tmp_path_factory.mktemp("deployment"),
+        redshift_endpoint.postgres,
+        partition_start=OPTIONS.first_day(),
+    ) as deployment:
         files = deployment.land_generated(OPTIONS)
         deployment.wait_until_loaded(timeout=900)
         yield deployment, files
@@ -45,15 +50,22 @@ def test_the_daemon_loads_every_landed_order_on_a_postgres_backed_instance(loade
 
     runs = deployment.runs()
     assert runs and all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs), [
-        (run.run_id, run.status) for run in runs]
+        (run.run_id, run.status) for run in runs
+    ]
     # launched by the daemon from the sensors, tagged with their dataset and files
-    assert {run.tags.get("dagster/sensor_name") for run in runs} <= {"s3_order_files_sensor",
-                                                                     "s3_order_files_reconcile"}
+    assert {run.tags.get("dagster/sensor_name") for run in runs} <= {
+        "s3_order_files_sensor",
+        "s3_order_files_reconcile",
+    }
     assert {run.tags["order_pipeline/dataset"] for run in runs} == {"orders"}
     root = deployment.settings.landing_root("orders")
     for key in files:
-        tagged = [run for run in runs if run.tags.get("dagster/partition") == partition_of(key)
-                  and key[len(root):] in run.tags["order_pipeline/files"]]
+        tagged = [
+            run
+            for run in runs
+            if run.tags.get("dagster/partition") == partition_of(key)
+            and key[len(root) :] in run.tags["order_pipeline/files"]
+        ]
         assert tagged, f"no run of {partition_of(key)} names {key} in its files tag"
 
 
@@ -61,7 +73,8 @@ def test_the_raw_asset_shows_each_landed_file_in_its_partition(loaded):
     deployment, files = loaded
     events = deployment.instance.fetch_materializations(dg.AssetKey(["raw", "orders_json"]), limit=100).records
     assert sorted((e.partition_key, e.asset_materialization.metadata["uri"].value) for e in events) == sorted(
-        (partition_of(key), f"s3://{deployment.settings.bucket}/{key}") for key in files)
+        (partition_of(key), f"s3://{deployment.settings.bucket}/{key}") for key in files
+    )
     loaded_partitions = deployment.instance.get_materialized_partitions(dg.AssetKey(["warehouse", "orders"]))
     assert loaded_partitions == {partition_of(key) for key in files}
 
@@ -70,8 +83,11 @@ def sensor_tick_times(deployment, sensor: str) -> set[str]:
     """The sensor's recent ticks as the UI writes their times (UTC, en-US)."""
     from dagster._core.scheduler.instigation import InstigatorType  # not exported; the tick API needs the state
 
-    (state,) = [s for s in deployment.instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
-                if s.instigator_name == sensor]
+    (state,) = [
+        s
+        for s in deployment.instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
+        if s.instigator_name == sensor
+    ]
     ticks = deployment.instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=50)
     return {datetime.fromtimestamp(t.timestamp, timezone.utc).strftime("%b %-d, %-I:%M:%S %p") for t in ticks}
 
@@ -83,11 +99,19 @@ def test_the_ui_in_a_browser_shows_lineage_partitions_the_sensor_tick_and_a_chec
     with chromium_page() as page:
         # lineage, raw -> lake -> warehouse -> analytics, laid out left to right
         open_ui(page, f"{ui}/assets/analytics/daily_order_summary?view=lineage&lineageScope=upstream&lineageDepth=5")
-        layers = [["orders_json"], ["orders_parquet", "order_items_parquet"], ["orders", "order_items"],
-                  ["daily_order_summary"]]
-        boxes = {name: page.locator("[class*='AssetNode_assetNodeBox']").filter(
-            has=page.locator(f"[class*='AssetNode_assetName'] [data-tooltip='{name}']")) for layer in layers
-            for name in layer}
+        layers = [
+            ["orders_json"],
+            ["orders_parquet", "order_items_parquet"],
+            ["orders", "order_items"],
+            ["daily_order_summary"],
+        ]
+        boxes = {
+            name: page.locator("[class*='AssetNode_assetNodeBox']").filter(
+                has=page.locator(f"[class*='AssetNode_assetName'] [data-tooltip='{name}']")
+            )
+            for layer in layers
+            for name in layer
+        }
         for box in boxes.values():
             expect(box).to_be_visible()
         lefts = [[boxes[name].bounding_box()["x"] for name in layer] for layer in layers]

@@ -36,9 +36,27 @@ def test_the_run_command_survives_a_killed_daemon_and_stops_everything_it_starte
     env["ORDER_PIPELINE_SENSOR_INTERVAL_SECONDS"] = "5"
     log = tmp_path / "run.log"
     command = subprocess.Popen(
-        [sys.executable, "-m", "order_pipeline.cli", "run", "--state-dir", str(state), "--port", str(port),
-         "--ui-port", str(ui_port), "--count", "300", "--days", "2"],
-        env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "order_pipeline.cli",
+            "run",
+            "--state-dir",
+            str(state),
+            "--port",
+            str(port),
+            "--ui-port",
+            str(ui_port),
+            "--count",
+            "300",
+            "--days",
+            "2",
+        ],
+        env=env,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     started: list[psutil.Process] = []
     try:
         wait_until(lambda: command.poll() is not None or "Dagster UI:" in log.read_text(), 300, "the UI is up")
@@ -47,8 +65,7 @@ def test_the_run_command_survives_a_killed_daemon_and_stops_everything_it_starte
         started = psutil.Process(command.pid).children(recursive=True)
         (daemon,) = wait_until(lambda: daemons(psutil.Process(command.pid)), 60, "the daemon runs")
         daemon.kill()  # SIGKILL
-        wait_until(lambda: [d for d in daemons(psutil.Process(command.pid)) if d.pid != daemon.pid], 60,
-                   "a new daemon")
+        wait_until(lambda: [d for d in daemons(psutil.Process(command.pid)) if d.pid != daemon.pid], 60, "a new daemon")
         assert "the Dagster daemon exited with code -9; starting it again" in log.read_text()
 
         settings = load_settings({"ORDER_PIPELINE_STATE_DIR": str(state)})

@@ -49,8 +49,7 @@ def test_converting_the_corpus(entry: BadInput, tmp_path: Path) -> None:
     assert result.rows["orders"] == entry.good_records
     assert result.rejected_records == entry.bad_records
     assert result.total_records == entry.good_records + entry.bad_records
-    assert result.counts == {"read": result.total_records, "written": entry.good_records,
-                             "rejected": entry.bad_records}
+    assert result.counts == {"read": result.total_records, "written": entry.good_records, "rejected": entry.bad_records}
 
     landed = pq.read_table(result.outputs["orders"]).column("order_id").to_pylist()
     assert len(landed) == len(set(landed)) == entry.good_records

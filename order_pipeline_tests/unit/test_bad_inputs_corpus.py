@@ -46,10 +46,13 @@ def _text_ok(column: Column, value: str) -> bool:
         size = len(value.encode())  # a lone surrogate cannot be encoded
     except UnicodeEncodeError:
         return False
-    return (size <= column.byte_limit and "\x00" not in value
-            and (column.blank_allowed or bool(value.strip()))
-            and (column.allowed is None or value in column.allowed)
-            and (column.pattern is None or re.fullmatch(column.pattern, value) is not None))
+    return (
+        size <= column.byte_limit
+        and "\x00" not in value
+        and (column.blank_allowed or bool(value.strip()))
+        and (column.allowed is None or value in column.allowed)
+        and (column.pattern is None or re.fullmatch(column.pattern, value) is not None)
+    )
 
 
 def _timestamp_ok(value: object) -> bool:
@@ -75,13 +78,20 @@ def _value_ok(column: Column, value: object) -> bool:
         return _timestamp_ok(value)
     if column.kind == "decimal":
         amount = _decimal(value)
-        return (amount is not None and amount.is_finite() and amount.as_tuple().exponent >= -column.scale
-                and (not amount or amount.adjusted() < column.precision - column.scale)
-                and (column.min_value is None or amount >= column.min_value))
+        return (
+            amount is not None
+            and amount.is_finite()
+            and amount.as_tuple().exponent >= -column.scale
+            and (not amount or amount.adjusted() < column.precision - column.scale)
+            and (column.min_value is None or amount >= column.min_value)
+        )
     if column.kind in ("int32", "int64"):
-        return (isinstance(value, int) and not isinstance(value, bool)
-                and (column.min_value is None or value >= column.min_value)
-                and (column.max_value is None or value <= column.max_value))
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and (column.min_value is None or value >= column.min_value)
+            and (column.max_value is None or value <= column.max_value)
+        )
     raise AssertionError(f"unexpected kind {column.kind}")
 
 
@@ -105,15 +115,13 @@ def _valid(record: object) -> bool:
     items = record.get("items")
     if not isinstance(items, list) or not ITEMS.min_items <= len(items) <= (ITEMS.max_items or len(items)):
         return False
-    if not all(isinstance(i, dict) and all(_value_ok(c, i.get(c.source_path)) for c in ITEMS.columns)
-               for i in items):
+    if not all(isinstance(i, dict) and all(_value_ok(c, i.get(c.source_path)) for c in ITEMS.columns) for i in items):
         return False
     try:
         items_sum = sum(i["quantity"] * _decimal(i["unit_price"]) for i in items)
         parts = _decimal(record["subtotal"]) + _decimal(record["shipping"]) + _decimal(record["tax"])
         cent = Decimal("0.01")
-        return (abs(_decimal(record["subtotal"]) - items_sum) <= cent
-                and abs(_decimal(record["total"]) - parts) <= cent)
+        return abs(_decimal(record["subtotal"]) - items_sum) <= cent and abs(_decimal(record["total"]) - parts) <= cent
     except (TypeError, InvalidOperation):
         return False
 
@@ -199,8 +207,13 @@ def test_mix_of_good_and_bad() -> None:
 
 
 def test_good_record_ids_do_not_collide_across_files() -> None:
-    ids = [r["order_id"] for e in CORPUS if not e.whole_file_rejected
-           for r in _records(e) if isinstance(r, dict) and _valid(r)]
+    ids = [
+        r["order_id"]
+        for e in CORPUS
+        if not e.whole_file_rejected
+        for r in _records(e)
+        if isinstance(r, dict) and _valid(r)
+    ]
     assert len(ids) == sum(e.good_records for e in CORPUS) and len(set(ids)) == len(ids)
 
 

@@ -29,8 +29,9 @@ def _convert(file: GeneratedFile, tmp_path: Path, chunk_bytes: int | None = None
     tmp_path.mkdir(parents=True, exist_ok=True)
     source = tmp_path / file.name
     source.write_bytes(file.content)
-    return convert_file(ORDERS, source, tmp_path / "out", source_name=f"s3://b/{file.name}",
-                        chunk_bytes=chunk_bytes or file.chunk_bytes)
+    return convert_file(
+        ORDERS, source, tmp_path / "out", source_name=f"s3://b/{file.name}", chunk_bytes=chunk_bytes or file.chunk_bytes
+    )
 
 
 def _rejects(path: Path | None) -> list[dict]:
@@ -51,8 +52,10 @@ def _check(file: GeneratedFile, result) -> None:
     picked: dict[str, dict] = {}
     for row in rows:
         current = picked.get(row["order_id"])
-        if current is None or (row["updated_at"], row["_source_record"]) >= (current["updated_at"],
-                                                                            current["_source_record"]):
+        if current is None or (row["updated_at"], row["_source_record"]) >= (
+            current["updated_at"],
+            current["_source_record"],
+        ):
             picked[row["order_id"]] = row
     expected = file.latest()
     assert {k: v["_source_record"] for k, v in picked.items()} == {k: v.record for k, v in expected.items()}
@@ -66,8 +69,11 @@ def test_the_generator_covers_what_it_claims() -> None:
     contents = [f.content if not f.name.endswith(".gz") else gzip.decompress(f.content) for f in files]
     assert any(b"\r\n" in c for c in contents) and any(b"\r" in c and b"\n" not in c for c in contents)
     assert any(f.name.endswith(".gz") for f in files) and any(c.startswith(b"\xef\xbb\xbf") for c in contents)
-    near = sum(abs(len(line) - f.chunk_bytes) <= 4 for f, c in zip(files, contents, strict=True)
-               for line in c.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n"))
+    near = sum(
+        abs(len(line) - f.chunk_bytes) <= 4
+        for f, c in zip(files, contents, strict=True)
+        for line in c.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    )
     assert near >= 500  # plenty of lines within a few bytes of the chunk size
     ties = sum(len(f.good) - len({r.order["order_id"] for r in f.good}) for f in files)
     assert ties >= 100  # and plenty of orders with several versions in one file

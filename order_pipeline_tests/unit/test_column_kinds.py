@@ -17,9 +17,18 @@ from order_pipeline.warehouse.sql_ddl import column_type, from_staged
 ALL_KINDS = typing.get_args(ColumnKind)
 # One value of every kind, as an Arrow array of its canonical type (the lake Parquet).
 CANONICAL_SAMPLES = {
-    "string": ["abc"], "json": ['{"a":[1,2]}'], "boolean": [True], "int16": [-7], "int32": [70000],
-    "int64": [2**40], "float32": [1.5], "float64": [2.25], "decimal": ["12.34"], "date": ["2026-11-20"],
-    "time": ["08:30:00.000000"], "timestamp": ["2026-11-20T08:00:00Z"],
+    "string": ["abc"],
+    "json": ['{"a":[1,2]}'],
+    "boolean": [True],
+    "int16": [-7],
+    "int32": [70000],
+    "int64": [2**40],
+    "float32": [1.5],
+    "float64": [2.25],
+    "decimal": ["12.34"],
+    "date": ["2026-11-20"],
+    "time": ["08:30:00.000000"],
+    "timestamp": ["2026-11-20T08:00:00Z"],
 }
 
 
@@ -40,14 +49,17 @@ def test_every_reader_of_the_table_covers_the_kind(kind):
     assert kind == "json" or raw_type(column) is not None  # JSON read schema (json: the raw value)
     for dialect in DIALECTS:  # DDL, staging included
         assert column_type(column, dialect) and column_type(column, dialect, staged=True)
-        assert "{}" not in from_staged(column, dialect, '"s"."c"') and '"s"."c"' in from_staged(column, dialect,
-                                                                                                 '"s"."c"')
+        assert "{}" not in from_staged(column, dialect, '"s"."c"') and '"s"."c"' in from_staged(
+            column, dialect, '"s"."c"'
+        )
     assert type_name(column) and "{" not in type_name(column)  # metadata
     assert column_schema([column]).columns[0].type == type_name(column)
     # A canonical lake file of the kind fits the kind again, and converts to itself.
-    canonical = pa.array(CANONICAL_SAMPLES[kind]).cast(pa.string()).cast(column.arrow_type()) \
-        if kind not in ("boolean", "int16", "int32", "int64", "float32", "float64") \
+    canonical = (
+        pa.array(CANONICAL_SAMPLES[kind]).cast(pa.string()).cast(column.arrow_type())
+        if kind not in ("boolean", "int16", "int32", "int64", "float32", "float64")
         else pa.array(CANONICAL_SAMPLES[kind], column.arrow_type())
+    )
     assert accepts(KINDS[kind], canonical.type)
     values, bad, _ = convert_values(column, canonical)
     assert not bad.any() and values.type == working_type(column)
@@ -59,7 +71,12 @@ def test_sql_types_per_dialect():
     assert column_type(_column("string"), "duckdb") == "VARCHAR"
     assert column_type(_column("decimal"), "redshift") == "DECIMAL(15,2)"
     assert [column_type(_column(k), "redshift") for k in ("int16", "float32", "float64", "date", "time")] == [
-        "SMALLINT", "REAL", "DOUBLE PRECISION", "DATE", "TIME"]
+        "SMALLINT",
+        "REAL",
+        "DOUBLE PRECISION",
+        "DATE",
+        "TIME",
+    ]
     assert column_type(_column("json"), "redshift") == "SUPER"
     # Redshift's Parquet COPY loads no TIME: staged as text, cast when it leaves staging
     assert column_type(_column("time"), "redshift", staged=True) == "VARCHAR(15)"
@@ -67,13 +84,26 @@ def test_sql_types_per_dialect():
     assert column_type(_column("time"), "duckdb", staged=True) == "TIME"
 
 
-@pytest.mark.parametrize(("type_", "family"), [
-    (pa.string(), "string"), (pa.large_string(), "string"), (pa.string_view(), "string"),
-    (pa.dictionary(pa.int8(), pa.string()), "string"), (pa.uint64(), "integer"), (pa.float16(), "float"),
-    (pa.decimal256(40, 2), "decimal"), (pa.date64(), "date"), (pa.time32("s"), "time"),
-    (pa.timestamp("ns"), "timestamp"), (pa.struct([("a", pa.int8())]), "nested"), (pa.list_(pa.int8()), "nested"),
-    (pa.map_(pa.string(), pa.int8()), "nested"), (pa.binary(), "binary"), (pa.null(), "null"),
-])
+@pytest.mark.parametrize(
+    ("type_", "family"),
+    [
+        (pa.string(), "string"),
+        (pa.large_string(), "string"),
+        (pa.string_view(), "string"),
+        (pa.dictionary(pa.int8(), pa.string()), "string"),
+        (pa.uint64(), "integer"),
+        (pa.float16(), "float"),
+        (pa.decimal256(40, 2), "decimal"),
+        (pa.date64(), "date"),
+        (pa.time32("s"), "time"),
+        (pa.timestamp("ns"), "timestamp"),
+        (pa.struct([("a", pa.int8())]), "nested"),
+        (pa.list_(pa.int8()), "nested"),
+        (pa.map_(pa.string(), pa.int8()), "nested"),
+        (pa.binary(), "binary"),
+        (pa.null(), "null"),
+    ],
+)
 def test_input_families(type_, family):
     assert family_of(type_) == family
 

@@ -18,17 +18,29 @@ def test_unset_variables_keep_the_declared_defaults():
 
 
 def test_values_are_parsed_by_their_type_and_the_duckdb_file_follows_the_state_dir():
-    settings = load_settings({"ORDER_PIPELINE_STATE_DIR": "/srv/state", "ORDER_PIPELINE_QUEUE_MAX_MESSAGES": "40",
-                              "ORDER_PIPELINE_PARTITION_START": "2026-11-01", "ORDER_PIPELINE_REDSHIFT_SSL": "false",
-                              "ORDER_PIPELINE_REDSHIFT_WORKGROUP": "wg", "AWS_DEFAULT_REGION": "eu-west-1"})
+    settings = load_settings(
+        {
+            "ORDER_PIPELINE_STATE_DIR": "/srv/state",
+            "ORDER_PIPELINE_QUEUE_MAX_MESSAGES": "40",
+            "ORDER_PIPELINE_PARTITION_START": "2026-11-01",
+            "ORDER_PIPELINE_REDSHIFT_SSL": "false",
+            "ORDER_PIPELINE_REDSHIFT_WORKGROUP": "wg",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+        }
+    )
     assert settings.duckdb_path == Path("/srv/state/warehouse.duckdb") and settings.queue_max_messages == 40
     assert str(settings.partition_start) == "2026-11-01" and settings.region == "eu-west-1"
     assert settings.redshift == {"ssl": "false", "workgroup": "wg"}  # the RedshiftResource declares and parses them
 
 
-@pytest.mark.parametrize("name, value", [("ORDER_PIPELINE_WAREHOUSE", "snowflake"),
-                                         ("ORDER_PIPELINE_SENSOR_MODE", "polling"),
-                                         ("ORDER_PIPELINE_RECONCILE_DAYS", "a month")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("ORDER_PIPELINE_WAREHOUSE", "snowflake"),
+        ("ORDER_PIPELINE_SENSOR_MODE", "polling"),
+        ("ORDER_PIPELINE_RECONCILE_DAYS", "a month"),
+    ],
+)
 def test_a_bad_value_names_its_variable(name, value):
     with pytest.raises(ValueError, match=name):
         load_settings({name: value})
@@ -45,15 +57,25 @@ def test_readme_lists_every_variable_the_settings_read():
 
 
 def test_redshift_fields_are_the_resources_read_from_their_variables():
-    env = {"ORDER_PIPELINE_REDSHIFT_HOST": "h.example", "ORDER_PIPELINE_REDSHIFT_PORT": "5440",
-           "ORDER_PIPELINE_REDSHIFT_SSL": "false", "ORDER_PIPELINE_REDSHIFT_SCHEMA": "orders",
-           "ORDER_PIPELINE_REDSHIFT_COPY_IAM_ROLE": "arn:aws:iam::123456789012:role/copy",
-           "ORDER_PIPELINE_REDSHIFT_PASSWORD": "never-in-settings", "AWS_REGION": "eu-west-1"}
+    env = {
+        "ORDER_PIPELINE_REDSHIFT_HOST": "h.example",
+        "ORDER_PIPELINE_REDSHIFT_PORT": "5440",
+        "ORDER_PIPELINE_REDSHIFT_SSL": "false",
+        "ORDER_PIPELINE_REDSHIFT_SCHEMA": "orders",
+        "ORDER_PIPELINE_REDSHIFT_COPY_IAM_ROLE": "arn:aws:iam::123456789012:role/copy",
+        "ORDER_PIPELINE_REDSHIFT_PASSWORD": "never-in-settings",
+        "AWS_REGION": "eu-west-1",
+    }
     settings = load_settings(env)
     assert "never-in-settings" not in repr(settings)
     resource = redshift_resource_from_settings(settings)
     assert (resource.host, resource.port, resource.ssl, resource.schema_name, resource.region) == (
-        "h.example", 5440, False, "orders", "eu-west-1")
+        "h.example",
+        5440,
+        False,
+        "orders",
+        "eu-west-1",
+    )
     assert resource.manifest_prefix == "s3://order-pipeline-local/lake/_manifests/"
     with pytest.raises(ValueError, match="ORDER_PIPELINE_REDSHIFT_HOTS"):  # a typo is not silently ignored
         redshift_resource_from_settings(load_settings({**env, "ORDER_PIPELINE_REDSHIFT_HOTS": "x"}))

@@ -59,8 +59,9 @@ def test_a_stale_output_is_removed_when_the_file_is_rejected(tmp_path: Path) -> 
 
 
 def test_accepted_file_with_no_items_writes_empty_child_table(tmp_path: Path) -> None:
-    lenient = dataclasses.replace(ORDERS, children=(dataclasses.replace(ORDERS.children[0], min_items=0),),
-                                  rules=ORDERS.rules[1:])
+    lenient = dataclasses.replace(
+        ORDERS, children=(dataclasses.replace(ORDERS.children[0], min_items=0),), rules=ORDERS.rules[1:]
+    )
     result = convert_file(lenient, write_jsonl(tmp_path / "a.jsonl", [order(1, items=[])]), tmp_path / "out")
     assert result.status == "converted" and result.rows == {"orders": 1, "order_items": 0}
     empty = pq.read_table(result.outputs["order_items"])
@@ -99,8 +100,9 @@ def test_parquet_of_another_shape_is_rejected(tmp_path: Path) -> None:
     pq.write_table(pa.table({"customer_id": ["C1"], "email": ["a@b.c"]}), source)
     out = tmp_path / "out"
     result = convert_file(ORDERS, source, out, source_name=NAME)
-    _assert_rejected(result, out, "does not fit dataset 'orders'", "`order_id` is missing (a required string)",
-                     "`items` is missing")
+    _assert_rejected(
+        result, out, "does not fit dataset 'orders'", "`order_id` is missing (a required string)", "`items` is missing"
+    )
     assert result.counts == {"read": 0, "written": 0, "rejected": 0} and result.rejects_path is None
 
 

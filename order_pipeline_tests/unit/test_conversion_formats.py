@@ -38,9 +38,7 @@ def test_detect_format(head: bytes, expected: str) -> None:
     assert detect_format(head, "x") == expected
 
 
-@pytest.mark.parametrize(
-    "head", [b"", b"  \n", b"# README\nhello", b"\x00\x01\x02binary", b"\x1f\x8bnot gzip"]
-)
+@pytest.mark.parametrize("head", [b"", b"  \n", b"# README\nhello", b"\x00\x01\x02binary", b"\x1f\x8bnot gzip"])
 def test_detect_format_refuses_other_content(head: bytes) -> None:
     with pytest.raises(UnsupportedFile, match="x.bin"):
         detect_format(head, "x.bin")
@@ -60,8 +58,10 @@ def test_jsonl_converts_to_the_canonical_schema(tmp_path: Path) -> None:
     assert first["_source_file"] == SOURCE and first["_source_record"] == 1
     items = _rows(result, "order_items")
     assert [(i["order_id"], i["line_number"], i["unit_price"], i["_source_record"]) for i in items] == [
-        ("ORD-20261120-000001", 1, Decimal("19.99"), 1), ("ORD-20261120-000001", 2, Decimal("0.30"), 1),
-        ("ORD-20261120-000002", 1, Decimal("19.99"), 2), ("ORD-20261120-000002", 2, Decimal("0.30"), 2),
+        ("ORD-20261120-000001", 1, Decimal("19.99"), 1),
+        ("ORD-20261120-000001", 2, Decimal("0.30"), 1),
+        ("ORD-20261120-000002", 1, Decimal("19.99"), 2),
+        ("ORD-20261120-000002", 2, Decimal("0.30"), 2),
     ]
 
 
@@ -73,8 +73,7 @@ def test_source_name_defaults_to_the_path(tmp_path: Path) -> None:
 
 
 def _same_as_jsonl(tmp_path: Path, source: Path, records: list[dict], input_format: str) -> None:
-    expected = convert_file(ORDERS, write_jsonl(tmp_path / "ref.jsonl", records), tmp_path / "ref",
-                            source_name=SOURCE)
+    expected = convert_file(ORDERS, write_jsonl(tmp_path / "ref.jsonl", records), tmp_path / "ref", source_name=SOURCE)
     result = convert_file(ORDERS, source, tmp_path / "out", source_name=SOURCE)
     assert result.status == "converted", result.file_error
     assert result.input_format == input_format
@@ -160,14 +159,22 @@ def test_parquet_flattened_canonical_columns_with_typed_values(tmp_path: Path) -
     reference = convert_file(ORDERS, source, tmp_path / "ref")
     flat = pq.read_table(reference.outputs["orders"]).drop_columns(["_source_file", "_source_record"])
     items = pq.read_table(reference.outputs["order_items"])
-    nested_items = [[{"sku": i["sku"], "quantity": i["quantity"], "unit_price": i["unit_price"]}
-                     for i in items.to_pylist() if i["order_id"] == order_id]
-                    for order_id in flat["order_id"].to_pylist()]
+    nested_items = [
+        [
+            {"sku": i["sku"], "quantity": i["quantity"], "unit_price": i["unit_price"]}
+            for i in items.to_pylist()
+            if i["order_id"] == order_id
+        ]
+        for order_id in flat["order_id"].to_pylist()
+    ]
     flat = flat.append_column("items", pa.array(nested_items))
     source = tmp_path / "flat.parquet"
     pq.write_table(flat, source)
     result = convert_file(ORDERS, source, tmp_path / "out")
     assert result.status == "converted", result.file_error
     for table in ORDERS.table_names:
-        assert pq.read_table(result.outputs[table]).drop_columns(["_source_file"]).equals(
-            pq.read_table(reference.outputs[table]).drop_columns(["_source_file"]))
+        assert (
+            pq.read_table(result.outputs[table])
+            .drop_columns(["_source_file"])
+            .equals(pq.read_table(reference.outputs[table]).drop_columns(["_source_file"]))
+        )

@@ -35,8 +35,9 @@ def _write_orders(path: Path, count: int) -> int:
 
 
 def _peak_rss_mb(source: Path, out: Path) -> tuple[int, int]:
-    done = subprocess.run([sys.executable, "-c", _CONVERT, str(source), str(out)], check=True,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", _CONVERT, str(source), str(out)], check=True, capture_output=True, text=True, timeout=120
+    )
     rows, rss = done.stdout.split()
     return int(rows), int(rss)
 

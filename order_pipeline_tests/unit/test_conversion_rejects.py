@@ -20,8 +20,11 @@ SOURCE = "s3://bucket/landing/orders/a.jsonl"
 def _convert_one_bad(tmp_path: Path, bad: Any, dataset=ORDERS) -> dict:
     """Convert [good, bad, good, good] and return the one reject report."""
     path = tmp_path / "a.jsonl"
-    path.write_bytes(jsonl_bytes([order(1)]) + (bad if isinstance(bad, bytes) else jsonl_bytes([bad]))
-                     + jsonl_bytes([order(3), order(4)]))
+    path.write_bytes(
+        jsonl_bytes([order(1)])
+        + (bad if isinstance(bad, bytes) else jsonl_bytes([bad]))
+        + jsonl_bytes([order(3), order(4)])
+    )
     result = convert_file(dataset, path, tmp_path / "out", source_name=SOURCE)
     assert result.status == "partial" and result.rejected_records == 1 and result.total_records == 4
     assert result.rows["orders"] == 3 and result.rows["order_items"] == 6
@@ -52,10 +55,16 @@ def _address(**changes: Any) -> dict:
         (order(2, items=[]), "items", "fewer than 1"),
         (order(2, items=...), "items", "missing required list"),
         (order(2, items=[{"sku": "S", "quantity": 1, "unit_price": 1}] * 101), "items", "more than 100"),
-        (order(2, items=[{"sku": "S", "quantity": 0, "unit_price": 40.28}]), "items.quantity",
-         "element 1: 0 is below the minimum 1"),
-        (order(2, items=[{"sku": "S", "quantity": 1, "unit_price": 40.28}, {"quantity": 1, "unit_price": 0}]),
-         "items.sku", "element 2: missing required field"),
+        (
+            order(2, items=[{"sku": "S", "quantity": 0, "unit_price": 40.28}]),
+            "items.quantity",
+            "element 1: 0 is below the minimum 1",
+        ),
+        (
+            order(2, items=[{"sku": "S", "quantity": 1, "unit_price": 40.28}, {"quantity": 1, "unit_price": 0}]),
+            "items.sku",
+            "element 2: missing required field",
+        ),
         (order(2, subtotal=40.30, total=48.50), "subtotal", "sum of quantity * unit_price"),
         (order(2, total=50), "total", "subtotal + shipping + tax"),
     ],
@@ -116,14 +125,19 @@ def test_invalid_utf8_rejects_only_its_record(tmp_path: Path) -> None:
 
 
 def test_line_numbers_count_blank_lines(tmp_path: Path) -> None:
-    data = (jsonl_bytes([order(1)]) + b"\n   \n" + jsonl_bytes([order(2, status="x")]) + b"\r\n\n"
-            + b"{broken\n" + jsonl_bytes([order(4)]))
+    data = (
+        jsonl_bytes([order(1)])
+        + b"\n   \n"
+        + jsonl_bytes([order(2, status="x")])
+        + b"\r\n\n"
+        + b"{broken\n"
+        + jsonl_bytes([order(4)])
+    )
     path = tmp_path / "a.jsonl"
     path.write_bytes(data)
     result = convert_file(ORDERS, path, tmp_path / "out", batch_rows=2)  # several chunks
     assert result.total_records == 4 and result.rows["orders"] == 2
-    assert [(r["record"], r["line"], r["field"]) for r in result.first_rejects] == [
-        (2, 4, "status"), (3, 7, None)]
+    assert [(r["record"], r["line"], r["field"]) for r in result.first_rejects] == [(2, 4, "status"), (3, 7, None)]
     assert pq.read_table(result.outputs["orders"])["_source_record"].to_pylist() == [1, 4]
 
 

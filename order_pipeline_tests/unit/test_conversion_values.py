@@ -15,14 +15,23 @@ from order_pipeline_tests.support.order_samples import order, write_jsonl
 
 
 def test_money_is_exact_from_numbers_and_strings(tmp_path: Path) -> None:
-    record = order(1, items=[{"sku": "S-1", "quantity": 3, "unit_price": 0.1},
-                             {"sku": "S-2", "quantity": 1, "unit_price": "0.2"}],
-                   subtotal="0.50", shipping=0, tax=0.01, total=0.51)
+    record = order(
+        1,
+        items=[{"sku": "S-1", "quantity": 3, "unit_price": 0.1}, {"sku": "S-2", "quantity": 1, "unit_price": "0.2"}],
+        subtotal="0.50",
+        shipping=0,
+        tax=0.01,
+        total=0.51,
+    )
     result = convert_file(ORDERS, write_jsonl(tmp_path / "a.jsonl", [record]), tmp_path / "out")
     assert result.status == "converted", result.first_rejects
     row = pq.read_table(result.outputs["orders"]).to_pylist()[0]
     assert (row["subtotal"], row["shipping"], row["tax"], row["total"]) == (
-        Decimal("0.50"), Decimal("0.00"), Decimal("0.01"), Decimal("0.51"))
+        Decimal("0.50"),
+        Decimal("0.00"),
+        Decimal("0.01"),
+        Decimal("0.51"),
+    )
     prices = pq.read_table(result.outputs["order_items"])["unit_price"]
     assert prices.type == pa.decimal128(12, 2)
     assert prices.to_pylist() == [Decimal("0.10"), Decimal("0.20")]
@@ -82,8 +91,7 @@ def test_parquet_float_money_keeps_its_decimal_text(tmp_path: Path) -> None:
     assert result.status == "partial" and result.rows["orders"] == 1
     assert result.first_rejects[0]["field"] == "shipping" and result.first_rejects[0]["line"] is None
     assert result.first_rejects[0]["raw"]["order_id"] == "ORD-20261120-000002"
-    assert pq.read_table(result.outputs["order_items"])["unit_price"].to_pylist() == [
-        Decimal("19.99"), Decimal("0.30")]
+    assert pq.read_table(result.outputs["order_items"])["unit_price"].to_pylist() == [Decimal("19.99"), Decimal("0.30")]
 
 
 def test_parquet_timestamp_columns_with_zone(tmp_path: Path) -> None:
@@ -93,8 +101,11 @@ def test_parquet_timestamp_columns_with_zone(tmp_path: Path) -> None:
     records[0]["items"][0]["unit_price"] = "19.99"
     source = tmp_path / "a.parquet"
     table = pa.Table.from_pylist(records)
-    table = table.set_column(table.schema.get_field_index("order_ts"), "order_ts",
-                             table["order_ts"].cast(pa.timestamp("ns", tz="Europe/Paris")))
+    table = table.set_column(
+        table.schema.get_field_index("order_ts"),
+        "order_ts",
+        table["order_ts"].cast(pa.timestamp("ns", tz="Europe/Paris")),
+    )
     pq.write_table(table, source)
     result = convert_file(ORDERS, source, tmp_path / "out")
     assert result.status == "converted", result.first_rejects

@@ -50,11 +50,16 @@ def test_sensor_runs_by_default_and_targets_the_load_job():
 
 
 def test_redshift_setting_changes_kinds_not_keys():
-    defs = build_definitions(load_settings({"ORDER_PIPELINE_WAREHOUSE": "redshift",
-                                            "ORDER_PIPELINE_REDSHIFT_HOST": "example.invalid",
-                                            "ORDER_PIPELINE_REDSHIFT_USER": "loader",
-                                            "ORDER_PIPELINE_REDSHIFT_COPY_IAM_ROLE":
-                                                "arn:aws:iam::123456789012:role/copy"}))
+    defs = build_definitions(
+        load_settings(
+            {
+                "ORDER_PIPELINE_WAREHOUSE": "redshift",
+                "ORDER_PIPELINE_REDSHIFT_HOST": "example.invalid",
+                "ORDER_PIPELINE_REDSHIFT_USER": "loader",
+                "ORDER_PIPELINE_REDSHIFT_COPY_IAM_ROLE": "arn:aws:iam::123456789012:role/copy",
+            }
+        )
+    )
     graph = defs.resolve_asset_graph()
     assert {k.to_user_string() for k in graph.get_all_asset_keys()} == EXPECTED_KEYS
     assert "redshift" in graph.get(dg.AssetKey(["warehouse", "orders"])).kinds
@@ -63,11 +68,23 @@ def test_redshift_setting_changes_kinds_not_keys():
 def test_derived_tables_and_sensor_names_come_from_the_declaration_not_the_name():
     from order_pipeline.datasets.declaration import Column, Dataset
 
-    other_orders = Dataset(name="orders", merge_key=("id",), version_column="v", event_time_column="at",
-                           columns=(Column("id", "int64", nullable=False), Column("v", "int64", nullable=False),
-                                    Column("at", "timestamp", nullable=False)))
+    other_orders = Dataset(
+        name="orders",
+        merge_key=("id",),
+        version_column="v",
+        event_time_column="at",
+        columns=(
+            Column("id", "int64", nullable=False),
+            Column("v", "int64", nullable=False),
+            Column("at", "timestamp", nullable=False),
+        ),
+    )
     defs = build_definitions(load_settings({}), datasets=(other_orders,))
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {"raw/orders_json", "lake/orders_parquet", "warehouse/orders"}  # no order summary attached
-    assert {s.name for s in defs.sensors} == {"notify_run_failures", "run_worker_watchdog",
-                                              "s3_orders_files_sensor", "s3_orders_files_reconcile"}
+    assert {s.name for s in defs.sensors} == {
+        "notify_run_failures",
+        "run_worker_watchdog",
+        "s3_orders_files_sensor",
+        "s3_orders_files_reconcile",
+    }

@@ -83,13 +83,28 @@ def test_the_checks_refuse_what_dagster_refuses():
     with pytest.raises(DagsterInvalidConfigError):
         check_instance({"run_monitoring": {"enabled": True, "max_runtime": 60}})
     with pytest.raises(AssertionError, match="QueuedRunCoordinator"):
-        check_instance({"run_coordinator": {"module": "dagster", "class": "QueuedRunCoordinator",
-                                            "config": {"max_concurrent_runs": "eight"}}})
+        check_instance(
+            {
+                "run_coordinator": {
+                    "module": "dagster",
+                    "class": "QueuedRunCoordinator",
+                    "config": {"max_concurrent_runs": "eight"},
+                }
+            }
+        )
 
 
 def test_the_iam_templates_are_policies_that_name_only_their_placeholders():
-    placeholders = {"bucket", "landing_prefix", "lake_prefix", "quarantine_prefix", "queue_prefix", "region",
-                    "account_id", "topic_arn"}
+    placeholders = {
+        "bucket",
+        "landing_prefix",
+        "lake_prefix",
+        "quarantine_prefix",
+        "queue_prefix",
+        "region",
+        "account_id",
+        "topic_arn",
+    }
     for path in (DEPLOY / "iam").glob("*.json"):
         document = json.loads(path.read_text())
         assert document["Version"] == "2012-10-17" and document["Statement"], path

@@ -20,7 +20,10 @@ LANDED = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 DAY_MS = 20_000 * 86_400_000  # a date64 at midnight
 
 EVERYTHING = Dataset(
-    name="everything", merge_key=("id",), event_time_column="at", version_column="id",
+    name="everything",
+    merge_key=("id",),
+    event_time_column="at",
+    version_column="id",
     columns=(
         Column("id", "int64", nullable=False),
         Column("name", "string", max_bytes=32),
@@ -56,22 +59,28 @@ def _reasons(result) -> dict[tuple[int, str], str]:
 
 
 def test_arrow_native_parquet_of_every_kind_loads_as_it_is(tmp_path):
-    table = pa.table({
-        "id": pa.array([1, 2], pa.uint32()),
-        "name": pa.array(["a", "b"], pa.string_view()),
-        "small": pa.array([-5, 7], pa.int8()),
-        "medium": pa.array([60000, None], pa.uint16()),
-        "ratio": pa.array([0.5, 1.5], pa.float16()),
-        "score": pa.array([1.25, 2.5], pa.float32()),
-        "amount": pa.array([Decimal("12.34"), Decimal("0.10")], pa.decimal128(15, 2)),
-        "day": pa.array([date(2026, 11, 20), date(2024, 2, 29)], pa.date32()),
-        "clock": pa.array([time(8, 30), time(23, 59, 59, 999999)], pa.time64("ns")),
-        "at": pa.array([datetime(2026, 11, 20, 9, tzinfo=UTC)] * 2, pa.timestamp("ms", tz="Europe/Paris")),
-        "flag": pa.array([True, None]),
-        "payload": pa.array([{"k": 1, "v": [1, 2]}, None], pa.struct([("k", pa.int8()), ("v", pa.list_(pa.int8()))])),
-        "parts": pa.array([[{"label": "x", "extra": "[1]"}], []],
-                          pa.list_(pa.struct([("label", pa.large_string()), ("extra", pa.string())]))),
-    })
+    table = pa.table(
+        {
+            "id": pa.array([1, 2], pa.uint32()),
+            "name": pa.array(["a", "b"], pa.string_view()),
+            "small": pa.array([-5, 7], pa.int8()),
+            "medium": pa.array([60000, None], pa.uint16()),
+            "ratio": pa.array([0.5, 1.5], pa.float16()),
+            "score": pa.array([1.25, 2.5], pa.float32()),
+            "amount": pa.array([Decimal("12.34"), Decimal("0.10")], pa.decimal128(15, 2)),
+            "day": pa.array([date(2026, 11, 20), date(2024, 2, 29)], pa.date32()),
+            "clock": pa.array([time(8, 30), time(23, 59, 59, 999999)], pa.time64("ns")),
+            "at": pa.array([datetime(2026, 11, 20, 9, tzinfo=UTC)] * 2, pa.timestamp("ms", tz="Europe/Paris")),
+            "flag": pa.array([True, None]),
+            "payload": pa.array(
+                [{"k": 1, "v": [1, 2]}, None], pa.struct([("k", pa.int8()), ("v", pa.list_(pa.int8()))])
+            ),
+            "parts": pa.array(
+                [[{"label": "x", "extra": "[1]"}], []],
+                pa.list_(pa.struct([("label", pa.large_string()), ("extra", pa.string())])),
+            ),
+        }
+    )
     result = _convert(tmp_path, table)
     assert result.status == "converted", result.first_rejects
     assert pq.read_schema(result.outputs["everything"]) == EVERYTHING.arrow_schema()
@@ -82,33 +91,61 @@ def test_arrow_native_parquet_of_every_kind_loads_as_it_is(tmp_path):
     assert (first["clock"], second["clock"]) == ("08:30:00.000000", "23:59:59.999999")
     assert first["at"] == datetime(2026, 11, 20, 9, tzinfo=UTC) and first["flag"] is True
     assert orjson.loads(first["payload"]) == {"k": 1, "v": [1, 2]} and second["payload"] is None
-    assert _rows(result, "parts") == [{"id": 1, "line_number": 1, "label": "x", "extra": "[1]",
-                                       "_source_file": "s3://b/in.parquet", "_source_record": 1}]
+    assert _rows(result, "parts") == [
+        {
+            "id": 1,
+            "line_number": 1,
+            "label": "x",
+            "extra": "[1]",
+            "_source_file": "s3://b/in.parquet",
+            "_source_record": 1,
+        }
+    ]
 
 
 def test_dictionary_encoded_and_large_strings(tmp_path):
-    table = pa.table({"id": pa.array([1, 2, 3]), "at": pa.array(["2026-11-20T00:00:00Z"] * 3),
-                      "name": pa.array(["x", "y", "x"]).dictionary_encode()})
+    table = pa.table(
+        {
+            "id": pa.array([1, 2, 3]),
+            "at": pa.array(["2026-11-20T00:00:00Z"] * 3),
+            "name": pa.array(["x", "y", "x"]).dictionary_encode(),
+        }
+    )
     table = table.append_column("day", pa.array(["2026-11-20", "2026-11-21", None], pa.large_string()))
     result = _convert(tmp_path, table)
     assert result.status == "converted", result.first_rejects
     assert [(r["name"], r["day"]) for r in _rows(result)] == [
-        ("x", date(2026, 11, 20)), ("y", date(2026, 11, 21)), ("x", None)]
+        ("x", date(2026, 11, 20)),
+        ("y", date(2026, 11, 21)),
+        ("x", None),
+    ]
 
 
 def test_values_that_do_not_fit_reject_their_record_never_rounded(tmp_path):
     at = ["2026-11-20T00:00:00Z"] * 7
-    table = pa.table({
-        "id": pa.array([1, 2, 3, 4, 5, 6, 2**63], pa.uint64()),
-        "at": pa.array(at),
-        "small": pa.array([1, 40000, 1, 1, 1, 1, 1], pa.int64()),
-        "medium": pa.array([1.0, 1.0, 2.5, 1.0, 1.0, 1.0, 1.0]),
-        "amount": pa.array([Decimal("1.2300"), Decimal("1.2300"), Decimal("1.2300"), Decimal("1.2345"),
-                            Decimal("1.2300"), Decimal("1.2300"), Decimal("1.2300")], pa.decimal128(20, 4)),
-        "day": pa.array([DAY_MS] * 4 + [None] + [DAY_MS] * 2, pa.int64()).cast(pa.date64()),
-        "ratio": pa.array([1.0] * 4 + [1e39] + [1.0] * 2),
-        "clock": pa.array([1_000] * 5 + [1_500] + [1_000], pa.time64("ns")),
-    })
+    table = pa.table(
+        {
+            "id": pa.array([1, 2, 3, 4, 5, 6, 2**63], pa.uint64()),
+            "at": pa.array(at),
+            "small": pa.array([1, 40000, 1, 1, 1, 1, 1], pa.int64()),
+            "medium": pa.array([1.0, 1.0, 2.5, 1.0, 1.0, 1.0, 1.0]),
+            "amount": pa.array(
+                [
+                    Decimal("1.2300"),
+                    Decimal("1.2300"),
+                    Decimal("1.2300"),
+                    Decimal("1.2345"),
+                    Decimal("1.2300"),
+                    Decimal("1.2300"),
+                    Decimal("1.2300"),
+                ],
+                pa.decimal128(20, 4),
+            ),
+            "day": pa.array([DAY_MS] * 4 + [None] + [DAY_MS] * 2, pa.int64()).cast(pa.date64()),
+            "ratio": pa.array([1.0] * 4 + [1e39] + [1.0] * 2),
+            "clock": pa.array([1_000] * 5 + [1_500] + [1_000], pa.time64("ns")),
+        }
+    )
     result = _convert(tmp_path, table)
     assert result.status == "partial" and result.rows["everything"] == 1
     reasons = _reasons(result)
@@ -129,11 +166,17 @@ def test_a_date64_with_a_time_of_day_is_not_a_date():
 
 
 def test_wide_decimals_are_range_checked(tmp_path):
-    dataset = dataclasses.replace(EVERYTHING, columns=(
-        *EVERYTHING.columns[:6], Column("amount", "decimal", precision=12, scale=2), *EVERYTHING.columns[7:]))
-    table = pa.table({"id": [1, 2], "at": ["2026-11-20T00:00:00Z"] * 2,
-                      "amount": pa.array([Decimal("9999999999.99"), Decimal("10000000000.00")],
-                                         pa.decimal256(40, 2))})
+    dataset = dataclasses.replace(
+        EVERYTHING,
+        columns=(*EVERYTHING.columns[:6], Column("amount", "decimal", precision=12, scale=2), *EVERYTHING.columns[7:]),
+    )
+    table = pa.table(
+        {
+            "id": [1, 2],
+            "at": ["2026-11-20T00:00:00Z"] * 2,
+            "amount": pa.array([Decimal("9999999999.99"), Decimal("10000000000.00")], pa.decimal256(40, 2)),
+        }
+    )
     result = _convert(tmp_path, table, dataset)
     assert result.rows["everything"] == 1
     assert "out of range for decimal(12, 2)" in _reasons(result)[(2, "amount")]
@@ -147,13 +190,16 @@ def test_naive_timestamps_follow_the_declared_policy(tmp_path):
     assert "`at` is timestamp[us] without a time zone" in refused.file_error
 
     def with_zone(zone: str) -> Dataset:
-        columns = tuple(dataclasses.replace(c, naive_timezone=zone) if c.name == "at" else c
-                        for c in EVERYTHING.columns)
+        columns = tuple(
+            dataclasses.replace(c, naive_timezone=zone) if c.name == "at" else c for c in EVERYTHING.columns
+        )
         return dataclasses.replace(EVERYTHING, columns=columns)
 
     utc = _convert(tmp_path / "utc", table, with_zone("UTC"))
-    assert [r["at"] for r in _rows(utc)] == [datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
-                                             datetime(2026, 3, 29, 2, 30, tzinfo=UTC)]
+    assert [r["at"] for r in _rows(utc)] == [
+        datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
+        datetime(2026, 3, 29, 2, 30, tzinfo=UTC),
+    ]
     berlin = _convert(tmp_path / "berlin", table, with_zone("Europe/Berlin"))
     assert [r["at"] for r in _rows(berlin)] == [datetime(2026, 3, 29, 0, 30, tzinfo=UTC)]
     assert "does not exist or is ambiguous in Europe/Berlin" in _reasons(berlin)[(2, "at")]  # the DST gap
@@ -169,9 +215,21 @@ def test_timestamps_of_every_unit(tmp_path):
 
 def test_json_input_of_every_kind(tmp_path):
     records = [
-        {"id": 1, "name": "a", "small": 3, "medium": 4, "ratio": 0.25, "score": 1e300, "amount": "12.30",
-         "day": "2026-11-20", "clock": "08:30", "at": "2026-11-20T08:00:00+01:00", "flag": False,
-         "payload": {"nested": [1, {"x": None}]}, "parts": [{"label": "p", "extra": {"a": 1}}, {"label": "q"}]},
+        {
+            "id": 1,
+            "name": "a",
+            "small": 3,
+            "medium": 4,
+            "ratio": 0.25,
+            "score": 1e300,
+            "amount": "12.30",
+            "day": "2026-11-20",
+            "clock": "08:30",
+            "at": "2026-11-20T08:00:00+01:00",
+            "flag": False,
+            "payload": {"nested": [1, {"x": None}]},
+            "parts": [{"label": "p", "extra": {"a": 1}}, {"label": "q"}],
+        },
         {"id": 2, "payload": [1, 2], "at": "2026-11-20T08:00:00Z"},
         {"id": 3, "payload": "text", "at": "2026-11-20T08:00:00Z", "day": "2026-02-30"},
         {"id": 4, "payload": 12.5, "at": "2026-11-20T08:00:00Z", "clock": "25:00"},
@@ -203,7 +261,14 @@ def test_json_values_of_every_shape_in_a_json_column(tmp_path):
     result = convert_file(EVERYTHING, source, tmp_path / "out", landed_at=LANDED)
     assert result.status == "converted", result.first_rejects
     assert [r["payload"] for r in _rows(result)] == [
-        '{"a":1}', '[1,"x"]', '"text"', "12.5", "true", None, "1e+30"]  # numbers are kept as doubles
+        '{"a":1}',
+        '[1,"x"]',
+        '"text"',
+        "12.5",
+        "true",
+        None,
+        "1e+30",
+    ]  # numbers are kept as doubles
 
 
 def test_json_text_in_a_parquet_string_column_must_parse(tmp_path):
@@ -215,8 +280,10 @@ def test_json_text_in_a_parquet_string_column_must_parse(tmp_path):
 
 def test_unexpected_fields_are_still_rejected_with_json_columns(tmp_path):
     strict = dataclasses.replace(EVERYTHING, extra_fields="reject")
-    records = [{"id": 1, "at": "2026-11-20T00:00:00Z", "payload": {"free": {"form": 1}}},
-               {"id": 2, "at": "2026-11-20T00:00:00Z", "coupon": "X"}]
+    records = [
+        {"id": 1, "at": "2026-11-20T00:00:00Z", "payload": {"free": {"form": 1}}},
+        {"id": 2, "at": "2026-11-20T00:00:00Z", "coupon": "X"},
+    ]
     source = tmp_path / "in.jsonl"
     source.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
     result = convert_file(strict, source, tmp_path / "out", landed_at=LANDED)
@@ -229,22 +296,28 @@ def test_landing_time_fills_the_version_of_a_dataset_without_one(tmp_path):
     result = _convert(tmp_path, pa.table({"id": [1], "at": ["2026-11-20T00:00:00Z"]}), unversioned)
     assert _rows(result)[0]["_source_landed_at"] == LANDED
     assert unversioned.ordering_column == "_source_landed_at" and EVERYTHING.ordering_column == "id"
-    assert [c.name for c in unversioned.table_columns()][-3:] == ["_source_file", "_source_record",
-                                                                    "_source_landed_at"]
+    assert [c.name for c in unversioned.table_columns()][-3:] == ["_source_file", "_source_record", "_source_landed_at"]
     assert timedelta(0) == LANDED - _rows(result)[0]["_source_landed_at"]
 
 
 def test_naive_iso_text_follows_the_declared_zone_too(tmp_path):
-    columns = tuple(dataclasses.replace(c, naive_timezone="Europe/Paris") if c.name == "at" else c
-                    for c in EVERYTHING.columns)
+    columns = tuple(
+        dataclasses.replace(c, naive_timezone="Europe/Paris") if c.name == "at" else c for c in EVERYTHING.columns
+    )
     paris = dataclasses.replace(EVERYTHING, columns=columns)
-    records = [{"id": 1, "at": "2026-11-20T08:00:00"}, {"id": 2, "at": "2026-11-20T08:00:00Z"},
-               {"id": 3, "at": "2026-03-29T02:30:00"}, {"id": 4, "at": "yesterday"}]
+    records = [
+        {"id": 1, "at": "2026-11-20T08:00:00"},
+        {"id": 2, "at": "2026-11-20T08:00:00Z"},
+        {"id": 3, "at": "2026-03-29T02:30:00"},
+        {"id": 4, "at": "yesterday"},
+    ]
     source = tmp_path / "in.jsonl"
     source.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
     result = convert_file(paris, source, tmp_path / "out", landed_at=LANDED)
     assert [(r["id"], r["at"]) for r in _rows(result)] == [
-        (1, datetime(2026, 11, 20, 7, tzinfo=UTC)), (2, datetime(2026, 11, 20, 8, tzinfo=UTC))]
+        (1, datetime(2026, 11, 20, 7, tzinfo=UTC)),
+        (2, datetime(2026, 11, 20, 8, tzinfo=UTC)),
+    ]
     assert sorted(_reasons(result)) == [(3, "at"), (4, "at")]
     assert "does not exist or is ambiguous in Europe/Paris" in _reasons(result)[(3, "at")]  # the DST gap
     assert "is not an ISO-8601 timestamp" in _reasons(result)[(4, "at")]

@@ -24,7 +24,9 @@ def test_invalid_date_in_key_is_ignored():
 
 def test_date_prefixes_cover_both_layouts():
     assert date_prefixes("landing/orders", date(2026, 1, 2)) == (
-        "landing/orders/2026/01/02/", "landing/orders/dt=2026-01-02/")
+        "landing/orders/2026/01/02/",
+        "landing/orders/dt=2026-01-02/",
+    )
 
 
 def test_hidden_and_folder_markers():

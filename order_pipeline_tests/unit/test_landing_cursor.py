@@ -6,8 +6,13 @@ from order_pipeline.landing.cursor import LandingCursor, ReconcileCursor
 
 
 def test_landing_cursor_round_trips():
-    cursor = LandingCursor(discovered=True, backlog=("2026-11-02", "2026-11-01"), through="2026-11-26",
-                           digests={"2026-11-26": "abc"}, pending_acks="lake/_sensors/q/abc.json")
+    cursor = LandingCursor(
+        discovered=True,
+        backlog=("2026-11-02", "2026-11-01"),
+        through="2026-11-26",
+        digests={"2026-11-26": "abc"},
+        pending_acks="lake/_sensors/q/abc.json",
+    )
     assert LandingCursor.from_json(cursor.to_json()) == cursor
     assert LandingCursor.from_json(None) == LandingCursor()
 
@@ -21,8 +26,12 @@ def test_an_older_cursor_starts_over_with_discovery():
 def test_listing_cursor_stays_small_whatever_the_file_count():
     # a 4-day window and three years of backlog: the cursor holds dates and digests, never keys
     days = [date(2026, 11, 26) - timedelta(days=n) for n in range(3 * 365)]
-    cursor = LandingCursor(discovered=True, backlog=tuple(d.isoformat() for d in days), through="2026-11-26",
-                           digests={d.isoformat(): "0123456789abcdef" for d in days[:4]})
+    cursor = LandingCursor(
+        discovered=True,
+        backlog=tuple(d.isoformat() for d in days),
+        through="2026-11-26",
+        digests={d.isoformat(): "0123456789abcdef" for d in days[:4]},
+    )
     assert len(cursor.to_json()) < 64 * 1024
 
 

@@ -6,20 +6,39 @@ from order_pipeline.landing.events import parse_message
 
 
 def record(key: str, name: str = "ObjectCreated:Put", bucket: str = "b") -> dict:
-    return {"eventVersion": "2.1", "eventSource": "aws:s3", "eventTime": "2026-11-28T13:55:44.430Z",
-            "eventName": name, "s3": {"bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-                                      "object": {"key": key, "size": 2, "eTag": "99914b932bd37a50b983c5e7c90ae93b"}}}
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "eventTime": "2026-11-28T13:55:44.430Z",
+        "eventName": name,
+        "s3": {
+            "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+            "object": {"key": key, "size": 2, "eTag": "99914b932bd37a50b983c5e7c90ae93b"},
+        },
+    }
 
 
 def test_keys_are_url_decoded_spaces_plus_and_unicode():
-    body = json.dumps({"Records": [record("landing/orders/2026/11/20/a+b%2B%C3%BC.jsonl"),
-                                   record("landing%2Forders%2Fdt%3D2026-11-20%2Fc.jsonl")]})  # moto encodes '/'
+    body = json.dumps(
+        {
+            "Records": [
+                record("landing/orders/2026/11/20/a+b%2B%C3%BC.jsonl"),
+                record("landing%2Forders%2Fdt%3D2026-11-20%2Fc.jsonl"),
+            ]
+        }
+    )  # moto encodes '/'
     parsed = parse_message(body)
-    assert [c.key for c in parsed.created] == ["landing/orders/2026/11/20/a b+ü.jsonl",
-                                               "landing/orders/dt=2026-11-20/c.jsonl"]
+    assert [c.key for c in parsed.created] == [
+        "landing/orders/2026/11/20/a b+ü.jsonl",
+        "landing/orders/dt=2026-11-20/c.jsonl",
+    ]
     first = parsed.created[0]
     assert (first.bucket, first.etag, first.size, first.event_time.isoformat()) == (
-        "b", "99914b932bd37a50b983c5e7c90ae93b", 2, "2026-11-28T13:55:44.430000+00:00")
+        "b",
+        "99914b932bd37a50b983c5e7c90ae93b",
+        2,
+        "2026-11-28T13:55:44.430000+00:00",
+    )
 
 
 def test_test_event_and_removals_are_understood_and_ignored():

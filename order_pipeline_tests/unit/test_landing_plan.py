@@ -33,17 +33,25 @@ def test_window_starts_at_the_last_covered_date_minus_lookback_and_never_before_
 
 
 def test_files_are_grouped_by_landing_date_undated_ones_by_last_modified():
-    grouped = group_by_partition([version("l/2026/11/25/a.jsonl"), version("l/dt=2026-11-26/b.parquet"),
-                                  version("l/top.jsonl", modified=datetime(2026, 11, 20, 23, tzinfo=timezone.utc))])
+    grouped = group_by_partition(
+        [
+            version("l/2026/11/25/a.jsonl"),
+            version("l/dt=2026-11-26/b.parquet"),
+            version("l/top.jsonl", modified=datetime(2026, 11, 20, 23, tzinfo=timezone.utc)),
+        ]
+    )
     assert {p: [v.key for v in vs] for p, vs in grouped.items()} == {
-        "2026-11-20": ["l/top.jsonl"], "2026-11-25": ["l/2026/11/25/a.jsonl"],
-        "2026-11-26": ["l/dt=2026-11-26/b.parquet"]}
+        "2026-11-20": ["l/top.jsonl"],
+        "2026-11-25": ["l/2026/11/25/a.jsonl"],
+        "2026-11-26": ["l/dt=2026-11-26/b.parquet"],
+    }
 
 
 def test_a_date_is_requested_when_its_files_change_and_only_window_dates_are_remembered():
     window = [date(2026, 11, 25), TODAY]
-    grouped = group_by_partition([version("l/2026/11/25/a.jsonl"), version("l/2026/11/26/b.jsonl"),
-                                  version("l/2026/11/01/old.jsonl")])
+    grouped = group_by_partition(
+        [version("l/2026/11/25/a.jsonl"), version("l/2026/11/26/b.jsonl"), version("l/2026/11/01/old.jsonl")]
+    )
     changed, digests = listing_changes({}, grouped, window)
     assert [r.partition for r in changed] == ["2026-11-25", "2026-11-26"]
     assert set(digests) == {"2026-11-25", "2026-11-26"}  # the cursor is bounded by the window, not the bucket
@@ -65,11 +73,17 @@ def test_run_key_is_deterministic_content_sensitive_and_counts_reconcile_attempt
 
 
 def test_requests_for_one_partition_merge_into_one():
-    merged = merge_requests([PartitionRequest("2026-11-26", (version("a"),), "event"),
-                             PartitionRequest("2026-11-25", (version("c"),), "backlog"),
-                             PartitionRequest("2026-11-26", (version("a"), version("b")), "backlog")])
+    merged = merge_requests(
+        [
+            PartitionRequest("2026-11-26", (version("a"),), "event"),
+            PartitionRequest("2026-11-25", (version("c"),), "backlog"),
+            PartitionRequest("2026-11-26", (version("a"), version("b")), "backlog"),
+        ]
+    )
     assert [(r.partition, sorted(v.key for v in r.versions), r.trigger) for r in merged] == [
-        ("2026-11-25", ["c"], "backlog"), ("2026-11-26", ["a", "b"], "event+backlog")]
+        ("2026-11-25", ["c"], "backlog"),
+        ("2026-11-26", ["a", "b"], "event+backlog"),
+    ]
 
 
 def test_backlog_is_every_discovered_date_in_range_newest_first_taken_a_slice_a_tick():

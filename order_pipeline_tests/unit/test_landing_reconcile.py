@@ -14,12 +14,15 @@ def version(key: str, age_minutes: int = 60, etag: str = "e1") -> FileVersion:
 
 
 def test_files_without_a_ledger_row_are_requested_young_ones_are_left_to_the_landing_sensor():
-    landed = {"2026-11-08": [version("l/2026/11/08/late.jsonl"), version("l/2026/11/08/loaded.jsonl")],
-              "2026-11-28": [version("l/2026/11/28/just-landed.jsonl", age_minutes=2)]}
+    landed = {
+        "2026-11-08": [version("l/2026/11/08/late.jsonl"), version("l/2026/11/08/loaded.jsonl")],
+        "2026-11-28": [version("l/2026/11/28/just-landed.jsonl", age_minutes=2)],
+    }
     ledger = {"2026-11-08": {("l/2026/11/08/loaded.jsonl", "e1")}}
     plan = plan_reconcile(ReconcileCursor(), landed, ledger, NOW, min_age=timedelta(minutes=15))
     assert [(r.partition, [v.key for v in r.versions], r.trigger, r.attempt) for r in plan.requests] == [
-        ("2026-11-08", ["l/2026/11/08/late.jsonl"], "reconcile", 1)]
+        ("2026-11-08", ["l/2026/11/08/late.jsonl"], "reconcile", 1)
+    ]
     assert plan.missing_files == 1 and set(plan.cursor.missing) == {"2026-11-08"}
 
 

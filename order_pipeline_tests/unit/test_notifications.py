@@ -4,8 +4,12 @@ from order_pipeline.notifications import MAX_MESSAGE_BYTES, SNS_MAX_BYTES, Pipel
 
 
 def test_message_is_json_with_event_type_and_details():
-    event = PipelineEvent("partition_loaded", dataset="orders", partition="2026-11-20",
-                          details={"rows_inserted": 5, "files": ["s3://b/k"]})
+    event = PipelineEvent(
+        "partition_loaded",
+        dataset="orders",
+        partition="2026-11-20",
+        details={"rows_inserted": 5, "files": ["s3://b/k"]},
+    )
     body = json.loads(event.message())
     assert body["event_type"] == "partition_loaded"
     assert body["rows_inserted"] == 5 and body["partition"] == "2026-11-20"
@@ -24,12 +28,28 @@ def test_subject_fits_sns_limit():
 
 def _rejected_event(raw_bytes: int, rejects: int = 3) -> PipelineEvent:
     raw = {"order_id": "ORD-1", "customer_id": "x" * raw_bytes}
-    first = [{"source": "s3://b/landing/orders/big.jsonl", "record": n, "line": n, "field": "customer_id",
-              "reason": f"is {raw_bytes} bytes long", "raw": raw} for n in range(1, rejects + 1)]
-    return PipelineEvent("records_rejected", dataset="orders", partition="2026-11-20",
-                         details={"file": "s3://b/landing/orders/big.jsonl", "rejected_records": rejects,
-                                  "rejects": "s3://b/quarantine/orders/dt=2026-11-20/big.rejects.jsonl",
-                                  "first_rejects": first})
+    first = [
+        {
+            "source": "s3://b/landing/orders/big.jsonl",
+            "record": n,
+            "line": n,
+            "field": "customer_id",
+            "reason": f"is {raw_bytes} bytes long",
+            "raw": raw,
+        }
+        for n in range(1, rejects + 1)
+    ]
+    return PipelineEvent(
+        "records_rejected",
+        dataset="orders",
+        partition="2026-11-20",
+        details={
+            "file": "s3://b/landing/orders/big.jsonl",
+            "rejected_records": rejects,
+            "rejects": "s3://b/quarantine/orders/dt=2026-11-20/big.rejects.jsonl",
+            "first_rejects": first,
+        },
+    )
 
 
 def test_a_huge_rejected_record_still_fits_one_sns_message():
@@ -53,8 +73,9 @@ def test_a_small_message_is_left_alone():
 
 def test_long_lists_and_many_fields_are_cut_until_the_message_fits():
     files = [f"s3://b/landing/orders/2026/11/20/file-{n:06d}.jsonl" for n in range(20_000)]
-    event = PipelineEvent("partition_loaded", dataset="orders", partition="2026-11-20",
-                          details={"files": files, "rows_inserted": 7})
+    event = PipelineEvent(
+        "partition_loaded", dataset="orders", partition="2026-11-20", details={"files": files, "rows_inserted": 7}
+    )
     body = json.loads(event.message())
     assert body["rows_inserted"] == 7 and body["files"][0] == files[0]
     assert body["files"][-1].startswith("… and ") and body["files"][-1].endswith(" more")

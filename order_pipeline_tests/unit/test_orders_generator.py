@@ -70,8 +70,13 @@ def test_money_adds_up_exactly_in_decimal() -> None:
         items_sum = sum(item["quantity"] * item["unit_price"] for item in order["items"])
         assert order["subtotal"] == items_sum
         assert order["total"] == order["subtotal"] + order["shipping"] + order["tax"]
-        for amount in (order["subtotal"], order["shipping"], order["tax"], order["total"],
-                       *(item["unit_price"] for item in order["items"])):
+        for amount in (
+            order["subtotal"],
+            order["shipping"],
+            order["tax"],
+            order["total"],
+            *(item["unit_price"] for item in order["items"]),
+        ):
             assert isinstance(amount, Decimal)
             assert amount >= 0
             assert amount == amount.quantize(Decimal("0.01"))
@@ -94,9 +99,21 @@ def test_fields_are_valid_against_the_declaration() -> None:
     item_counts = {len(o["items"]) for o in records}
     assert item_counts == {1, 2, 3, 4, 5}
     for order in records:
-        assert set(order) == {"order_id", "customer_id", "order_ts", "status", "currency", "payment_method",
-                              "shipping_address", "items", "subtotal", "shipping", "tax", "total",
-                              "updated_at"}
+        assert set(order) == {
+            "order_id",
+            "customer_id",
+            "order_ts",
+            "status",
+            "currency",
+            "payment_method",
+            "shipping_address",
+            "items",
+            "subtotal",
+            "shipping",
+            "tax",
+            "total",
+            "updated_at",
+        }
         assert _pattern("currency").fullmatch(order["currency"])
         assert _pattern("ship_country").fullmatch(order["shipping_address"]["country"])
         assert re.fullmatch(r"CUST-\d{5,}", order["customer_id"])
@@ -146,17 +163,27 @@ def test_latest_versions_picks_latest_updated_at_then_later_record() -> None:
 
 
 def test_daily_summary_matches_definitions() -> None:
-    order = {"order_id": "X-1", "order_ts": "2026-11-20T23:59:59.000000Z", "status": "paid",
-             "items": [{"quantity": 2}, {"quantity": 3}], "total": 10.1, "updated_at": "2026-11-21T00:00:01Z"}
+    order = {
+        "order_id": "X-1",
+        "order_ts": "2026-11-20T23:59:59.000000Z",
+        "status": "paid",
+        "items": [{"quantity": 2}, {"quantity": 3}],
+        "total": 10.1,
+        "updated_at": "2026-11-21T00:00:01Z",
+    }
     newer = dict(order, status="refunded", total=10.2, updated_at="2026-11-22T00:00:00Z")
-    other = dict(order, order_id="X-2", order_ts="2026-11-21T00:00:00+00:00", items=[{"quantity": 1}],
-                 total=0.2, status="cancelled")
+    other = dict(
+        order,
+        order_id="X-2",
+        order_ts="2026-11-21T00:00:00+00:00",
+        items=[{"quantity": 1}],
+        total=0.2,
+        status="cancelled",
+    )
     third = dict(other, order_id="X-3", status="delivered", total=0.1)
     assert daily_summary([order, newer, other, third]) == {
-        "2026-11-20": {"order_count": 1, "item_quantity": 5, "gross_revenue": Decimal("10.2"),
-                       "cancelled_count": 1},
-        "2026-11-21": {"order_count": 2, "item_quantity": 2, "gross_revenue": Decimal("0.3"),
-                       "cancelled_count": 1},
+        "2026-11-20": {"order_count": 1, "item_quantity": 5, "gross_revenue": Decimal("10.2"), "cancelled_count": 1},
+        "2026-11-21": {"order_count": 2, "item_quantity": 2, "gross_revenue": Decimal("0.3"), "cancelled_count": 1},
     }
 
 

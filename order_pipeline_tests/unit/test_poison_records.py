@@ -99,7 +99,7 @@ def test_a_deep_element_of_a_json_array_is_rejected_alone(tmp_path: Path) -> Non
 def test_nesting_depth_ignores_brackets_in_strings() -> None:
     assert nesting_depth(b'{"a": [1, {"b": "[[[[{{{{"}]}') == 3
     assert nesting_depth(b'{"a": "\\"[[[["}') == 1
-    assert not too_deep(b'{"items": [' + b'{"x": 1},' * 500 + b'{}]}')  # many brackets, shallow
+    assert not too_deep(b'{"items": [' + b'{"x": 1},' * 500 + b"{}]}")  # many brackets, shallow
     assert too_deep(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1))
 
 
@@ -111,8 +111,9 @@ def test_nesting_depth_ignores_brackets_in_strings() -> None:
         (b'"Ana \\u0000 Smith"', "shipping_address.name", "NUL character"),
     ],
 )
-def test_text_that_is_valid_json_but_not_valid_text_rejects_its_record(tmp_path: Path, text: bytes, field: str,
-                                                                       reason: str) -> None:
+def test_text_that_is_valid_json_but_not_valid_text_rejects_its_record(
+    tmp_path: Path, text: bytes, field: str, reason: str
+) -> None:
     line = orjson.dumps(order(2)).replace(b'"Ana Smith"', text)
     reject = _one_reject(_convert(tmp_path, line))
     assert reject["field"] == field and reason in reject["reason"], reject
@@ -122,7 +123,7 @@ def test_a_surrogate_pair_is_fine(tmp_path: Path) -> None:
     line = orjson.dumps(order(2)).replace(b'"Ana Smith"', b'"Ana \\ud83d\\ude00"')
     result = _convert(tmp_path, line)
     assert result.status == "converted"
-    assert pq.read_table(result.outputs["orders"])["ship_name"].to_pylist()[1] == "Ana \U0001F600"
+    assert pq.read_table(result.outputs["orders"])["ship_name"].to_pylist()[1] == "Ana \U0001f600"
 
 
 @pytest.mark.parametrize("raw", [b"\xed\xa0\x80", b"\xc0\xaf", b"\xf8\x88\x80\x80\x80", b"\xff"])
@@ -178,16 +179,17 @@ def test_an_exception_for_every_record_quarantines_the_file_instead_of_raising(t
 
 def test_invalid_utf8_in_a_parquet_string_rejects_its_record(tmp_path: Path) -> None:
     """Arrow reads Parquet strings without checking their UTF-8; the warehouse would refuse the whole load."""
-    reference = convert_file(ORDERS, _write(tmp_path / "ref.jsonl", [order(n) for n in range(1, 5)]),
-                             tmp_path / "ref")
+    reference = convert_file(ORDERS, _write(tmp_path / "ref.jsonl", [order(n) for n in range(1, 5)]), tmp_path / "ref")
     table = pq.read_table(reference.outputs["orders"]).drop_columns(["_source_file", "_source_record"])
     names = [b"Ana", b"B\xffob", b"Cy", b"Di"]  # the second is not UTF-8
     offsets = np.cumsum([0] + [len(n) for n in names]).astype(np.int32)
     broken = pa.Array.from_buffers(pa.string(), 4, [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(names))])
     table = table.set_column(table.schema.get_field_index("ship_name"), "ship_name", broken)
     items = pq.read_table(reference.outputs["order_items"])
-    nested = [[{k: i[k] for k in ("sku", "quantity", "unit_price")} for i in items.to_pylist()
-               if i["order_id"] == order_id] for order_id in table["order_id"].to_pylist()]
+    nested = [
+        [{k: i[k] for k in ("sku", "quantity", "unit_price")} for i in items.to_pylist() if i["order_id"] == order_id]
+        for order_id in table["order_id"].to_pylist()
+    ]
     source = tmp_path / "flat.parquet"
     pq.write_table(table.append_column("items", pa.array(nested)), source)
     result = convert_file(ORDERS, source, tmp_path / "out")

@@ -10,33 +10,60 @@ from order_pipeline.warehouse.redshift_connection import IncompleteRedshiftSetti
 
 def RedshiftConnectionSettings(**fields) -> RedshiftResource:  # noqa: N802 - reads like the configuration it builds
     """The resource that declares the connection fields (the COPY fields do not matter here)."""
-    return RedshiftResource(copy_iam_role="arn:aws:iam::123456789012:role/copy",
-                            manifest_prefix="s3://bucket/lake/_manifests/", **fields)
+    return RedshiftResource(
+        copy_iam_role="arn:aws:iam::123456789012:role/copy", manifest_prefix="s3://bucket/lake/_manifests/", **fields
+    )
+
 
 DRIVER_PARAMETERS = set(inspect.signature(redshift_connector.connect).parameters)
 
 
 def test_password_mode():
-    settings = RedshiftConnectionSettings(host="h.example", database="analytics", user="loader",
-                                          password="pw")
+    settings = RedshiftConnectionSettings(host="h.example", database="analytics", user="loader", password="pw")
     assert connect_kwargs(settings) == {
-        "host": "h.example", "database": "analytics", "port": 5439, "ssl": True, "timeout": 60,
-        "application_name": "order_pipeline", "user": "loader", "password": "pw"}
+        "host": "h.example",
+        "database": "analytics",
+        "port": 5439,
+        "ssl": True,
+        "timeout": 60,
+        "application_name": "order_pipeline",
+        "user": "loader",
+        "password": "pw",
+    }
 
 
 def test_iam_provisioned_mode_sends_no_password():
-    settings = RedshiftConnectionSettings(iam=True, cluster_identifier="orders-cluster", db_user="loader",
-                                          region="eu-west-1", profile="ci", password="ignored")
+    settings = RedshiftConnectionSettings(
+        iam=True,
+        cluster_identifier="orders-cluster",
+        db_user="loader",
+        region="eu-west-1",
+        profile="ci",
+        password="ignored",
+    )
     kwargs = connect_kwargs(settings)
-    assert kwargs == {"database": "dev", "port": 5439, "ssl": True, "timeout": 60,
-                      "application_name": "order_pipeline", "iam": True, "profile": "ci",
-                      "cluster_identifier": "orders-cluster", "db_user": "loader", "region": "eu-west-1"}
+    assert kwargs == {
+        "database": "dev",
+        "port": 5439,
+        "ssl": True,
+        "timeout": 60,
+        "application_name": "order_pipeline",
+        "iam": True,
+        "profile": "ci",
+        "cluster_identifier": "orders-cluster",
+        "db_user": "loader",
+        "region": "eu-west-1",
+    }
     assert "password" not in kwargs
 
 
 def test_iam_serverless_mode():
-    settings = RedshiftConnectionSettings(iam=True, serverless_workgroup="orders-wg", region="us-east-1",
-                                          host="orders-wg.123.us-east-1.redshift-serverless.amazonaws.com")
+    settings = RedshiftConnectionSettings(
+        iam=True,
+        serverless_workgroup="orders-wg",
+        region="us-east-1",
+        host="orders-wg.123.us-east-1.redshift-serverless.amazonaws.com",
+    )
     kwargs = connect_kwargs(settings)
     assert kwargs["is_serverless"] is True
     assert kwargs["serverless_work_group"] == "orders-wg"
@@ -44,31 +71,36 @@ def test_iam_serverless_mode():
     assert "password" not in kwargs and "cluster_identifier" not in kwargs
 
 
-@pytest.mark.parametrize("settings", [
-    RedshiftConnectionSettings(host="h", user="u", password="p"),
-    RedshiftConnectionSettings(iam=True, cluster_identifier="c", db_user="u", region="r"),
-    RedshiftConnectionSettings(iam=True, serverless_workgroup="w", region="r"),
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        RedshiftConnectionSettings(host="h", user="u", password="p"),
+        RedshiftConnectionSettings(iam=True, cluster_identifier="c", db_user="u", region="r"),
+        RedshiftConnectionSettings(iam=True, serverless_workgroup="w", region="r"),
+    ],
+)
 def test_every_keyword_is_a_real_driver_parameter(settings):
     assert set(connect_kwargs(settings)) <= DRIVER_PARAMETERS
 
 
-@pytest.mark.parametrize(("settings", "missing"), [
-    (RedshiftConnectionSettings(host="h", user="u"), "password"),
-    (RedshiftConnectionSettings(user="u", password="p"), "host"),
-    (RedshiftConnectionSettings(iam=True, db_user="u", region="r"), "cluster_identifier"),
-    (RedshiftConnectionSettings(iam=True, cluster_identifier="c", region="r"), "db_user"),
-    (RedshiftConnectionSettings(iam=True, cluster_identifier="c", db_user="u"), "region"),
-    (RedshiftConnectionSettings(iam=True, serverless_workgroup="w"), "region"),
-])
+@pytest.mark.parametrize(
+    ("settings", "missing"),
+    [
+        (RedshiftConnectionSettings(host="h", user="u"), "password"),
+        (RedshiftConnectionSettings(user="u", password="p"), "host"),
+        (RedshiftConnectionSettings(iam=True, db_user="u", region="r"), "cluster_identifier"),
+        (RedshiftConnectionSettings(iam=True, cluster_identifier="c", region="r"), "db_user"),
+        (RedshiftConnectionSettings(iam=True, cluster_identifier="c", db_user="u"), "region"),
+        (RedshiftConnectionSettings(iam=True, serverless_workgroup="w"), "region"),
+    ],
+)
 def test_incomplete_settings_name_the_missing_field(settings, missing):
     with pytest.raises(IncompleteRedshiftSettings, match=f"missing {missing}"):
         connect_kwargs(settings)
 
 
 def test_iam_without_ssl_is_refused():
-    settings = RedshiftConnectionSettings(iam=True, cluster_identifier="c", db_user="u", region="r",
-                                          ssl=False)
+    settings = RedshiftConnectionSettings(iam=True, cluster_identifier="c", db_user="u", region="r", ssl=False)
     with pytest.raises(IncompleteRedshiftSettings, match="ssl"):
         connect_kwargs(settings)
 

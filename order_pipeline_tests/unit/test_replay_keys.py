@@ -21,8 +21,9 @@ def test_replay_key_needs_a_partition():
 
 
 def test_records_from_rejects_keeps_raw_records():
-    content = (b'{"record": 1, "reason": "x", "raw": {"order_id": "A"}}\n\n'
-               b'{"record": 2, "raw": "{\\"order_id\\": \\"B\\"}"}\n')
+    content = (
+        b'{"record": 1, "reason": "x", "raw": {"order_id": "A"}}\n\n{"record": 2, "raw": "{\\"order_id\\": \\"B\\"}"}\n'
+    )
     assert records_from_rejects(content, "s3://b/r") == b'{"order_id":"A"}\n{"order_id": "B"}\n'
 
 

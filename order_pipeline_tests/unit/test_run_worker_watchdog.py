@@ -88,9 +88,11 @@ def _launched() -> None:
 def _launched_run(instance: dg.DagsterInstance, seconds_ago: float) -> dg.DagsterRun:
     """A run the launcher marked STARTING `seconds_ago`, whose worker never logged RUN_START."""
     run = instance.create_run_for_job(_launched)
-    instance.report_dagster_event(dg.DagsterEvent(event_type_value=dg.DagsterEventType.RUN_STARTING.value,
-                                                  job_name=run.job_name), run.run_id,
-                                  timestamp=time.time() - seconds_ago)
+    instance.report_dagster_event(
+        dg.DagsterEvent(event_type_value=dg.DagsterEventType.RUN_STARTING.value, job_name=run.job_name),
+        run.run_id,
+        timestamp=time.time() - seconds_ago,
+    )
     assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTING
     return run
 

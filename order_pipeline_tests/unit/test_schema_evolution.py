@@ -18,9 +18,16 @@ from order_pipeline.datasets.evolution import SchemaState, evolved_column, obser
 from order_pipeline.steps.warehouse.part_layout import conformed
 
 EVENTS = Dataset(
-    name="events", merge_key=("event_id",), event_time_column="at", version_column="version", new_columns="add",
-    columns=(Column("event_id", "int64", nullable=False), Column("at", "timestamp", nullable=False),
-             Column("version", "int64", nullable=False)),
+    name="events",
+    merge_key=("event_id",),
+    event_time_column="at",
+    version_column="version",
+    new_columns="add",
+    columns=(
+        Column("event_id", "int64", nullable=False),
+        Column("at", "timestamp", nullable=False),
+        Column("version", "int64", nullable=False),
+    ),
 )
 AT = "2026-11-28T00:00:00+00:00"
 
@@ -50,14 +57,23 @@ def test_reporting_only_adds_no_column_until_the_declaration_says_add():
     assert later.state.columns_for(promoted) == ()  # declared now: no longer an evolved column
 
 
-@pytest.mark.parametrize(("type_", "kind", "options"), [
-    (pa.large_string(), "string", {"max_bytes": 65535}), (pa.uint8(), "int64", {}), (pa.float32(), "float64", {}),
-    (pa.decimal128(15, 3), "decimal", {"precision": 15, "scale": 3}), (pa.date32(), "date", {}),
-    (pa.time32("s"), "time", {}), (pa.bool_(), "boolean", {}), (pa.struct([("a", pa.int8())]), "json", {}),
-    (pa.list_(pa.string()), "json", {}), (pa.timestamp("ms", tz="UTC"), "timestamp", {"naive_timezone": None}),
-    (pa.timestamp("ms"), "timestamp", {"naive_timezone": "UTC"}),
-    (pa.decimal256(60, 2), "decimal", {"precision": 38, "scale": 2}),
-])
+@pytest.mark.parametrize(
+    ("type_", "kind", "options"),
+    [
+        (pa.large_string(), "string", {"max_bytes": 65535}),
+        (pa.uint8(), "int64", {}),
+        (pa.float32(), "float64", {}),
+        (pa.decimal128(15, 3), "decimal", {"precision": 15, "scale": 3}),
+        (pa.date32(), "date", {}),
+        (pa.time32("s"), "time", {}),
+        (pa.bool_(), "boolean", {}),
+        (pa.struct([("a", pa.int8())]), "json", {}),
+        (pa.list_(pa.string()), "json", {}),
+        (pa.timestamp("ms", tz="UTC"), "timestamp", {"naive_timezone": None}),
+        (pa.timestamp("ms"), "timestamp", {"naive_timezone": "UTC"}),
+        (pa.decimal256(60, 2), "decimal", {"precision": 38, "scale": 2}),
+    ],
+)
 def test_the_kind_of_an_evolved_column_follows_the_type_as_written(type_, kind, options):
     column, why = evolved_column("x", type_, "s3://b/f")
     assert why == "" and column is not None and column.kind == kind
@@ -65,10 +81,15 @@ def test_the_kind_of_an_evolved_column_follows_the_type_as_written(type_, kind, 
     assert "first seen in s3://b/f" in column.description
 
 
-@pytest.mark.parametrize(("name", "type_", "why"), [
-    ("Channel", pa.string(), "not a plain lower-case identifier"), ("two words", pa.string(), "not a plain"),
-    ("blob", pa.binary(), "no column kind holds binary"), ("nothing", pa.null(), "no column kind holds null"),
-])
+@pytest.mark.parametrize(
+    ("name", "type_", "why"),
+    [
+        ("Channel", pa.string(), "not a plain lower-case identifier"),
+        ("two words", pa.string(), "not a plain"),
+        ("blob", pa.binary(), "no column kind holds binary"),
+        ("nothing", pa.null(), "no column kind holds null"),
+    ],
+)
 def test_fields_that_cannot_become_columns_say_why(name, type_, why):
     column, reason = evolved_column(name, type_, "s3://b/f")
     assert column is None and why in reason
@@ -89,14 +110,30 @@ def test_json_samples_are_typed_like_arrow_would():
 
 def test_the_probe_reads_a_parquet_schema_and_a_json_sample(tmp_path: Path):
     parquet = tmp_path / "a.parquet"
-    pq.write_table(pa.table({"event_id": [1], "at": ["2026-11-20T00:00:00Z"], "version": [1],
-                             "region": pa.array(["eu"], pa.string_view())}), parquet)
+    pq.write_table(
+        pa.table(
+            {
+                "event_id": [1],
+                "at": ["2026-11-20T00:00:00Z"],
+                "version": [1],
+                "region": pa.array(["eu"], pa.string_view()),
+            }
+        ),
+        parquet,
+    )
     assert [(f.path, f.type) for f in probe_file(EVENTS, parquet, "a")] == [("region", pa.string_view())]
     jsonl = tmp_path / "b.jsonl"
-    jsonl.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in [
-        {"event_id": 1, "score": 1}, {"event_id": 2, "score": 2.5, "tags": ["x"]}, "not an object"]) + b"{broken\n")
+    jsonl.write_bytes(
+        b"".join(
+            orjson.dumps(r) + b"\n"
+            for r in [{"event_id": 1, "score": 1}, {"event_id": 2, "score": 2.5, "tags": ["x"]}, "not an object"]
+        )
+        + b"{broken\n"
+    )
     assert [(f.path, f.type) for f in probe_file(EVENTS, jsonl, "b")] == [
-        ("score", pa.float64()), ("tags", pa.list_(pa.string()))]
+        ("score", pa.float64()),
+        ("tags", pa.list_(pa.string())),
+    ]
     garbage = tmp_path / "c.bin"
     garbage.write_bytes(b"\x00\x01 not a data file")
     assert probe_file(EVENTS, garbage, "c") == []  # the conversion says why it is unreadable
@@ -114,19 +151,29 @@ def test_the_json_probe_finds_what_the_inferred_schema_would_show_nested_drift_i
     records[7]["shipping_address"]["floor"] = 3
     records[9]["items"][0]["note"] = {"gift": True}
     records[11]["coupon"] = 5  # mixed
-    inferred = pa.schema([(k, infer_type([r.get(k) for r in records]))
-                          for k in dict.fromkeys(k for r in records for k in r)])
+    inferred = pa.schema(
+        [(k, infer_type([r.get(k) for r in records])) for k in dict.fromkeys(k for r in records for k in r)]
+    )
     expected = [(f.path, f.type) for f in undeclared_fields(ORDERS, inferred)]
-    assert expected == [("shipping_address.floor", pa.int64()), ("items[].note", pa.struct([("gift", pa.bool_())])),
-                        ("coupon", MIXED)]
+    assert expected == [
+        ("shipping_address.floor", pa.int64()),
+        ("items[].note", pa.struct([("gift", pa.bool_())])),
+        ("coupon", MIXED),
+    ]
     assert [(f.path, f.type) for f in undeclared_in_records(records, declared_tree(ORDERS), "")] == expected
 
 
 def test_evolved_columns_follow_the_lineage_columns_in_the_canonical_parquet(tmp_path: Path):
     column, _ = evolved_column("channel", pa.string(), "s3://b/a")
     evolved = EVENTS.with_evolved((column,))
-    assert [c.name for c in evolved.table_columns()] == ["event_id", "at", "version", "_source_file",
-                                                         "_source_record", "channel"]
+    assert [c.name for c in evolved.table_columns()] == [
+        "event_id",
+        "at",
+        "version",
+        "_source_file",
+        "_source_record",
+        "channel",
+    ]
     source = tmp_path / "a.jsonl"
     source.write_bytes(orjson.dumps({"event_id": 1, "at": "2026-11-20T00:00:00Z", "version": 1, "channel": "web"}))
     result = convert_file(evolved, source, tmp_path / "out")

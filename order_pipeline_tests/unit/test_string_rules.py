@@ -13,7 +13,7 @@ from order_pipeline.datasets.declaration import DEFAULT_MAX_BYTES, Column, Datas
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline_tests.support.order_samples import order, write_jsonl
 
-EMOJI = "\U0001F600"  # one character, four bytes in UTF-8
+EMOJI = "\U0001f600"  # one character, four bytes in UTF-8
 
 
 def _convert(tmp_path: Path, records: list[dict], dataset: Dataset = ORDERS):
@@ -47,16 +47,24 @@ def test_blank_optional_strings_load_unless_declared_otherwise(tmp_path: Path) -
     address = {**order()["shipping_address"], "name": "", "street": "  "}
     records = [order(1, shipping_address=address), order(2)]
     assert _convert(tmp_path / "default", records).counts == {"read": 2, "written": 2, "rejected": 0}
-    strict = dataclasses.replace(ORDERS, columns=tuple(
-        dataclasses.replace(c, allow_blank=False) if c.name == "ship_name" else c for c in ORDERS.columns))
+    strict = dataclasses.replace(
+        ORDERS,
+        columns=tuple(
+            dataclasses.replace(c, allow_blank=False) if c.name == "ship_name" else c for c in ORDERS.columns
+        ),
+    )
     result = _convert(tmp_path / "strict", records, strict)
     assert result.counts == {"read": 2, "written": 1, "rejected": 1}
     assert result.first_rejects[0]["field"] == "shipping_address.name"
 
 
 def test_a_required_string_may_be_declared_blank_allowed(tmp_path: Path) -> None:
-    lenient = dataclasses.replace(ORDERS, columns=tuple(
-        dataclasses.replace(c, allow_blank=True) if c.name == "customer_id" else c for c in ORDERS.columns))
+    lenient = dataclasses.replace(
+        ORDERS,
+        columns=tuple(
+            dataclasses.replace(c, allow_blank=True) if c.name == "customer_id" else c for c in ORDERS.columns
+        ),
+    )
     result = _convert(tmp_path, [order(1, customer_id=" "), order(2, customer_id=None)], lenient)
     assert result.counts == {"read": 2, "written": 1, "rejected": 1}  # blank allowed, missing still not
     assert result.first_rejects[0]["reason"] == "missing required field"
@@ -85,8 +93,10 @@ def test_a_string_without_a_declared_size_gets_the_warehouse_default(tmp_path: P
     columns = tuple(dataclasses.replace(c, max_bytes=None) if c.name == "ship_street" else c for c in ORDERS.columns)
     dataset = dataclasses.replace(ORDERS, columns=columns)
     address = order()["shipping_address"]
-    records = [order(1, shipping_address={**address, "street": "é" * (DEFAULT_MAX_BYTES // 2)}),
-               order(2, shipping_address={**address, "street": "é" * (DEFAULT_MAX_BYTES // 2) + "x"})]
+    records = [
+        order(1, shipping_address={**address, "street": "é" * (DEFAULT_MAX_BYTES // 2)}),
+        order(2, shipping_address={**address, "street": "é" * (DEFAULT_MAX_BYTES // 2) + "x"}),
+    ]
     result = _convert(tmp_path, records, dataset)
     assert result.counts == {"read": 2, "written": 1, "rejected": 1}
     assert f"more than its limit of {DEFAULT_MAX_BYTES} bytes" in result.first_rejects[0]["reason"]

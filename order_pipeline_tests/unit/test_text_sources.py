@@ -55,8 +55,13 @@ def test_a_line_over_the_limit_is_skipped_with_its_size_and_head(tmp_path: Path,
     long = b"{" + b"x" * 5000 + b"}"
     data = b"first\r\n" + long + b"\r\nafter\n" + long + b"\n" + b"z" * 3000
     lines = _lines(_chunks(tmp_path, data, chunk_bytes, max_line_bytes=2000))
-    assert lines == [(1, b"first"), (2, b"<oversized 5002>"), (3, b"after"), (4, b"<oversized 5002>"),
-                     (5, b"<oversized 3000>")]
+    assert lines == [
+        (1, b"first"),
+        (2, b"<oversized 5002>"),
+        (3, b"after"),
+        (4, b"<oversized 5002>"),
+        (5, b"<oversized 3000>"),
+    ]
     heads = [c.oversized.head for c in _chunks(tmp_path, data, chunk_bytes, 2000) if c.oversized]
     assert heads[0] == long[:OVERSIZED_HEAD_BYTES] and heads[2] == b"z" * OVERSIZED_HEAD_BYTES
 
@@ -84,14 +89,23 @@ def test_format_sniffing_is_not_fooled_by_a_bad_first_record(head: bytes, expect
 
 def _batch(ordinals: list[int], rejects: list[int], records: int) -> ParsedBatch:
     table = pa.table({"a": list(range(len(ordinals)))})
-    return ParsedBatch(table, np.array(ordinals, dtype=np.int64), records, lambda row: (None, None),
-                       [Reject(r, None, [(None, "bad")], None) for r in rejects])
+    return ParsedBatch(
+        table,
+        np.array(ordinals, dtype=np.int64),
+        records,
+        lambda row: (None, None),
+        [Reject(r, None, [(None, "bad")], None) for r in rejects],
+    )
 
 
 def test_a_batch_must_account_for_each_record_once() -> None:
     check_batch(_batch([11, 13], [12], 3), 11, "f")
-    for ordinals, rejects, records in (([11, 12], [12], 3), ([11, 13], [12], 4), ([11, 12, 13], [], 2),
-                                       ([12, 13], [14], 3)):
+    for ordinals, rejects, records in (
+        ([11, 12], [12], 3),
+        ([11, 13], [12], 4),
+        ([11, 12, 13], [], 2),
+        ([12, 13], [14], 3),
+    ):
         with pytest.raises(AccountingError, match="f: records 11"):
             check_batch(_batch(ordinals, rejects, records), 11, "f")
 

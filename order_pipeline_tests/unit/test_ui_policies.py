@@ -37,7 +37,8 @@ def test_partitions_start_at_the_configured_first_day():
 
 def test_the_files_tag_names_the_files_below_the_landing_root_and_counts_the_rest():
     assert files_tag([version(f"{ROOT}2026/11/01/b.jsonl"), version(f"{ROOT}2026/11/01/a.jsonl")], ROOT) == (
-        "2026/11/01/a.jsonl, 2026/11/01/b.jsonl")
+        "2026/11/01/a.jsonl, 2026/11/01/b.jsonl"
+    )
     many = [version(f"{ROOT}2026/11/01/orders-{n:03d}.jsonl") for n in range(100)]
     tag = files_tag(many, ROOT)
     shown, rest = tag.rsplit(", … (+", 1)
@@ -48,12 +49,14 @@ def test_the_files_tag_names_the_files_below_the_landing_root_and_counts_the_res
 def test_the_reconcile_leaves_dates_with_a_run_queued_or_in_progress_to_it():
     job = build_definitions(load_settings({})).resolve_job_def("orders_load_job")
     with dg.instance_for_test() as instance:
-        for partition, status in (("2026-11-01", dg.DagsterRunStatus.NOT_STARTED),
-                                  ("2026-11-02", dg.DagsterRunStatus.STARTING),
-                                  ("2026-11-03", dg.DagsterRunStatus.STARTED),
-                                  ("2026-11-04", dg.DagsterRunStatus.SUCCESS),
-                                  ("2026-11-05", dg.DagsterRunStatus.FAILURE),
-                                  ("2026-11-06", dg.DagsterRunStatus.CANCELED)):
+        for partition, status in (
+            ("2026-11-01", dg.DagsterRunStatus.NOT_STARTED),
+            ("2026-11-02", dg.DagsterRunStatus.STARTING),
+            ("2026-11-03", dg.DagsterRunStatus.STARTED),
+            ("2026-11-04", dg.DagsterRunStatus.SUCCESS),
+            ("2026-11-05", dg.DagsterRunStatus.FAILURE),
+            ("2026-11-06", dg.DagsterRunStatus.CANCELED),
+        ):
             instance.create_run_for_job(job, tags={"dagster/partition": partition}, status=status)
         assert dates_in_progress(instance, "orders_load_job") == {"2026-11-01", "2026-11-02", "2026-11-03"}
         assert dates_in_progress(instance, "another_job") == set()

@@ -14,9 +14,17 @@ from order_pipeline.warehouse import sql_ddl
 from order_pipeline.warehouse.base import BatchFile, LoadBatch
 from order_pipeline.warehouse.sql_batch import SOURCE_FILE_BYTES, check_batch
 
-EVENTS = dict(name="events", version_column="v", event_time_column="at",
-              columns=(Column("id", "string", max_bytes=16), Column("v", "int64"), Column("at", "timestamp"),
-                       Column("payload", "json")))
+EVENTS = dict(
+    name="events",
+    version_column="v",
+    event_time_column="at",
+    columns=(
+        Column("id", "string", max_bytes=16),
+        Column("v", "int64"),
+        Column("at", "timestamp"),
+        Column("payload", "json"),
+    ),
+)
 
 
 @pytest.mark.parametrize("role", ["merge_key", "version_column", "event_time_column"])

@@ -14,21 +14,20 @@ ORDERS_COLUMNS_REDSHIFT = (
     '"ship_postal_code" VARCHAR(32), "ship_country" VARCHAR(2), "subtotal" DECIMAL(12,2) NOT NULL, '
     '"shipping" DECIMAL(12,2) NOT NULL, "tax" DECIMAL(12,2) NOT NULL, "total" DECIMAL(12,2) NOT NULL, '
     '"updated_at" TIMESTAMPTZ NOT NULL, "_source_file" VARCHAR(1024) NOT NULL, "_source_record" BIGINT NOT '
-    'NULL'
+    "NULL"
 )
 
 
 def test_redshift_orders_ddl_distributes_on_key_and_sorts_on_event_time():
     assert sql_ddl.dataset_table_sql(ORDERS, "orders", "redshift") == (
-        f'CREATE TABLE IF NOT EXISTS "orders" ({ORDERS_COLUMNS_REDSHIFT}) DISTKEY ("order_id") SORTKEY '
-        f'("order_ts")'
+        f'CREATE TABLE IF NOT EXISTS "orders" ({ORDERS_COLUMNS_REDSHIFT}) DISTKEY ("order_id") SORTKEY ("order_ts")'
     )
 
 
 def test_redshift_order_items_ddl_sorts_on_merge_key():
     assert sql_ddl.dataset_table_sql(ORDERS, "order_items", "redshift") == (
         'CREATE TABLE IF NOT EXISTS "order_items" ("order_id" VARCHAR(64) NOT NULL, "line_number" INTEGER '
-        'NOT NULL, '
+        "NOT NULL, "
         '"sku" VARCHAR(64) NOT NULL, "quantity" INTEGER NOT NULL, "unit_price" DECIMAL(12,2) NOT NULL, '
         '"_source_file" VARCHAR(1024) NOT NULL, "_source_record" BIGINT NOT NULL) '
         'DISTKEY ("order_id") SORTKEY ("order_id")'
@@ -38,7 +37,7 @@ def test_redshift_order_items_ddl_sorts_on_merge_key():
 def test_duckdb_orders_ddl_has_no_primary_key_and_no_redshift_clauses():
     assert sql_ddl.dataset_table_sql(ORDERS, "order_items", "duckdb") == (
         'CREATE TABLE IF NOT EXISTS "order_items" ("order_id" VARCHAR NOT NULL, "line_number" INTEGER NOT '
-        'NULL, '
+        "NULL, "
         '"sku" VARCHAR NOT NULL, "quantity" INTEGER NOT NULL, "unit_price" DECIMAL(12,2) NOT NULL, '
         '"_source_file" VARCHAR NOT NULL, "_source_record" BIGINT NOT NULL)'
     )
@@ -48,9 +47,9 @@ def test_duckdb_orders_ddl_has_no_primary_key_and_no_redshift_clauses():
 def test_ledger_ddl():
     assert sql_ddl.ledger_table_sql("redshift") == (
         'CREATE TABLE IF NOT EXISTS "file_ledger" ("dataset" VARCHAR(127) NOT NULL, "bucket" VARCHAR(255) '
-        'NOT NULL, '
+        "NOT NULL, "
         '"key" VARCHAR(1024) NOT NULL, "etag" VARCHAR(256) NOT NULL, "size" BIGINT, "last_modified" '
-        'TIMESTAMPTZ, '
+        "TIMESTAMPTZ, "
         '"partition" VARCHAR(64), "rows" BIGINT, "status" VARCHAR(16) NOT NULL, "error" VARCHAR(4096), '
         '"run_id" VARCHAR(256), "loaded_at" TIMESTAMPTZ NOT NULL) SORTKEY ("dataset", "key")'
     )
@@ -59,9 +58,9 @@ def test_ledger_ddl():
 def test_staging_has_explicit_canonical_column_order_not_like_target():
     assert sql_ddl.staging_table_sql(ORDERS, "order_items", "redshift") == (
         'CREATE TEMP TABLE "stage_order_items" ("order_id" VARCHAR(64), "line_number" INTEGER, "sku" '
-        'VARCHAR(64), '
+        "VARCHAR(64), "
         '"quantity" INTEGER, "unit_price" DECIMAL(12,2), "_source_file" VARCHAR(1024), "_source_record" '
-        'BIGINT) '
+        "BIGINT) "
         'DISTKEY ("order_id")'
     )
 
@@ -130,8 +129,7 @@ def test_merge_source_is_a_table_and_matched_clause_has_no_condition():
 
 def test_children_are_replaced_by_exactly_the_winning_version():
     assert sql_load.child_delete_sql(ORDERS, "order_items") == (
-        'DELETE FROM "order_items" USING "stage_orders" WHERE "order_items"."order_id" = '
-        '"stage_orders"."order_id"'
+        'DELETE FROM "order_items" USING "stage_orders" WHERE "order_items"."order_id" = "stage_orders"."order_id"'
     )
     join = (
         'FROM "stage_order_items" JOIN "stage_orders" ON "stage_order_items"."order_id" = '

@@ -7,9 +7,15 @@ from order_pipeline.warehouse import sql_load
 from order_pipeline.warehouse.sql_ddl import dataset_table_sql, staging_table_sql
 
 UNVERSIONED = Dataset(
-    name="shifts", merge_key=("shift_id",), event_time_column="day",
-    columns=(Column("shift_id", "int64", nullable=False), Column("day", "date", nullable=False),
-             Column("starts", "time"), Column("hours", "float32")),
+    name="shifts",
+    merge_key=("shift_id",),
+    event_time_column="day",
+    columns=(
+        Column("shift_id", "int64", nullable=False),
+        Column("day", "date", nullable=False),
+        Column("starts", "time"),
+        Column("hours", "float32"),
+    ),
 )
 
 

@@ -10,20 +10,28 @@ from order_pipeline.warehouse.redshift_errors import describe, is_retryable, is_
 
 # As quoted from a redshift_connector ProgrammingError in aws/aws-sdk-pandas issue 665.
 REDSHIFT_CONFLICT = {
-    "S": "ERROR", "C": "XX000", "M": "1023",
+    "S": "ERROR",
+    "C": "XX000",
+    "M": "1023",
     "D": "Serializable isolation violation on table - 119371, transactions forming the cycle are: 1745830, "
-         "1745762 (pid:15021)",
-    "F": "/home/ec2-user/padb/src/sys/xen_execute.cpp", "L": "9797", "R": "pg_throw",
+    "1745762 (pid:15021)",
+    "F": "/home/ec2-user/padb/src/sys/xen_execute.cpp",
+    "L": "9797",
+    "R": "pg_throw",
 }
 # As quoted in aws/aws-sdk-pandas issue 529 (a Parquet COPY of a string longer than its column).
 SPECTRUM_LENGTH = {
-    "S": "ERROR", "C": "XX000", "M": "Spectrum Scan Error",
+    "S": "ERROR",
+    "C": "XX000",
+    "M": "Spectrum Scan Error",
     "D": "\n  -----------------------------------------------\n  error:  Spectrum Scan Error\n  code:      15001\n"
-         "  context:   The length of the data column display_name is longer than the length defined in the table. "
-         "Table: 256, Data: 320, File name: https://s3.us-east-1.amazonaws.com/b/k.snappy.parquet\n"
-         "  query:     71875904\n  location:  dory_util.cpp:945\n  process:   fetchtask_thread [pid=19465]\n"
-         "  -----------------------------------------------\n",
-    "F": "/home/ec2-user/padb/src/sys/xen_execute.cpp", "L": "9226", "R": "pg_throw",
+    "  context:   The length of the data column display_name is longer than the length defined in the table. "
+    "Table: 256, Data: 320, File name: https://s3.us-east-1.amazonaws.com/b/k.snappy.parquet\n"
+    "  query:     71875904\n  location:  dory_util.cpp:945\n  process:   fetchtask_thread [pid=19465]\n"
+    "  -----------------------------------------------\n",
+    "F": "/home/ec2-user/padb/src/sys/xen_execute.cpp",
+    "L": "9226",
+    "R": "pg_throw",
 }
 
 
@@ -44,9 +52,7 @@ def test_redshifts_serializable_isolation_violation_is_a_retried_conflict():
         server_error("40001", "could not serialize access due to concurrent update"),
         server_error("40P01", "deadlock detected", D="Process 1 waits for AccessExclusiveLock on relation 2"),
         server_error("57P01", "terminating connection due to administrator command"),
-        redshift_connector.InterfaceError(
-            "BrokenPipe: server socket closed. Please check that client side networking"
-        ),
+        redshift_connector.InterfaceError("BrokenPipe: server socket closed. Please check that client side networking"),
         redshift_connector.InterfaceError("communication error", ConnectionResetError()),
         ConnectionResetError(104, "Connection reset by peer"),
     ],

@@ -22,8 +22,14 @@ class Reject:
 
     def report(self, source: str) -> dict[str, Any]:
         field_name, reason = self.reasons[0]
-        report: dict[str, Any] = {"source": source, "record": self.record, "line": self.line,
-                                  "field": field_name, "reason": reason, "raw": self.raw}
+        report: dict[str, Any] = {
+            "source": source,
+            "record": self.record,
+            "line": self.line,
+            "field": field_name,
+            "reason": reason,
+            "raw": self.raw,
+        }
         if len(self.reasons) > 1:
             report["reasons"] = [{"field": f, "reason": r} for f, r in self.reasons]
         if self.raw_bytes is not None:
@@ -56,8 +62,11 @@ class ParsedBatch:
         """A copy of this batch with ordinals counted from the start of the file instead of the chunk."""
         if not records_before:
             return self
-        return replace(self, ordinals=self.ordinals + records_before,
-                       read_rejects=[replace(r, record=r.record + records_before) for r in self.read_rejects])
+        return replace(
+            self,
+            ordinals=self.ordinals + records_before,
+            read_rejects=[replace(r, record=r.record + records_before) for r in self.read_rejects],
+        )
 
 
 def _no_origin(row: int) -> tuple[int | None, Any]:

@@ -57,7 +57,7 @@ def _sniff_object_start(text: bytes) -> str:
     first = text[: newline.start()].strip()
     if _parses(first):
         return "jsonl"
-    following = text[newline.start() + 1:].lstrip(b" \t\r\n")  # the next non-blank line
+    following = text[newline.start() + 1 :].lstrip(b" \t\r\n")  # the next non-blank line
     if first == b"{" or following[:1] in (b'"', b"}"):
         return "json_object"
     return "jsonl"  # a broken first line: JSON Lines with a bad record
@@ -87,7 +87,7 @@ def sniff(head: bytes, name: str) -> InputFormat:
         if gzip:
             raise UnsupportedFile(f"{name}: gzip-compressed Parquet is not supported")
         return InputFormat("parquet", False)
-    text = head[len(UTF8_BOM):] if head.startswith(UTF8_BOM) else head
+    text = head[len(UTF8_BOM) :] if head.startswith(UTF8_BOM) else head
     text = text.lstrip(b" \t\r\n")
     if not text:
         raise UnsupportedFile(f"{name}: the file is empty (no records)")
@@ -102,5 +102,5 @@ def sniff(head: bytes, name: str) -> InputFormat:
 
 
 def detect_format(head: bytes, name: str) -> str:
-    """"jsonl", "json_array", "json_object" or "parquet" (inside gzip when `head` is gzip data)."""
+    """ "jsonl", "json_array", "json_object" or "parquet" (inside gzip when `head` is gzip data)."""
     return sniff(head, name).kind

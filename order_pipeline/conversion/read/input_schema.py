@@ -40,11 +40,17 @@ class RawJsonField:
 
 
 def raw_json_fields(dataset: Dataset) -> tuple[RawJsonField, ...]:
-    fields = [RawJsonField(raw_json_name(c), tuple(c.source_path.split(".")))
-              for c in dataset.value_columns if c.kind == "json"]
+    fields = [
+        RawJsonField(raw_json_name(c), tuple(c.source_path.split(".")))
+        for c in dataset.value_columns
+        if c.kind == "json"
+    ]
     for child in dataset.children:
-        fields += [RawJsonField(raw_json_name(c, child), tuple(child.source.split(".")),
-                                tuple(c.source_path.split("."))) for c in child.columns if c.kind == "json"]
+        fields += [
+            RawJsonField(raw_json_name(c, child), tuple(child.source.split(".")), tuple(c.source_path.split(".")))
+            for c in child.columns
+            if c.kind == "json"
+        ]
     return tuple(fields)
 
 
@@ -63,8 +69,7 @@ def _nest(leaves: list[tuple[tuple[str, ...], pa.DataType]]) -> list[pa.Field]:
                 raise ValueError(f"input field {head!r} is declared both as a value and as an object")
             group.append((rest, type_))
     return [
-        pa.field(name, pa.struct(_nest(value)) if isinstance(value, list) else value)
-        for name, value in groups.items()
+        pa.field(name, pa.struct(_nest(value)) if isinstance(value, list) else value) for name, value in groups.items()
     ]
 
 
@@ -86,7 +91,6 @@ def input_schema(dataset: Dataset, *, with_json: bool = False) -> pa.Schema:
     """What Arrow's JSON reader reads; `with_json`: with json fields as `null` (any value), for diagnosis."""
     leaves = _leaves(dataset.value_columns, with_json)
     leaves += [
-        (tuple(child.source.split(".")), pa.list_(_child_element_type(child, with_json)))
-        for child in dataset.children
+        (tuple(child.source.split(".")), pa.list_(_child_element_type(child, with_json))) for child in dataset.children
     ]
     return pa.schema(_nest(leaves))

@@ -41,8 +41,13 @@ class JsonChunkReader:
     """`schema` is what Arrow reads; with json columns (`raw_fields`), `diagnose_schema` also holds their fields
     (as null: any value) and the unexpected-field check moves from Arrow to the raw pass."""
 
-    def __init__(self, schema: pa.Schema, reject_extra: bool, raw_fields: Sequence[RawJsonField] = (),
-                 diagnose_schema: pa.Schema | None = None) -> None:
+    def __init__(
+        self,
+        schema: pa.Schema,
+        reject_extra: bool,
+        raw_fields: Sequence[RawJsonField] = (),
+        diagnose_schema: pa.Schema | None = None,
+    ) -> None:
         self.schema = schema
         self.reject_extra = reject_extra
         self.raw_fields = tuple(raw_fields)
@@ -56,8 +61,7 @@ class JsonChunkReader:
         self.read_options = pj.ReadOptions(use_threads=False, block_size=ARROW_BLOCK_BYTES)
 
     def _arrow_read(self, data: bytes) -> pa.Table:
-        return pj.read_json(pa.py_buffer(data), read_options=self.read_options,
-                            parse_options=self.parse_options)
+        return pj.read_json(pa.py_buffer(data), read_options=self.read_options, parse_options=self.parse_options)
 
     def read(self, chunk: TextChunk) -> ParsedBatch:
         """The chunk's records; ordinals count from 1 within the chunk (the caller shifts them)."""
@@ -85,8 +89,10 @@ class JsonChunkReader:
         return ParsedBatch(table, ordinals, table.num_rows, lines.origin)
 
     def _oversized(self, line: int | None, oversized: OversizedLine) -> ParsedBatch:
-        reason = (f"line is {oversized.size} bytes long, more than the limit of {MAX_LINE_BYTES} bytes: not read "
-                  f"(the report keeps its first {len(oversized.head)} bytes)")
+        reason = (
+            f"line is {oversized.size} bytes long, more than the limit of {MAX_LINE_BYTES} bytes: not read "
+            f"(the report keeps its first {len(oversized.head)} bytes)"
+        )
         reject = Reject(1, line, [(None, reason)], _text(oversized.head), raw_bytes=oversized.size)
         return ParsedBatch(self.schema.empty_table(), np.zeros(0, dtype=np.int64), 1, _no_rows, [reject])
 
@@ -128,8 +134,9 @@ class JsonChunkReader:
         ordinals = np.array([entry[0] for entry in rows], dtype=np.int64)
         return ParsedBatch(table, ordinals, len(records), origin, rejects)
 
-    def _add_raw_json(self, table: pa.Table, rows: list[tuple[int, int | None, bytes]],
-                      rejects: list[Reject]) -> tuple[pa.Table, list[tuple[int, int | None, bytes]]]:
+    def _add_raw_json(
+        self, table: pa.Table, rows: list[tuple[int, int | None, bytes]], rejects: list[Reject]
+    ) -> tuple[pa.Table, list[tuple[int, int | None, bytes]]]:
         """The json columns of the rows Arrow read; a row this pass cannot parse becomes a reject."""
         records, keep = [], []
         for ordinal, line, text in rows:

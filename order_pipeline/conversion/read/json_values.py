@@ -61,8 +61,7 @@ def raw_json_columns(fields: Sequence[RawJsonField], records: Sequence[Any]) -> 
         lists = []
         for record in records:
             elements = _at(record, field.path)
-            lists.append([_text(_at(e, field.element_path)) for e in elements]
-                         if isinstance(elements, list) else None)
+            lists.append([_text(_at(e, field.element_path)) for e in elements] if isinstance(elements, list) else None)
         columns[field.name] = pa.array(lists, pa.list_(pa.string()))
     return columns
 

@@ -36,12 +36,16 @@ def check_schema(dataset: Dataset, parquet: pq.ParquetFile, name: str) -> None:
     problems = schema_problems(dataset, schema)
     if problems:
         rows = parquet.metadata.num_rows
-        raise SchemaMismatch(f"{name}: the Parquet schema does not fit dataset {dataset.name!r}, so none of its "
-                             f"{rows} rows was read: {'; '.join(problems)}", rows)
+        raise SchemaMismatch(
+            f"{name}: the Parquet schema does not fit dataset {dataset.name!r}, so none of its "
+            f"{rows} rows was read: {'; '.join(problems)}",
+            rows,
+        )
 
 
-def parquet_batches(source: Path, dataset: Dataset, batch_rows: int, name: str, *,
-                    check: bool = True) -> Iterator[ParsedBatch]:
+def parquet_batches(
+    source: Path, dataset: Dataset, batch_rows: int, name: str, *, check: bool = True
+) -> Iterator[ParsedBatch]:
     """The file's rows in batches, after its schema was checked (`check=False` skips that: benchmarks compare
     with the row-by-row path)."""
     parquet = open_parquet(source, name)

@@ -21,8 +21,9 @@ Tree = dict[str, "Tree | None"]  # declared input paths; None: a value (nothing 
 
 
 def _display(column: Column) -> str:
-    return kind_named(column.kind).display.format(precision=column.precision, scale=column.scale,
-                                                  max_bytes=column.byte_limit)
+    return kind_named(column.kind).display.format(
+        precision=column.precision, scale=column.scale, max_bytes=column.byte_limit
+    )
 
 
 def _naive(type_: pa.DataType) -> bool:
@@ -37,23 +38,31 @@ def _field(values: pa.Array | None, column: Column, label: str) -> str | None:
     if not accepts(kind, values.type):
         return f"`{label}` is {values.type}, expected {_display(column)}: {kind.expected}"
     if column.kind == "timestamp" and column.naive_timezone is None and _naive(values.type):
-        return (f"`{label}` is {values.type} without a time zone, expected {_display(column)}: declare the "
-                "column's naive_timezone to read such values in a zone")
+        return (
+            f"`{label}` is {values.type} without a time zone, expected {_display(column)}: declare the "
+            "column's naive_timezone to read such values in a zone"
+        )
     return None
 
 
 def _is_list(type_: pa.DataType) -> bool:
     type_ = plain_type(type_)
-    return (pa.types.is_list(type_) or pa.types.is_large_list(type_) or pa.types.is_list_view(type_)
-            or pa.types.is_large_list_view(type_))
+    return (
+        pa.types.is_list(type_)
+        or pa.types.is_large_list(type_)
+        or pa.types.is_list_view(type_)
+        or pa.types.is_large_list_view(type_)
+    )
 
 
 def schema_problems(dataset: Dataset, schema: pa.Schema) -> list[str]:
     """What in `schema` cannot fit `dataset`, one entry per offending column (empty: it fits)."""
     empty = schema.empty_table()
-    problems = [problem for column in dataset.value_columns
-                if (problem := _field(column_values(empty, column.source_path, column.name), column,
-                                      column.source_path))]
+    problems = [
+        problem
+        for column in dataset.value_columns
+        if (problem := _field(column_values(empty, column.source_path, column.name), column, column.source_path))
+    ]
     for child in dataset.children:
         lists = column_values(empty, child.source)
         if lists is None:
@@ -70,8 +79,10 @@ def schema_problems(dataset: Dataset, schema: pa.Schema) -> list[str]:
             if problem:
                 problems.append(problem)
     if dataset.extra_fields == "reject":
-        problems += [f"`{field.path}` is not declared (the dataset rejects unexpected fields)"
-                     for field in undeclared_fields(dataset, schema)]
+        problems += [
+            f"`{field.path}` is not declared (the dataset rejects unexpected fields)"
+            for field in undeclared_fields(dataset, schema)
+        ]
     return problems
 
 

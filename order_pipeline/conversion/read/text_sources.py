@@ -83,7 +83,7 @@ class _UniversalNewlines:
                         break
                     data += more
                 if data.startswith(UTF8_BOM):
-                    data = data[len(UTF8_BOM):]
+                    data = data[len(UTF8_BOM) :]
                 self.first = False
             if self.after_cr and data.startswith(b"\n"):
                 data = data[1:]
@@ -99,8 +99,9 @@ def line_ends(text: bytes) -> int:
     return int(np.count_nonzero(np.frombuffer(text, dtype=np.uint8) == _NEWLINE))
 
 
-def jsonl_chunks(stream: pa.NativeFile, chunk_bytes: int, name: str,
-                 max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[TextChunk]:
+def jsonl_chunks(
+    stream: pa.NativeFile, chunk_bytes: int, name: str, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[TextChunk]:
     """Chunks of about `chunk_bytes` cut at line ends, tracking line numbers.
 
     Line ends are universal (`\\n`, `\\r\\n` or a lone `\\r`) and come out as `\\n`. A line longer than
@@ -124,7 +125,7 @@ def jsonl_chunks(stream: pa.NativeFile, chunk_bytes: int, name: str,
             skipped = None
             if end < 0:
                 return
-            data = data[end + 1:]
+            data = data[end + 1 :]
         elif not data:
             break
         if rest:
@@ -138,7 +139,7 @@ def jsonl_chunks(stream: pa.NativeFile, chunk_bytes: int, name: str,
                     continue
                 yield TextChunk(b"", line, OversizedLine(end, head))
                 line += 1
-                data = data[end - len(rest) + 1:]
+                data = data[end - len(rest) + 1 :]
                 rest = b""
         cut = data.rfind(b"\n") + 1
         if not cut:
@@ -174,7 +175,7 @@ class _DocumentReader:
         data = _read(self.stream, READ_BYTES, self.name)
         text = self.decoder.decode(data, final=not data)
         self.offset += self.pos
-        self.buffer = self.buffer[self.pos:] + text
+        self.buffer = self.buffer[self.pos :] + text
         self.pos = 0
         self.eof = not data
         return True
@@ -212,7 +213,7 @@ class _DocumentReader:
             if end == len(self.buffer) and not self.eof:  # a number may continue in the next read
                 self._fill()
                 continue
-            text = self.buffer[self.pos:end]
+            text = self.buffer[self.pos : end]
             self.pos = end
             # JSON strings cannot hold raw line breaks, so this keeps the value intact on one line.
             return text.replace("\n", " ").replace("\r", " ")

@@ -17,8 +17,9 @@ def cast_isolating(values: pa.Array, target: pa.DataType) -> tuple[pa.Array, np.
     return isolate(values, lambda part: pc.cast(part, target), target)
 
 
-def isolate(values: pa.Array, function: Callable[[pa.Array], pa.Array],
-            target: pa.DataType) -> tuple[pa.Array, np.ndarray]:
+def isolate(
+    values: pa.Array, function: Callable[[pa.Array], pa.Array], target: pa.DataType
+) -> tuple[pa.Array, np.ndarray]:
     """`function(values)` (an element-wise Arrow function returning `target`), isolating the values it refuses:
     the result is null there, and the mask marks them."""
     try:

@@ -25,8 +25,13 @@ INT_BOUNDS = {"int16": (-(2**15), 2**15 - 1), "int32": (-(2**31), 2**31 - 1), "i
 class ColumnTarget:
     """Where failures of one column go: the label reported as field, and how elements map to rows."""
 
-    def __init__(self, failures: Failures, label: str, rows: np.ndarray | None = None,
-                 element: Callable[[int], str] | None = None) -> None:
+    def __init__(
+        self,
+        failures: Failures,
+        label: str,
+        rows: np.ndarray | None = None,
+        element: Callable[[int], str] | None = None,
+    ) -> None:
         self.failures = failures
         self.label = label
         self.rows = rows
@@ -35,8 +40,7 @@ class ColumnTarget:
     def fail(self, mask: np.ndarray, reason: Callable[[int], str]) -> None:
         if mask.any():
             prefix = self.element
-            self.failures.add(mask, self.label,
-                              (lambda i: prefix(i) + reason(i)) if prefix else reason, self.rows)
+            self.failures.add(mask, self.label, (lambda i: prefix(i) + reason(i)) if prefix else reason, self.rows)
 
 
 def _bound(value: Decimal | int, type_: pa.DataType) -> pa.Scalar:
@@ -61,8 +65,9 @@ def _check_numbers(column: Column, values: pa.Array, target: ColumnTarget) -> np
             return failing
         limit = Decimal(10) ** (column.precision - column.scale)
         over = true_mask(pc.greater_equal(pc.abs(values), _bound(limit, values.type))) & ~failing
-        target.fail(over, lambda i: f"{_show(values, i)} is out of range for decimal({column.precision}, "
-                                    f"{column.scale})")
+        target.fail(
+            over, lambda i: f"{_show(values, i)} is out of range for decimal({column.precision}, {column.scale})"
+        )
         failing |= over
     elif column.kind in INT_BOUNDS:
         if fits(values, column.arrow_type()):
@@ -110,8 +115,13 @@ def _check_strings(column: Column, values: pa.Array, target: ColumnTarget) -> No
     # not in bytes would fail the whole COPY, so it rejects its own record here.
     limit = column.byte_limit
     long = true_mask(pc.greater(lengths, limit))
-    target.fail(long, lambda i: f"is {lengths[i].as_py()} bytes long in UTF-8 ({len(values[i].as_py())} "
-                                f"characters), more than its limit of {limit} bytes")
+    target.fail(
+        long,
+        lambda i: (
+            f"is {lengths[i].as_py()} bytes long in UTF-8 ({len(values[i].as_py())} "
+            f"characters), more than its limit of {limit} bytes"
+        ),
+    )
 
 
 def canonical_values(column: Column, values: pa.Array | None, target: ColumnTarget, rows: int) -> pa.Array:

@@ -15,8 +15,9 @@ class Failures:
         self.failed = np.zeros(rows, dtype=bool)
         self.reasons: dict[int, list[tuple[str | None, str]]] = {}
 
-    def add(self, mask: np.ndarray, field: str | None, reason: Callable[[int], str],
-            rows: np.ndarray | None = None) -> None:
+    def add(
+        self, mask: np.ndarray, field: str | None, reason: Callable[[int], str], rows: np.ndarray | None = None
+    ) -> None:
         """Record a failure for each True in `mask`; `reason(i)` describes element i. `rows` maps elements
         to batch rows (for child elements); default: element i is row i."""
         for index in np.flatnonzero(mask):

@@ -108,8 +108,15 @@ def _integer(values: pa.Array, column: Column) -> Converted:
     if pa.types.is_uint64(values.type):
         too_big = true_mask(pc.greater(values, pa.scalar(_INT64_MAX, pa.uint64())))
     result, bad = cast_isolating(null_where(values, too_big), pa.int64())
-    return result, bad | too_big, lambda i: (f"{show(values, i)} is out of range for {column.kind}" if too_big[i]
-                                             else f"{show(values, i)} is not an integer")
+    return (
+        result,
+        bad | too_big,
+        lambda i: (
+            f"{show(values, i)} is out of range for {column.kind}"
+            if too_big[i]
+            else f"{show(values, i)} is not an integer"
+        ),
+    )
 
 
 def _float(values: pa.Array, column: Column) -> Converted:
@@ -123,8 +130,11 @@ def _decimal(values: pa.Array, column: Column) -> Converted:
     if pa.types.is_floating(values.type):  # via the shortest text of the float: 0.1 + 0.2 is not 0.30
         source = pc.cast(values, pa.string())
     result, bad = cast_isolating(source, target)
-    return result, bad, lambda i: (f"{show(source, i)} is not a decimal number with at most "
-                                   f"{column.scale} decimal places")
+    return (
+        result,
+        bad,
+        lambda i: f"{show(source, i)} is not a decimal number with at most {column.scale} decimal places",
+    )
 
 
 def _date(values: pa.Array, column: Column) -> Converted:
@@ -142,8 +152,7 @@ def _time(values: pa.Array, column: Column) -> Converted:
     """Canonical text HH:MM:SS.ffffff (see kinds: the lake keeps time as text)."""
     if pa.types.is_time(values.type):
         times, bad = cast_isolating(values, pa.time64("us"))
-        return (pc.cast(times, pa.string()), bad,
-                lambda i: f"{show(values, i)} has more than microsecond precision")
+        return (pc.cast(times, pa.string()), bad, lambda i: f"{show(values, i)} has more than microsecond precision")
     shaped = true_mask(pc.match_substring_regex(values, ISO_TIME))
     misshapen = ~shaped & true_mask(values.is_valid())
     stamped = pc.binary_join_element_wise("1970-01-01T", null_where(values, misshapen), "")
@@ -156,8 +165,11 @@ def _time(values: pa.Array, column: Column) -> Converted:
 def _assume_zone(naive: pa.Array, zone: str) -> tuple[pa.Array, np.ndarray]:
     """Naive timestamps read in `zone`; a time that does not exist there or exists twice (a DST change) is
     bad rather than guessed."""
-    return isolate(naive, lambda part: pc.assume_timezone(part, zone, ambiguous="raise", nonexistent="raise"),
-                   pa.timestamp(naive.type.unit, tz=zone))
+    return isolate(
+        naive,
+        lambda part: pc.assume_timezone(part, zone, ambiguous="raise", nonexistent="raise"),
+        pa.timestamp(naive.type.unit, tz=zone),
+    )
 
 
 def _timestamp(values: pa.Array, column: Column) -> Converted:
@@ -170,9 +182,15 @@ def _timestamp(values: pa.Array, column: Column) -> Converted:
                 return _all_bad(values, target, "a timestamp with a zone (or declare the column's naive_timezone)")
             values, dst_bad = _assume_zone(values, zone)
         result, bad = cast_isolating(values, target)
-        return result, bad | dst_bad, lambda i: (
-            f"{show(values, i)} does not exist or is ambiguous in {zone}" if dst_bad[i]
-            else f"{show(values, i)} has more than microsecond precision")
+        return (
+            result,
+            bad | dst_bad,
+            lambda i: (
+                f"{show(values, i)} does not exist or is ambiguous in {zone}"
+                if dst_bad[i]
+                else f"{show(values, i)} has more than microsecond precision"
+            ),
+        )
     # Arrow's cast refuses zone-less text for a zoned type: when every value casts, none is naive (the usual
     # case, one pass). Otherwise check first so that the common failure (a naive timestamp) costs one
     # vectorised pass and gets its own reason.
@@ -202,14 +220,26 @@ def _timestamp(values: pa.Array, column: Column) -> Converted:
 
 
 CONVERTERS: dict[str, Callable[[pa.Array, Column], Converted]] = {
-    "string": _string, "json": _json, "boolean": _boolean, "int16": _integer, "int32": _integer,
-    "int64": _integer, "float32": _float, "float64": _float, "decimal": _decimal, "date": _date, "time": _time,
+    "string": _string,
+    "json": _json,
+    "boolean": _boolean,
+    "int16": _integer,
+    "int32": _integer,
+    "int64": _integer,
+    "float32": _float,
+    "float64": _float,
+    "decimal": _decimal,
+    "date": _date,
+    "time": _time,
     "timestamp": _timestamp,
 }
 # The type each converter hands back (columns.py checks bounds on it, then casts to the canonical type).
 WORKING_TYPES: dict[str, Callable[[Column], pa.DataType]] = {
-    "int16": lambda c: pa.int64(), "int32": lambda c: pa.int64(), "int64": lambda c: pa.int64(),
-    "float32": lambda c: pa.float64(), "float64": lambda c: pa.float64(),
+    "int16": lambda c: pa.int64(),
+    "int32": lambda c: pa.int64(),
+    "int64": lambda c: pa.int64(),
+    "float32": lambda c: pa.float64(),
+    "float64": lambda c: pa.float64(),
     "decimal": lambda c: pa.decimal128(38, c.scale),
 }
 

@@ -62,8 +62,9 @@ def _parent_values(table: pa.Table, column: Column) -> pa.Array | None:
     return column_values(table, column.source_path, column.name)
 
 
-def _child_table(dataset: Dataset, child: ChildTable, table: pa.Table, parent: dict[str, pa.Array],
-                 failures: Failures) -> pa.Table:
+def _child_table(
+    dataset: Dataset, child: ChildTable, table: pa.Table, parent: dict[str, pa.Array], failures: Failures
+) -> pa.Table:
     """Rows of one child table for every parent row, plus `_parent_row`; list-level checks recorded."""
     label = child.source
     lists = _lists(column_values(table, child.source))
@@ -104,8 +105,9 @@ def _child_table(dataset: Dataset, child: ChildTable, table: pa.Table, parent: d
     return pa.table(arrays)
 
 
-def normalise(dataset: Dataset, table: pa.Table, ordinals: np.ndarray, source_name: str,
-              landed_at: datetime | None = None) -> Normalised:
+def normalise(
+    dataset: Dataset, table: pa.Table, ordinals: np.ndarray, source_name: str, landed_at: datetime | None = None
+) -> Normalised:
     """`landed_at` (when the file landed) fills LANDED_AT_COLUMN of a dataset without a version column."""
     rows = table.num_rows
     table = table.combine_chunks()  # once, rather than per nested field
@@ -122,10 +124,7 @@ def normalise(dataset: Dataset, table: pa.Table, ordinals: np.ndarray, source_na
         moment = pa.array([landed_at], pa.timestamp("us", tz="UTC"))
         parent[LANDED_AT_COLUMN] = pc.take(moment, pa.array(np.zeros(rows, dtype=np.int32)))
     parent_table = pa.table(parent, schema=dataset.arrow_schema())
-    children = {
-        child.name: _child_table(dataset, child, table, parent, failures)
-        for child in dataset.children
-    }
+    children = {child.name: _child_table(dataset, child, table, parent, failures) for child in dataset.children}
     for rule in dataset.rules:
         passed = pc.fill_null(rule.check(parent_table, children), False)
         broken = ~np.asarray(passed.to_numpy(zero_copy_only=False), dtype=bool) & ~failures.failed

@@ -29,8 +29,10 @@ class Validated:
         instead of its chunk."""
         if not records_before:
             return self
-        tables = [{name: _shift_records(table, records_before) for name, table in table_set.items()}
-                  for table_set in self.tables]
+        tables = [
+            {name: _shift_records(table, records_before) for name, table in table_set.items()}
+            for table_set in self.tables
+        ]
         return replace(self, batch=self.batch.shifted(records_before), tables=tables)
 
 
@@ -43,8 +45,9 @@ def _shift_records(table: pa.Table, offset: int) -> pa.Table:
     return table.set_column(index, table.schema.field(index), shifted)
 
 
-def _normalise_isolating(dataset: Dataset, table: pa.Table, ordinals: np.ndarray, name: str,
-                         landed_at: datetime, start: int = 0) -> tuple[list[dict[str, pa.Table]], Reasons]:
+def _normalise_isolating(
+    dataset: Dataset, table: pa.Table, ordinals: np.ndarray, name: str, landed_at: datetime, start: int = 0
+) -> tuple[list[dict[str, pa.Table]], Reasons]:
     """normalise() on `table`, isolating the records that make it raise. Returns the tables to write and the
     reasons of the rejected rows (row indices of `table`, offset by `start`)."""
     try:
@@ -55,10 +58,12 @@ def _normalise_isolating(dataset: Dataset, table: pa.Table, ordinals: np.ndarray
         if table.num_rows == 1:
             return [], {start: [(None, f"could not be converted ({type(exc).__name__}: {str(exc)[:300]})")]}
         middle = table.num_rows // 2
-        left_tables, left = _normalise_isolating(dataset, table.slice(0, middle), ordinals[:middle], name,
-                                                 landed_at, start)
-        right_tables, right = _normalise_isolating(dataset, table.slice(middle), ordinals[middle:], name,
-                                                   landed_at, start + middle)
+        left_tables, left = _normalise_isolating(
+            dataset, table.slice(0, middle), ordinals[:middle], name, landed_at, start
+        )
+        right_tables, right = _normalise_isolating(
+            dataset, table.slice(middle), ordinals[middle:], name, landed_at, start + middle
+        )
         return left_tables + right_tables, {**left, **right}
     return [result.tables], {start + row: reasons for row, reasons in result.failures.reasons.items()}
 

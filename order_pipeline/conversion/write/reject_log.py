@@ -40,8 +40,11 @@ def _preview(line: bytes) -> dict[str, Any]:
     if len(line) > FIRST_REPORT_BYTES:
         raw = report.get("raw")
         text = raw if isinstance(raw, str) else orjson.dumps(raw).decode()
-        report.update(raw=text[:RAW_PREVIEW_CHARS], raw_truncated=True,
-                      raw_bytes=report.get("raw_bytes") or len(text.encode("utf-8", "replace")))
+        report.update(
+            raw=text[:RAW_PREVIEW_CHARS],
+            raw_truncated=True,
+            raw_bytes=report.get("raw_bytes") or len(text.encode("utf-8", "replace")),
+        )
     return report
 
 

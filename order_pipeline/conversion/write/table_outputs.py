@@ -14,16 +14,21 @@ from order_pipeline.datasets.declaration import SOURCE_FILE_COLUMN, Dataset
 def _dictionary_columns(dataset: Dataset, table: str) -> list[str]:
     """Dictionary-encode only columns declared with a closed set of values (and the constant source file):
     dictionary encoding of high-cardinality columns costs a lot of write time for nothing."""
-    return [c.name for c in dataset.table_columns(table)
-            if c.allowed is not None or c.name == SOURCE_FILE_COLUMN]
+    return [c.name for c in dataset.table_columns(table) if c.allowed is not None or c.name == SOURCE_FILE_COLUMN]
 
 
 def _statistics_columns(dataset: Dataset, table: str) -> list[str]:
     """Min/max statistics for every column but free text (strings with no closed set, pattern or key role):
     a name's or a street's range prunes nothing, and comparing every string costs ~15% of the write time."""
-    return [c.name for c in dataset.table_columns(table)
-            if c.kind != "string" or c.allowed is not None or c.pattern is not None
-            or c.name in dataset.merge_key or c.name == SOURCE_FILE_COLUMN]
+    return [
+        c.name
+        for c in dataset.table_columns(table)
+        if c.kind != "string"
+        or c.allowed is not None
+        or c.pattern is not None
+        or c.name in dataset.merge_key
+        or c.name == SOURCE_FILE_COLUMN
+    ]
 
 
 class TableOutputs:
@@ -36,9 +41,13 @@ class TableOutputs:
         self.partial = {table: out_dir / f".{table}.parquet.partial" for table in dataset.table_names}
         self.rows = {table: 0 for table in dataset.table_names}
         self.writers = {
-            table: pq.ParquetWriter(self.partial[table], dataset.arrow_schema(table), compression="snappy",
-                                    use_dictionary=_dictionary_columns(dataset, table),
-                                    write_statistics=_statistics_columns(dataset, table))
+            table: pq.ParquetWriter(
+                self.partial[table],
+                dataset.arrow_schema(table),
+                compression="snappy",
+                use_dictionary=_dictionary_columns(dataset, table),
+                write_statistics=_statistics_columns(dataset, table),
+            )
             for table in dataset.table_names
         }
 

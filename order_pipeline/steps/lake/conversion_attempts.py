@@ -24,8 +24,10 @@ MAX_ATTEMPTS = 3
 
 
 def cut_short_reason(version: FileVersion, attempts: int) -> str:
-    return (f"{version.uri}: conversion did not complete in {attempts} attempts (process killed or out of "
-            "memory?); quarantined instead of being converted again")
+    return (
+        f"{version.uri}: conversion did not complete in {attempts} attempts (process killed or out of "
+        "memory?); quarantined instead of being converted again"
+    )
 
 
 class ConversionAttempts:
@@ -48,8 +50,12 @@ class ConversionAttempts:
             return 1
 
     def start(self, previous: int) -> None:
-        body = {"source": self.version.uri, "etag": self.version.etag, "attempts": previous + 1,
-                "last_started_at": datetime.now(timezone.utc).isoformat()}
+        body = {
+            "source": self.version.uri,
+            "etag": self.version.etag,
+            "attempts": previous + 1,
+            "last_started_at": datetime.now(timezone.utc).isoformat(),
+        }
         s3_objects.put_bytes(self.s3, self.bucket, self.key, json.dumps(body).encode(), "application/json")
 
     def finish(self, previous: int | None = None) -> None:

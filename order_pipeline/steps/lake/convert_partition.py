@@ -41,8 +41,9 @@ PARALLEL_FILES = 2  # small files of a partition converted at once (the machines
 ALONE_BYTES = 64 << 20  # a file this big is converted by itself
 
 
-def read_record(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
-                version: FileVersion) -> ConvertedFile | None:
+def read_record(
+    s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion
+) -> ConvertedFile | None:
     key = layout.record_key(dataset.name, partition, version)
     try:
         body = s3.get_object(Bucket=layout.bucket, Key=key)["Body"].read()
@@ -52,48 +53,83 @@ def read_record(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
 
 
 def _write_record(s3: Any, layout: LakeLayout, dataset: Dataset, converted: ConvertedFile) -> ConvertedFile:
-    s3_objects.put_bytes(s3, layout.bucket, layout.record_key(dataset.name, converted.partition, converted.source),
-                         converted.to_json().encode(), "application/json")
+    s3_objects.put_bytes(
+        s3,
+        layout.bucket,
+        layout.record_key(dataset.name, converted.partition, converted.source),
+        converted.to_json().encode(),
+        "application/json",
+    )
     return converted
 
 
-def _quarantine(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion,
-                error: str, **details: Any) -> str:
+def _quarantine(
+    s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion, error: str, **details: Any
+) -> str:
     """The file copied to quarantine beside an `.error.json` naming why; returns the copy's URI."""
     copy_key = layout.quarantine_key(dataset.name, partition, version)
     uri = s3_objects.copy_object(s3, version, layout.bucket, copy_key)
     report = {"source": version.uri, "etag": version.etag, "error": error, **details}
-    s3_objects.put_bytes(s3, layout.bucket, layout.quarantine_key(dataset.name, partition, version, ".error.json"),
-                         json.dumps(report, indent=2, default=str).encode(), "application/json")
+    s3_objects.put_bytes(
+        s3,
+        layout.bucket,
+        layout.quarantine_key(dataset.name, partition, version, ".error.json"),
+        json.dumps(report, indent=2, default=str).encode(),
+        "application/json",
+    )
     return uri
 
 
-def _quarantined_record(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion,
-                        error: str, attempts: int = 1) -> ConvertedFile:
+def _quarantined_record(
+    s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion, error: str, attempts: int = 1
+) -> ConvertedFile:
     """A file quarantined without a conversion result (hidden name, crashed conversions, a failure of ours)."""
     uri = _quarantine(s3, layout, dataset, partition, version, error, attempts=attempts)
-    return _write_record(s3, layout, dataset, ConvertedFile(
-        source=version, partition=partition, status="rejected", quarantine_uri=uri, error=error,
-        attempts=attempts))
+    return _write_record(
+        s3,
+        layout,
+        dataset,
+        ConvertedFile(
+            source=version, partition=partition, status="rejected", quarantine_uri=uri, error=error, attempts=attempts
+        ),
+    )
 
 
-def _hidden_name(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
-                 version: FileVersion) -> ConvertedFile:
+def _hidden_name(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion) -> ConvertedFile:
     """A name starting with `.` or `_`: a zero-byte one is a marker (Spark's `_SUCCESS`), recorded as ignored;
     anything else is quarantined, as a half-written or temporary upload may be."""
     name = version.key.rsplit("/", 1)[-1]
     if version.size == 0:
-        return _write_record(s3, layout, dataset, ConvertedFile(
-            source=version, partition=partition, status="ignored", input_format="empty",
-            error=f"ignored: {version.uri} is a zero-byte marker with a hidden name (like Spark's _SUCCESS)",
-            counts={"read": 0, "written": 0, "rejected": 0}))
-    error = (f"{version.uri}: hidden or temporary file name ({name!r} starts with "
-             f"{name[0]!r}: such files are not loaded); rename it to load it")
+        return _write_record(
+            s3,
+            layout,
+            dataset,
+            ConvertedFile(
+                source=version,
+                partition=partition,
+                status="ignored",
+                input_format="empty",
+                error=f"ignored: {version.uri} is a zero-byte marker with a hidden name (like Spark's _SUCCESS)",
+                counts={"read": 0, "written": 0, "rejected": 0},
+            ),
+        )
+    error = (
+        f"{version.uri}: hidden or temporary file name ({name!r} starts with "
+        f"{name[0]!r}: such files are not loaded); rename it to load it"
+    )
     return _quarantined_record(s3, layout, dataset, partition, version, error)
 
 
-def _store_result(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion,
-                  result: ConversionResult, attempts: int, drift: dict[str, Any]) -> ConvertedFile:
+def _store_result(
+    s3: Any,
+    layout: LakeLayout,
+    dataset: Dataset,
+    partition: str,
+    version: FileVersion,
+    result: ConversionResult,
+    attempts: int,
+    drift: dict[str, Any],
+) -> ConvertedFile:
     parts: dict[str, str] = {}
     if result.status != "rejected":
         for table, path in result.outputs.items():
@@ -101,20 +137,47 @@ def _store_result(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
     rejects_uri = None
     if result.rejects_path is not None and result.rejected_records:
         rejects_uri = s3_objects.upload(
-            s3, result.rejects_path, layout.bucket,
-            layout.quarantine_key(dataset.name, partition, version, ".rejects.jsonl"), "application/x-ndjson")
+            s3,
+            result.rejects_path,
+            layout.bucket,
+            layout.quarantine_key(dataset.name, partition, version, ".rejects.jsonl"),
+            "application/x-ndjson",
+        )
     quarantine_uri = None
     if result.status == "rejected":
-        quarantine_uri = _quarantine(s3, layout, dataset, partition, version, result.file_error or "rejected",
-                                     rejected_records=result.rejected_records, counts=result.counts,
-                                     first_rejects=list(result.first_rejects))
-    return _write_record(s3, layout, dataset, ConvertedFile(
-        source=version, partition=partition, status=result.status, input_format=result.input_format,
-        total_records=result.total_records, parts=parts, rows=dict(result.rows),
-        rejected_records=result.rejected_records, rejects_uri=rejects_uri, quarantine_uri=quarantine_uri,
-        error=result.file_error, first_rejects=[dict(r) for r in result.first_rejects],
-        counts=dict(result.counts), attempts=attempts, **drift,
-    ))
+        quarantine_uri = _quarantine(
+            s3,
+            layout,
+            dataset,
+            partition,
+            version,
+            result.file_error or "rejected",
+            rejected_records=result.rejected_records,
+            counts=result.counts,
+            first_rejects=list(result.first_rejects),
+        )
+    return _write_record(
+        s3,
+        layout,
+        dataset,
+        ConvertedFile(
+            source=version,
+            partition=partition,
+            status=result.status,
+            input_format=result.input_format,
+            total_records=result.total_records,
+            parts=parts,
+            rows=dict(result.rows),
+            rejected_records=result.rejected_records,
+            rejects_uri=rejects_uri,
+            quarantine_uri=quarantine_uri,
+            error=result.file_error,
+            first_rejects=[dict(r) for r in result.first_rejects],
+            counts=dict(result.counts),
+            attempts=attempts,
+            **drift,
+        ),
+    )
 
 
 def _drift(store: SchemaStateStore, local: Path, version: FileVersion) -> tuple[Dataset, dict[str, Any]]:
@@ -122,32 +185,50 @@ def _drift(store: SchemaStateStore, local: Path, version: FileVersion) -> tuple[
     columns); returns the dataset to convert with and what the conversion record keeps of it."""
     fields = probe_file(store.effective(), local, version.uri)
     effective, seen = store.observe([(f.path, f.type, f.top_level) for f in fields], version.uri)
-    return effective, {"undeclared": {f.path: type_label(f.type) for f in fields},
-                       "drift_reported": list(seen.reported), "drift_notes": dict(seen.not_evolved),
-                       "evolved": [c.name for c in effective.evolved]}
+    return effective, {
+        "undeclared": {f.path: type_label(f.type) for f in fields},
+        "drift_reported": list(seen.reported),
+        "drift_notes": dict(seen.not_evolved),
+        "evolved": [c.name for c in effective.evolved],
+    }
 
 
-def _convert(s3: Any, layout: LakeLayout, schema: SchemaStateStore, partition: str, version: FileVersion,
-             attempts: int) -> ConvertedFile:
+def _convert(
+    s3: Any, layout: LakeLayout, schema: SchemaStateStore, partition: str, version: FileVersion, attempts: int
+) -> ConvertedFile:
     with tempfile.TemporaryDirectory(prefix="order-pipeline-") as tmp:
         local = Path(tmp) / "source"
         s3_objects.download(s3, version.uri, local, size=version.size)
         dataset, drift = _drift(schema, local, version)
         try:
-            result = convert_file(dataset, local, Path(tmp) / "out", source_name=version.uri,
-                                  landed_at=version.last_modified)
+            result = convert_file(
+                dataset, local, Path(tmp) / "out", source_name=version.uri, landed_at=version.last_modified
+            )
         except INFRASTRUCTURE_ERRORS:
             raise
         except Exception as error:  # noqa: BLE001 - convert_file isolates bad data; this is a safety net
-            return _quarantined_record(s3, layout, dataset, partition, version,
-                                       f"{version.uri}: the file could not be converted "
-                                       f"({type(error).__name__}: {str(error)[:500]})", attempts)
+            return _quarantined_record(
+                s3,
+                layout,
+                dataset,
+                partition,
+                version,
+                f"{version.uri}: the file could not be converted ({type(error).__name__}: {str(error)[:500]})",
+                attempts,
+            )
         return _store_result(s3, layout, dataset, partition, version, result, attempts, drift)
 
 
-def convert_landing_file(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
-                         version: FileVersion, *, attempts_recorded: bool = True,
-                         schema: SchemaStateStore | None = None) -> ConvertedFile:
+def convert_landing_file(
+    s3: Any,
+    layout: LakeLayout,
+    dataset: Dataset,
+    partition: str,
+    version: FileVersion,
+    *,
+    attempts_recorded: bool = True,
+    schema: SchemaStateStore | None = None,
+) -> ConvertedFile:
     """One landing file converted (or quarantined); `attempts_recorded=False` when a listing showed no attempts
     record for the version, which saves reading it; `schema`: the dataset's schema state shared by the files of
     a step (default: read for this file)."""
@@ -156,14 +237,16 @@ def convert_landing_file(s3: Any, layout: LakeLayout, dataset: Dataset, partitio
     guard = ConversionAttempts(s3, layout, dataset, partition, version)
     cut_short = guard.cut_short() if attempts_recorded else 0
     if cut_short >= MAX_ATTEMPTS:
-        converted = _quarantined_record(s3, layout, dataset, partition, version,
-                                        cut_short_reason(version, cut_short), cut_short)
+        converted = _quarantined_record(
+            s3, layout, dataset, partition, version, cut_short_reason(version, cut_short), cut_short
+        )
         guard.finish()
         return converted
     guard.start(cut_short)
     try:
-        converted = _convert(s3, layout, schema or SchemaStateStore(s3, layout, dataset), partition, version,
-                             cut_short + 1)
+        converted = _convert(
+            s3, layout, schema or SchemaStateStore(s3, layout, dataset), partition, version, cut_short + 1
+        )
     except BaseException:
         guard.finish(previous=cut_short)  # we are alive to see it: not a crash, the step's retry tries again
         raise
@@ -171,8 +254,9 @@ def convert_landing_file(s3: Any, layout: LakeLayout, dataset: Dataset, partitio
     return converted
 
 
-def convert_partition(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str,
-                      files: Sequence[FileVersion]) -> Iterator[tuple[ConvertedFile, bool]]:
+def convert_partition(
+    s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, files: Sequence[FileVersion]
+) -> Iterator[tuple[ConvertedFile, bool]]:
     """Convert every file not converted yet; yields (record, converted_now) per file, in file order.
 
     Small files are converted PARALLEL_FILES at a time, so that both cores work while one file waits on S3 or
@@ -180,8 +264,10 @@ def convert_partition(s3: Any, layout: LakeLayout, dataset: Dataset, partition: 
     stays within one conversion's bound). A file whose earlier attempt was cut short (its process died) is
     converted alone too: were it the one killing the process, an innocent neighbour must not be charged the crash.
     """
-    listed = {item.key for item in s3_objects.list_prefix(s3, layout.bucket,
-                                                           layout.conversions_folder(dataset.name, partition))}
+    listed = {
+        item.key
+        for item in s3_objects.list_prefix(s3, layout.bucket, layout.conversions_folder(dataset.name, partition))
+    }
     schema = SchemaStateStore(s3, layout, dataset)
 
     def one(version: FileVersion) -> tuple[ConvertedFile, bool]:
@@ -190,8 +276,9 @@ def convert_partition(s3: Any, layout: LakeLayout, dataset: Dataset, partition: 
             if existing is not None:
                 return existing, False
         attempts = layout.attempts_key(dataset.name, partition, version) in listed
-        return convert_landing_file(s3, layout, dataset, partition, version, attempts_recorded=attempts,
-                                    schema=schema), True
+        return convert_landing_file(
+            s3, layout, dataset, partition, version, attempts_recorded=attempts, schema=schema
+        ), True
 
     def alone(version: FileVersion) -> bool:
         return version.size >= ALONE_BYTES or layout.attempts_key(dataset.name, partition, version) in listed

@@ -37,8 +37,10 @@ def _reason(converted: ConvertedFile) -> str:
         return converted.error or "quarantined"
     first = converted.first_rejects[0] if converted.first_rejects else {}
     field_name = f"{first.get('field')}: " if first.get("field") else ""
-    return f"{converted.rejected_records} records rejected, e.g. record {first.get('record')}: " \
-           f"{field_name}{first.get('reason', '')}"
+    return (
+        f"{converted.rejected_records} records rejected, e.g. record {first.get('record')}: "
+        f"{field_name}{first.get('reason', '')}"
+    )
 
 
 def partition_status(dataset: Dataset, records: Sequence[ConvertedFile]) -> PartitionStatus:
@@ -47,17 +49,30 @@ def partition_status(dataset: Dataset, records: Sequence[ConvertedFile]) -> Part
     loadable = [r for r in counted if r.loadable]
     total = sum(r.total_records for r in counted)
     lost = sum(r.rejected_records for r in loadable) + sum(r.total_records for r in quarantined)
-    reasons = [{"file": r.source.uri, "status": r.status, "reason": _reason(r)}
-               for r in (*quarantined, *(r for r in loadable if r.rejected_records))][:MAX_REASONS]
+    reasons = [
+        {"file": r.source.uri, "status": r.status, "reason": _reason(r)}
+        for r in (*quarantined, *(r for r in loadable if r.rejected_records))
+    ][:MAX_REASONS]
     failure = None
     if quarantined and not loadable:
         failure = f"all {len(quarantined)} file(s) of the partition were quarantined"
     elif lost > dataset.max_bad_records:
-        failure = (f"{lost} of {total} records were rejected or quarantined, more than the dataset allows "
-                   f"({dataset.max_bad_records})")
+        failure = (
+            f"{lost} of {total} records were rejected or quarantined, more than the dataset allows "
+            f"({dataset.max_bad_records})"
+        )
     elif total and lost / total > dataset.max_bad_ratio:
-        failure = (f"{lost} of {total} records ({lost / total:.0%}) were rejected or quarantined, more than the "
-                   f"dataset allows ({dataset.max_bad_ratio:.0%})")
-    return PartitionStatus(files=len(records), files_loadable=len(loadable), files_quarantined=len(quarantined),
-                           files_ignored=len(records) - len(counted), records=total, records_lost=lost,
-                           reasons=reasons, failure=failure)
+        failure = (
+            f"{lost} of {total} records ({lost / total:.0%}) were rejected or quarantined, more than the "
+            f"dataset allows ({dataset.max_bad_ratio:.0%})"
+        )
+    return PartitionStatus(
+        files=len(records),
+        files_loadable=len(loadable),
+        files_quarantined=len(quarantined),
+        files_ignored=len(records) - len(counted),
+        records=total,
+        records_lost=lost,
+        reasons=reasons,
+        failure=failure,
+    )

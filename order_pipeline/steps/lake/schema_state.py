@@ -41,8 +41,10 @@ class SchemaStateStore:
             self._known = (SchemaState.from_json(found["Body"].read()), found["ETag"])
             return self._known
         except (ValueError, TypeError) as error:
-            raise ValueError(f"s3://{self.bucket}/{self.key}: unreadable schema state ({error}); fix or remove "
-                             "it (removing it reports undeclared fields again and forgets evolved columns)") from error
+            raise ValueError(
+                f"s3://{self.bucket}/{self.key}: unreadable schema state ({error}); fix or remove "
+                "it (removing it reports undeclared fields again and forgets evolved columns)"
+            ) from error
 
     def _current(self) -> tuple[SchemaState, str | None]:
         return self._known if self._known is not None else self.load()
@@ -64,8 +66,13 @@ class SchemaStateStore:
                     return result
                 condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
                 try:
-                    written = self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=result.state.to_json(),
-                                                 ContentType="application/json", **condition)
+                    written = self.s3.put_object(
+                        Bucket=self.bucket,
+                        Key=self.key,
+                        Body=result.state.to_json(),
+                        ContentType="application/json",
+                        **condition,
+                    )
                 except ClientError as error:
                     if error.response.get("Error", {}).get("Code") not in _CONFLICTS:
                         raise
@@ -73,8 +80,10 @@ class SchemaStateStore:
                     continue
                 self._known = (result.state, written.get("ETag"))
                 return result
-        raise RuntimeError(f"s3://{self.bucket}/{self.key}: the schema state kept changing during "
-                           f"{MAX_UPDATE_ATTEMPTS} attempts to update it")
+        raise RuntimeError(
+            f"s3://{self.bucket}/{self.key}: the schema state kept changing during "
+            f"{MAX_UPDATE_ATTEMPTS} attempts to update it"
+        )
 
     def observe(self, fields: list[tuple[str, Any, bool]], first_seen: str) -> tuple[Dataset, Observation]:
         """Record undeclared `fields` (path, Arrow type, top level) seen in `first_seen`; returns the dataset as

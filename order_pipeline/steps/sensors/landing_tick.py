@@ -83,17 +83,22 @@ def _out_of_range(source: LandingSource, partitions: Iterable[str], today: date)
     late = sorted(p for p in partitions if p > today.isoformat())
     warnings = []
     if early:
-        warnings.append(f"{len(early)} landing date(s) in {source.uri} are before the first partition "
-                        f"{source.first_day} and are not loaded ({early[0]}…{early[-1]}); set "
-                        "ORDER_PIPELINE_PARTITION_START earlier to load them")
+        warnings.append(
+            f"{len(early)} landing date(s) in {source.uri} are before the first partition "
+            f"{source.first_day} and are not loaded ({early[0]}…{early[-1]}); set "
+            "ORDER_PIPELINE_PARTITION_START earlier to load them"
+        )
     if late:
-        warnings.append(f"{len(late)} landing date(s) in {source.uri} are in the future ({', '.join(late[:5])}); "
-                        "they load when their date arrives")
+        warnings.append(
+            f"{len(late)} landing date(s) in {source.uri} are in the future ({', '.join(late[:5])}); "
+            "they load when their date arrives"
+        )
     return warnings
 
 
-def catch_up(s3: Any, ledger: LedgerReader, source: LandingSource, cursor: LandingCursor, today: date,
-             limit: int) -> _CatchUp:
+def catch_up(
+    s3: Any, ledger: LedgerReader, source: LandingSource, cursor: LandingCursor, today: date, limit: int
+) -> _CatchUp:
     """Discover every landing date on the first tick, then compare `limit` of them a tick with the ledger."""
     looked_at: list[str] = []
     warnings: list[str] = []
@@ -114,8 +119,9 @@ def catch_up(s3: Any, ledger: LedgerReader, source: LandingSource, cursor: Landi
         looked_at.append(f"catch-up of {len(backlog)} dates deferred: {busy}")
         return _CatchUp([], backlog, looked_at, warnings)
     except Exception as error:  # noqa: BLE001 - the runs read the ledger themselves, and fail loudly if they can't
-        warnings.append(f"cannot read the ledger ({type(error).__name__}: {error}); requesting the "
-                        f"{len(batch)} dates unchecked")
+        warnings.append(
+            f"cannot read the ledger ({type(error).__name__}: {error}); requesting the {len(batch)} dates unchecked"
+        )
         held = {}
     tree = tree or scan_landing_tree(s3, source.bucket, source.root)
     files = files_of(s3, source.bucket, tree, batch)
@@ -124,13 +130,23 @@ def catch_up(s3: Any, ledger: LedgerReader, source: LandingSource, cursor: Landi
         unloaded = not_in_ledger(files.get(partition, ()), held.get(partition, set()))
         if unloaded:
             requests.append(PartitionRequest(partition, tuple(unloaded), "backlog"))
-    looked_at.append(f"caught up {len(batch)} dates against the ledger ({batch[-1]}…{batch[0]}), "
-                     f"{len(requests)} with unloaded files, {len(rest)} to go")
+    looked_at.append(
+        f"caught up {len(batch)} dates against the ledger ({batch[-1]}…{batch[0]}), "
+        f"{len(requests)} with unloaded files, {len(rest)} to go"
+    )
     return _CatchUp(requests, rest, looked_at, warnings)
 
 
-def listing_tick(s3: Any, ledger: LedgerReader, source: LandingSource, cursor: LandingCursor, today: date, *,
-                 lookback_days: int, backlog_dates_per_tick: int) -> TickResult:
+def listing_tick(
+    s3: Any,
+    ledger: LedgerReader,
+    source: LandingSource,
+    cursor: LandingCursor,
+    today: date,
+    *,
+    lookback_days: int,
+    backlog_dates_per_tick: int,
+) -> TickResult:
     window = scan_window(cursor.through, today, lookback_days, source.first_day)
     grouped = list_landing_window(s3, source.bucket, source.root, window)
     changed, digests = listing_changes(cursor.digests, grouped, window)
@@ -141,10 +157,15 @@ def listing_tick(s3: Any, ledger: LedgerReader, source: LandingSource, cursor: L
     window_text = f"{window[0]}..{window[-1]}" if window else "no dates"
     return TickResult(
         requests=merge_requests([*changed, *caught.requests]),
-        cursor=LandingCursor(discovered=True, backlog=caught.backlog,
-                             through=window[-1].isoformat() if window else cursor.through, digests=digests),
+        cursor=LandingCursor(
+            discovered=True,
+            backlog=caught.backlog,
+            through=window[-1].isoformat() if window else cursor.through,
+            digests=digests,
+        ),
         looked_at=[f"listed {listed} files in {source.uri} for {window_text}", *caught.looked_at],
-        warnings=caught.warnings)
+        warnings=caught.warnings,
+    )
 
 
 def _landing_version(s3: Any, source: LandingSource, created: ObjectCreated) -> tuple[FileVersion | None, str]:
@@ -164,8 +185,9 @@ def _landing_version(s3: Any, source: LandingSource, created: ObjectCreated) -> 
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None, f"{uri} was deleted after its event"
         raise
-    return FileVersion(created.bucket, created.key, head["ETag"].strip('"'), int(head["ContentLength"]),
-                       head["LastModified"]), ""
+    return FileVersion(
+        created.bucket, created.key, head["ETag"].strip('"'), int(head["ContentLength"]), head["LastModified"]
+    ), ""
 
 
 def _write_handles(s3: Any, source: LandingSource, handles: list[str]) -> str:
@@ -183,9 +205,20 @@ def _read_handles(s3: Any, bucket: str, key: str) -> list[str]:
         return []
 
 
-def events_tick(s3: Any, sqs: Any, queue_url: str, ledger: LedgerReader, source: LandingSource,
-                cursor: LandingCursor, today: date, *, max_messages: int, wait_seconds: int,
-                visibility_seconds: int, backlog_dates_per_tick: int) -> TickResult:
+def events_tick(
+    s3: Any,
+    sqs: Any,
+    queue_url: str,
+    ledger: LedgerReader,
+    source: LandingSource,
+    cursor: LandingCursor,
+    today: date,
+    *,
+    max_messages: int,
+    wait_seconds: int,
+    visibility_seconds: int,
+    backlog_dates_per_tick: int,
+) -> TickResult:
     looked_at: list[str] = []
     warnings: list[str] = []
     if cursor.pending_acks:
@@ -195,18 +228,23 @@ def events_tick(s3: Any, sqs: Any, queue_url: str, ledger: LedgerReader, source:
         s3.delete_object(Bucket=source.bucket, Key=cursor.pending_acks)
         looked_at.append(f"acknowledged {len(handles) - len(refused)} messages of the previous tick")
         if refused:
-            warnings.append(f"{len(refused)} acknowledgements refused ({refused[0]}): those messages are delivered "
-                            "again and load nothing twice")
-    messages = sqs_queue.receive(sqs, queue_url, max_messages=max_messages, wait_seconds=wait_seconds,
-                                 visibility_seconds=visibility_seconds)
+            warnings.append(
+                f"{len(refused)} acknowledgements refused ({refused[0]}): those messages are delivered "
+                "again and load nothing twice"
+            )
+    messages = sqs_queue.receive(
+        sqs, queue_url, max_messages=max_messages, wait_seconds=wait_seconds, visibility_seconds=visibility_seconds
+    )
     acks: list[str] = []
     versions: list[FileVersion] = []
     ignored: list[str] = []
     for message in messages:
         parsed = parse_message(message.get("Body", ""))
         if parsed.malformed:
-            warnings.append(f"message {message.get('MessageId')} not acknowledged (it moves to the dead-letter "
-                            f"queue after repeated deliveries): {parsed.malformed}")
+            warnings.append(
+                f"message {message.get('MessageId')} not acknowledged (it moves to the dead-letter "
+                f"queue after repeated deliveries): {parsed.malformed}"
+            )
             continue
         acks.append(message["ReceiptHandle"])
         ignored.extend(parsed.ignored)
@@ -221,10 +259,15 @@ def events_tick(s3: Any, sqs: Any, queue_url: str, ledger: LedgerReader, source:
     warnings.extend(_out_of_range(source, set(grouped) - set(in_range), today))
     caught = catch_up(s3, ledger, source, cursor, today, backlog_dates_per_tick)
     requests = [PartitionRequest(partition, tuple(group), "event") for partition, group in in_range.items()]
-    looked_at.insert(0, f"received {len(messages)} messages from {queue_url}: {len(versions)} landed files, "
-                        f"{len(ignored)} events ignored" + (f" (e.g. {ignored[0]})" if ignored else ""))
+    looked_at.insert(
+        0,
+        f"received {len(messages)} messages from {queue_url}: {len(versions)} landed files, "
+        f"{len(ignored)} events ignored" + (f" (e.g. {ignored[0]})" if ignored else ""),
+    )
     pending = _write_handles(s3, source, acks) if acks else None
     return TickResult(
         requests=merge_requests([*requests, *caught.requests]),
         cursor=LandingCursor(discovered=True, backlog=caught.backlog, pending_acks=pending),
-        looked_at=[*looked_at, *caught.looked_at], warnings=[*warnings, *caught.warnings])
+        looked_at=[*looked_at, *caught.looked_at],
+        warnings=[*warnings, *caught.warnings],
+    )

@@ -19,8 +19,16 @@ class ReconcileResult:
     looked_at: str
 
 
-def reconcile_tick(s3: Any, ledger: LedgerReader, source: LandingSource, cursor: ReconcileCursor, now: datetime, *,
-                   depth_days: int, min_age_seconds: int) -> ReconcileResult:
+def reconcile_tick(
+    s3: Any,
+    ledger: LedgerReader,
+    source: LandingSource,
+    cursor: ReconcileCursor,
+    now: datetime,
+    *,
+    depth_days: int,
+    min_age_seconds: int,
+) -> ReconcileResult:
     """Raises WarehouseBusy when the ledger cannot be read now (the cursor then stays as it was)."""
     today = now.date()
     low = max(source.first_day, today - timedelta(days=depth_days))
@@ -30,6 +38,9 @@ def reconcile_tick(s3: Any, ledger: LedgerReader, source: LandingSource, cursor:
     held = ledger(partitions) if partitions else {}
     plan = plan_reconcile(cursor, files, held, now, min_age=timedelta(seconds=min_age_seconds))
     landed = sum(len(v) for v in files.values())
-    return ReconcileResult(plan, f"compared {landed} files of {len(partitions)} landing dates ({low}..{today}) in "
-                                 f"{source.uri} with the ledger: {plan.missing_files} unloaded in "
-                                 f"{len(plan.requests)} dates")
+    return ReconcileResult(
+        plan,
+        f"compared {landed} files of {len(partitions)} landing dates ({low}..{today}) in "
+        f"{source.uri} with the ledger: {plan.missing_files} unloaded in "
+        f"{len(plan.requests)} dates",
+    )

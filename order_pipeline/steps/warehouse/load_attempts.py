@@ -55,12 +55,15 @@ class LoadAttempts:
 
     def _write(self, counts: dict[str, int]) -> None:
         if counts:
-            s3_objects.put_bytes(self.s3, self.bucket, self.key, json.dumps(counts, sort_keys=True).encode(),
-                                 "application/json")
+            s3_objects.put_bytes(
+                self.s3, self.bucket, self.key, json.dumps(counts, sort_keys=True).encode(), "application/json"
+            )
         else:
             self.s3.delete_object(Bucket=self.bucket, Key=self.key)
 
 
 def cut_short_reason(version: FileVersion, attempts: int) -> str:
-    return (f"{version.uri}: the warehouse load did not complete in {attempts} attempts (process killed or out of "
-            "memory?); dead-lettered instead of being loaded again")
+    return (
+        f"{version.uri}: the warehouse load did not complete in {attempts} attempts (process killed or out of "
+        "memory?); dead-lettered instead of being loaded again"
+    )

@@ -62,8 +62,9 @@ def batch_file(converted: ConvertedFile, *, dead_letter_error: str | None = None
     return BatchFile(source=converted.source, parts=dict(converted.parts), rows=dict(converted.rows))
 
 
-def pending_files(s3: Any, warehouse: Warehouse, layout: LakeLayout, dataset: Dataset, partition: str,
-                  files: Sequence[FileVersion]) -> PartitionLoad:
+def pending_files(
+    s3: Any, warehouse: Warehouse, layout: LakeLayout, dataset: Dataset, partition: str, files: Sequence[FileVersion]
+) -> PartitionLoad:
     loaded = warehouse.loaded_versions(dataset, files)
     plan = PartitionLoad()
     for version in files:
@@ -77,8 +78,17 @@ def pending_files(s3: Any, warehouse: Warehouse, layout: LakeLayout, dataset: Da
     return plan
 
 
-def load_partition(s3: Any, warehouse: Warehouse, layout: LakeLayout, dataset: Dataset, partition: str,
-                   run_id: str, files: Sequence[FileVersion], *, isolate_failures: bool = False) -> PartitionLoad:
+def load_partition(
+    s3: Any,
+    warehouse: Warehouse,
+    layout: LakeLayout,
+    dataset: Dataset,
+    partition: str,
+    run_id: str,
+    files: Sequence[FileVersion],
+    *,
+    isolate_failures: bool = False,
+) -> PartitionLoad:
     """Load the partition's pending files with the dataset as schema evolution left it: evolved columns are added
     to the tables (ALTER TABLE ADD COLUMN: existing rows get NULL) and every part brought to that layout."""
     dataset = SchemaStateStore(s3, layout, dataset).effective()
@@ -91,12 +101,20 @@ def load_partition(s3: Any, warehouse: Warehouse, layout: LakeLayout, dataset: D
     attempts = LoadAttempts(s3, layout, dataset, partition)
     cut_short = attempts.cut_short()
     if any(cut_short.get(c.source.version_id) for c in plan.pending):
-        log.warning("a load of %s %s was cut short before; loading its %d files one by one", dataset.name,
-                    partition, len(plan.pending))
+        log.warning(
+            "a load of %s %s was cut short before; loading its %d files one by one",
+            dataset.name,
+            partition,
+            len(plan.pending),
+        )
         return _one_by_one(warehouse, plan, attempts, cut_short, dataset, partition, run_id)
     versions = [c.source for c in plan.pending]
-    batch = LoadBatch(dataset=dataset, partition=partition, run_id=run_id,
-                      files=tuple(batch_file(converted) for converted in plan.pending))
+    batch = LoadBatch(
+        dataset=dataset,
+        partition=partition,
+        run_id=run_id,
+        files=tuple(batch_file(converted) for converted in plan.pending),
+    )
     attempts.start(versions)
     try:
         plan.results.append(warehouse.load_batch(batch))
@@ -104,20 +122,33 @@ def load_partition(s3: Any, warehouse: Warehouse, layout: LakeLayout, dataset: D
     except Exception:
         if not isolate_failures:
             raise
-        log.warning("batch for %s %s failed; loading its %d files one by one", dataset.name, partition,
-                    len(plan.pending), exc_info=True)
+        log.warning(
+            "batch for %s %s failed; loading its %d files one by one",
+            dataset.name,
+            partition,
+            len(plan.pending),
+            exc_info=True,
+        )
     finally:
         attempts.finish(versions)
     return _one_by_one(warehouse, plan, attempts, {}, dataset, partition, run_id)
 
 
-def _one_by_one(warehouse: Warehouse, plan: PartitionLoad, attempts: LoadAttempts, cut_short: dict[str, int],
-                dataset: Dataset, partition: str, run_id: str) -> PartitionLoad:
+def _one_by_one(
+    warehouse: Warehouse,
+    plan: PartitionLoad,
+    attempts: LoadAttempts,
+    cut_short: dict[str, int],
+    dataset: Dataset,
+    partition: str,
+    run_id: str,
+) -> PartitionLoad:
     """Each file in a load of its own: the good ones land, each failing one is dead-lettered with its error."""
 
     def dead_letter(converted: ConvertedFile, error: str) -> None:
-        dead = LoadBatch(dataset=dataset, partition=partition, run_id=run_id,
-                         files=(batch_file(converted, dead_letter_error=error),))
+        dead = LoadBatch(
+            dataset=dataset, partition=partition, run_id=run_id, files=(batch_file(converted, dead_letter_error=error),)
+        )
         plan.results.append(warehouse.load_batch(dead))
         plan.dead_lettered.append((converted, error))
 
@@ -149,12 +180,24 @@ class WarehouseRun:
     seconds: float
 
 
-def load_landing_date(s3: Any, warehouse: Warehouse, layout: LakeLayout, dataset: Dataset, partition: str,
-                      run_id: str, *, isolate_failures: bool = False) -> WarehouseRun:
+def load_landing_date(
+    s3: Any,
+    warehouse: Warehouse,
+    layout: LakeLayout,
+    dataset: Dataset,
+    partition: str,
+    run_id: str,
+    *,
+    isolate_failures: bool = False,
+) -> WarehouseRun:
     """Load the date's converted, not yet loaded files; then count rows and merge-key duplicates (must be 0)."""
     started = time.monotonic()
     files = list_landing_day(s3, layout.bucket, layout.landing_root(dataset.name), date.fromisoformat(partition))
     plan = load_partition(s3, warehouse, layout, dataset, partition, run_id, files, isolate_failures=isolate_failures)
-    return WarehouseRun(partition, plan, duplicate_key_count(warehouse, dataset),
-                        {table: row_count(warehouse, table) for table in dataset.table_names},
-                        round(time.monotonic() - started, 3))
+    return WarehouseRun(
+        partition,
+        plan,
+        duplicate_key_count(warehouse, dataset),
+        {table: row_count(warehouse, table) for table in dataset.table_names},
+        round(time.monotonic() - started, 3),
+    )

@@ -23,8 +23,9 @@ from order_pipeline.steps.lake.lake_files import ConvertedFile
 
 def conformed(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """`table` with `schema`'s columns in its order: missing ones (evolved later) as nulls."""
-    arrays = [table.column(f.name) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
-              for f in schema]
+    arrays = [
+        table.column(f.name) if f.name in table.column_names else pa.nulls(table.num_rows, f.type) for f in schema
+    ]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -40,6 +41,11 @@ def conform_part(s3: Any, layout: LakeLayout, dataset: Dataset, converted: Conve
     pq.write_table(conformed(table, dataset.arrow_schema()), sink, compression="snappy")
     put_bytes(s3, bucket, key, sink.getvalue())
     updated = dataclasses.replace(converted, evolved=wanted)
-    put_bytes(s3, layout.bucket, layout.record_key(dataset.name, converted.partition, converted.source),
-              updated.to_json().encode(), "application/json")
+    put_bytes(
+        s3,
+        layout.bucket,
+        layout.record_key(dataset.name, converted.partition, converted.source),
+        updated.to_json().encode(),
+        "application/json",
+    )
     return updated

@@ -14,6 +14,8 @@ def row_count(db: Warehouse, table: str) -> int:
 def duplicate_key_count(db: Warehouse, dataset: Dataset) -> int:
     """How many merge-key values occur more than once in the parent table (must be 0)."""
     keys = ", ".join(quote_ident(column) for column in dataset.merge_key)
-    sql = (f"SELECT COUNT(*) FROM (SELECT {keys} FROM {quote_ident(dataset.name)} "
-           f"GROUP BY {keys} HAVING COUNT(*) > 1) AS d")
+    sql = (
+        f"SELECT COUNT(*) FROM (SELECT {keys} FROM {quote_ident(dataset.name)} "
+        f"GROUP BY {keys} HAVING COUNT(*) > 1) AS d"
+    )
     return int(db.query(sql)[0][0])

@@ -52,16 +52,41 @@ def failed_copy(conn, s3_client, bucket, table: str, schema: pa.Schema, rows: li
 
 MISMATCHES = {
     "int64_into_integer": ("v INTEGER", pa.int64(), 5, "Column type: INTEGER", "SELECT CAST(5::bigint AS integer)"),
-    "decimal_38_into_12": ("d DECIMAL(12,2)", pa.decimal128(38, 2), Decimal("1.25"), "Column type: DECIMAL(12,2)",
-                           "SELECT CAST(1.25::numeric(38,2) AS numeric(12,2))"),
-    "scale_3_into_scale_2": ("d DECIMAL(12,2)", pa.decimal128(12, 3), Decimal("1.235"), "Column type: DECIMAL(12,2)",
-                             "SELECT CAST(1.235::numeric(12,3) AS numeric(12,2))"),  # PostgreSQL rounds: 1.24
-    "string_into_timestamptz": ("ts TIMESTAMPTZ", pa.string(), "2026-01-01T00:00:00Z", "Column type: TIMESTAMPTZ",
-                                "SELECT CAST('2026-01-01T00:00:00Z' AS timestamptz)"),
-    "timestamp_into_varchar": ("s VARCHAR(40)", pa.timestamp("us", tz="UTC"), dt.datetime(2026, 1, 1, tzinfo=UTC),
-                               "Column type: VARCHAR(40)", "SELECT CAST(now() AS varchar(40))"),
-    "struct_without_serializetojson": ("doc SUPER", pa.struct([("a", pa.int64())]), {"a": 1}, "Column type: SUPER",
-                                       "SELECT CAST('{\"a\": 1}' AS jsonb)"),
+    "decimal_38_into_12": (
+        "d DECIMAL(12,2)",
+        pa.decimal128(38, 2),
+        Decimal("1.25"),
+        "Column type: DECIMAL(12,2)",
+        "SELECT CAST(1.25::numeric(38,2) AS numeric(12,2))",
+    ),
+    "scale_3_into_scale_2": (
+        "d DECIMAL(12,2)",
+        pa.decimal128(12, 3),
+        Decimal("1.235"),
+        "Column type: DECIMAL(12,2)",
+        "SELECT CAST(1.235::numeric(12,3) AS numeric(12,2))",
+    ),  # PostgreSQL rounds: 1.24
+    "string_into_timestamptz": (
+        "ts TIMESTAMPTZ",
+        pa.string(),
+        "2026-01-01T00:00:00Z",
+        "Column type: TIMESTAMPTZ",
+        "SELECT CAST('2026-01-01T00:00:00Z' AS timestamptz)",
+    ),
+    "timestamp_into_varchar": (
+        "s VARCHAR(40)",
+        pa.timestamp("us", tz="UTC"),
+        dt.datetime(2026, 1, 1, tzinfo=UTC),
+        "Column type: VARCHAR(40)",
+        "SELECT CAST(now() AS varchar(40))",
+    ),
+    "struct_without_serializetojson": (
+        "doc SUPER",
+        pa.struct([("a", pa.int64())]),
+        {"a": 1},
+        "Column type: SUPER",
+        "SELECT CAST('{\"a\": 1}' AS jsonb)",
+    ),
 }
 
 
@@ -84,15 +109,18 @@ def test_a_string_longer_than_its_varchar_in_bytes_fails_the_copy(conn, postgres
     table = new_table(conn, "k VARCHAR(3)")
     fields = failed_copy(conn, s3_client, bucket, table, pa.schema([("k", pa.string())]), [("abc",), ("ééé",)])
     assert "code:      15001" in fields["D"]
-    assert ("The length of the data column k is longer than the length defined in the table. Table: 3, Data: 6"
-            in fields["D"])
+    assert (
+        "The length of the data column k is longer than the length defined in the table. Table: 3, Data: 6"
+        in fields["D"]
+    )
     cursor = conn.cursor()
     cursor.execute("SELECT TRIM(err_reason) FROM stl_load_errors WHERE query = PG_LAST_COPY_ID()")
     assert [list(row) for row in cursor.fetchall()] == [["String length exceeds DDL length"]]
 
 
-@pytest.mark.parametrize("option", ["REGION 'us-east-1'", "MAXERROR 10", "ACCEPTANYDATE", "TRUNCATECOLUMNS",
-                                    "COMPUPDATE OFF"])
+@pytest.mark.parametrize(
+    "option", ["REGION 'us-east-1'", "MAXERROR 10", "ACCEPTANYDATE", "TRUNCATECOLUMNS", "COMPUPDATE OFF"]
+)
 def test_options_parquet_does_not_allow_are_refused(option, conn, s3_client, bucket):
     table = new_table(conn, "k VARCHAR(3)")
     fields = failed_copy(conn, s3_client, bucket, table, pa.schema([("k", pa.string())]), [("a",)], option)
@@ -112,16 +140,45 @@ def test_options_parquet_allows_are_accepted(conn, s3_client, bucket):
 
 
 def test_rows_arrive_exactly_nulls_empty_strings_quotes_and_all(conn, s3_client, bucket):
-    schema = pa.schema([("s", pa.string()), ("i", pa.int64()), ("n", pa.int32()), ("d", pa.decimal128(12, 2)),
-                        ("ts", pa.timestamp("us", tz="UTC")), ("b", pa.bool_()), ("f", pa.float64()),
-                        ("day", pa.date32())])
-    rows = [("", 2**62, -7, Decimal("-0.01"), dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), True, 1.5,
-             dt.date(2026, 2, 28)),
-            (None, None, None, None, None, None, None, None),
-            ('a "quoted", comma\nand newline \\ and ✓', 0, 2**31 - 1, Decimal("9999999999.99"),
-             dt.datetime(2026, 11, 20, 8, 0, 0, 1, tzinfo=UTC), False, -0.25, dt.date(1970, 1, 1))]
-    table = new_table(conn, "s VARCHAR(64), i BIGINT, n INTEGER, d DECIMAL(12,2), ts TIMESTAMPTZ, b BOOLEAN, "
-                            "f DOUBLE PRECISION, day DATE")
+    schema = pa.schema(
+        [
+            ("s", pa.string()),
+            ("i", pa.int64()),
+            ("n", pa.int32()),
+            ("d", pa.decimal128(12, 2)),
+            ("ts", pa.timestamp("us", tz="UTC")),
+            ("b", pa.bool_()),
+            ("f", pa.float64()),
+            ("day", pa.date32()),
+        ]
+    )
+    rows = [
+        (
+            "",
+            2**62,
+            -7,
+            Decimal("-0.01"),
+            dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+            True,
+            1.5,
+            dt.date(2026, 2, 28),
+        ),
+        (None, None, None, None, None, None, None, None),
+        (
+            'a "quoted", comma\nand newline \\ and ✓',
+            0,
+            2**31 - 1,
+            Decimal("9999999999.99"),
+            dt.datetime(2026, 11, 20, 8, 0, 0, 1, tzinfo=UTC),
+            False,
+            -0.25,
+            dt.date(1970, 1, 1),
+        ),
+    ]
+    table = new_table(
+        conn,
+        "s VARCHAR(64), i BIGINT, n INTEGER, d DECIMAL(12,2), ts TIMESTAMPTZ, b BOOLEAN, f DOUBLE PRECISION, day DATE",
+    )
     manifest = put_manifest(s3_client, bucket, {"rows/a.parquet": parquet_bytes(rows, schema)})
     copy(conn, table, manifest)
     conn.commit()
@@ -133,8 +190,10 @@ def test_rows_arrive_exactly_nulls_empty_strings_quotes_and_all(conn, s3_client,
 def test_a_parquet_string_into_super_stays_a_string_and_nested_data_needs_serializetojson(conn, s3_client, bucket):
     table = new_table(conn, "doc SUPER")
     text = parquet_bytes([('{"a": 1}',)], pa.schema([("doc", pa.string())]))
-    nested = parquet_bytes([({"a": 2, "tags": ["x"]},)],
-                           pa.schema([("doc", pa.struct([("a", pa.int64()), ("tags", pa.list_(pa.string()))]))]))
+    nested = parquet_bytes(
+        [({"a": 2, "tags": ["x"]},)],
+        pa.schema([("doc", pa.struct([("a", pa.int64()), ("tags", pa.list_(pa.string()))]))]),
+    )
     copy(conn, table, put_manifest(s3_client, bucket, {"j/text.parquet": text}))
     copy(conn, table, put_manifest(s3_client, bucket, {"j/nested.parquet": nested}), "SERIALIZETOJSON")
     conn.commit()

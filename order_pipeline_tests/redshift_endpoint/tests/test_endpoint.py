@@ -33,9 +33,11 @@ def table(conn) -> str:
     """A fresh Redshift-style table (DISTKEY/SORTKEY/ENCODE clauses included), committed."""
     name = f"orders_{uuid.uuid4().hex[:8]}"
     cursor = conn.cursor()
-    cursor.execute(f"CREATE TABLE {name} (order_id VARCHAR(32) NOT NULL ENCODE zstd, amount DECIMAL(12,2), "
-                   f"updated_at TIMESTAMPTZ ENCODE az64) DISTSTYLE KEY DISTKEY(order_id) "
-                   f"COMPOUND SORTKEY(order_id, updated_at)")
+    cursor.execute(
+        f"CREATE TABLE {name} (order_id VARCHAR(32) NOT NULL ENCODE zstd, amount DECIMAL(12,2), "
+        f"updated_at TIMESTAMPTZ ENCODE az64) DISTSTYLE KEY DISTKEY(order_id) "
+        f"COMPOUND SORTKEY(order_id, updated_at)"
+    )
     conn.commit()
     return name
 
@@ -70,8 +72,9 @@ def test_redshift_ddl_and_parameter_binding(conn, table):
 
 
 def test_copy_manifest_of_two_parquet_files_loads_exact_rows(conn, table, s3_client, bucket):
-    manifest = put_manifest(s3_client, bucket, {"part/a.parquet": parquet_bytes(FIRST),
-                                                "part/b.parquet": parquet_bytes(SECOND)})
+    manifest = put_manifest(
+        s3_client, bucket, {"part/a.parquet": parquet_bytes(FIRST), "part/b.parquet": parquet_bytes(SECOND)}
+    )
     cursor = conn.cursor()
     cursor.execute(f"COPY {table} FROM '{manifest}' IAM_ROLE '{ROLE}' FORMAT AS PARQUET MANIFEST")
     conn.commit()
@@ -83,8 +86,9 @@ def test_copy_without_manifest_loads_a_prefix_with_a_column_list(conn, table, s3
     s3_client.put_object(Bucket=bucket, Key="p/x/1.parquet", Body=parquet_bytes(FIRST))
     s3_client.put_object(Bucket=bucket, Key="p/x/2.parquet", Body=parquet_bytes(SECOND))
     cursor = conn.cursor()
-    cursor.execute(f"COPY {table} (order_id, amount, updated_at) FROM 's3://{bucket}/p/x/' "
-                   f"IAM_ROLE '{ROLE}' FORMAT AS PARQUET")
+    cursor.execute(
+        f"COPY {table} (order_id, amount, updated_at) FROM 's3://{bucket}/p/x/' IAM_ROLE '{ROLE}' FORMAT AS PARQUET"
+    )
     conn.commit()
     assert [row[0] for row in rows_of(conn, table)] == ["o-1", "o-2", "o-3"]
 
@@ -113,25 +117,30 @@ def test_column_count_mismatch_fails_names_file_aborts_and_is_logged(conn, table
     fields = failure.value.args[0]
     assert (fields["C"], fields["M"]) == ("XX000", "Spectrum Scan Error")
     assert "code:      15007" in fields["D"]
-    assert ("Unmatched number of columns between table and file. Table columns: 3, Data columns: 2, "
-            f"File name: https://s3.us-east-1.amazonaws.com/{bucket}/bad/b.parquet") in fields["D"]
+    assert (
+        "Unmatched number of columns between table and file. Table columns: 3, Data columns: 2, "
+        f"File name: https://s3.us-east-1.amazonaws.com/{bucket}/bad/b.parquet"
+    ) in fields["D"]
     with pytest.raises(redshift_connector.ProgrammingError, match="current transaction is aborted"):
         cursor.execute("SELECT 1")
     conn.rollback()
-    cursor.execute("SELECT trim(filename), err_code, trim(err_reason) FROM stl_load_errors "
-                   "WHERE session = PG_BACKEND_PID() ORDER BY starttime DESC LIMIT 1")
+    cursor.execute(
+        "SELECT trim(filename), err_code, trim(err_reason) FROM stl_load_errors "
+        "WHERE session = PG_BACKEND_PID() ORDER BY starttime DESC LIMIT 1"
+    )
     filename, err_code, reason = cursor.fetchone()
     assert (filename, err_code) == (f"s3://{bucket}/bad/b.parquet", 15007)
     assert reason == "Unmatched number of columns between table and file. Table columns: 3, Data columns: 2"
-    cursor.execute("SELECT count(*) FROM sys_load_error_detail WHERE trim(file_name) = %s "
-                   "AND session_id = PG_BACKEND_PID()", (f"s3://{bucket}/bad/b.parquet",))
+    cursor.execute(
+        "SELECT count(*) FROM sys_load_error_detail WHERE trim(file_name) = %s AND session_id = PG_BACKEND_PID()",
+        (f"s3://{bucket}/bad/b.parquet",),
+    )
     assert cursor.fetchone()[0] == 1
     assert rows_of(conn, table) == []
 
 
 def test_manifest_naming_a_missing_object_fails_naming_it(conn, table, s3_client, bucket):
-    manifest = put_manifest(s3_client, bucket, {"m/a.parquet": parquet_bytes(FIRST)},
-                            missing=("m/gone.parquet",))
+    manifest = put_manifest(s3_client, bucket, {"m/a.parquet": parquet_bytes(FIRST)}, missing=("m/gone.parquet",))
     cursor = conn.cursor()
     with pytest.raises(redshift_connector.ProgrammingError) as failure:
         cursor.execute(f"COPY {table} FROM '{manifest}' IAM_ROLE '{ROLE}' FORMAT AS PARQUET MANIFEST")
@@ -142,17 +151,24 @@ def test_manifest_naming_a_missing_object_fails_naming_it(conn, table, s3_client
 
 def test_merge_through_the_driver(conn, table):
     cursor = conn.cursor()
-    cursor.execute(f"INSERT INTO {table} VALUES ('o-1', 1.00, '2026-01-01T00:00:00Z'), "
-                   f"('o-2', 2.00, '2026-01-01T00:00:00Z')")
+    cursor.execute(
+        f"INSERT INTO {table} VALUES ('o-1', 1.00, '2026-01-01T00:00:00Z'), ('o-2', 2.00, '2026-01-01T00:00:00Z')"
+    )
     cursor.execute(f"CREATE TEMP TABLE stage (LIKE {table})")
-    cursor.execute("INSERT INTO stage VALUES ('o-2', 20.00, '2026-02-01T00:00:00Z'), "
-                   "('o-3', 3.00, '2026-02-01T00:00:00Z')")
-    cursor.execute(f"MERGE INTO {table} USING stage s ON {table}.order_id = s.order_id "
-                   f"WHEN MATCHED THEN UPDATE SET amount = s.amount, updated_at = s.updated_at "
-                   f"WHEN NOT MATCHED THEN INSERT VALUES (s.order_id, s.amount, s.updated_at)")
+    cursor.execute(
+        "INSERT INTO stage VALUES ('o-2', 20.00, '2026-02-01T00:00:00Z'), ('o-3', 3.00, '2026-02-01T00:00:00Z')"
+    )
+    cursor.execute(
+        f"MERGE INTO {table} USING stage s ON {table}.order_id = s.order_id "
+        f"WHEN MATCHED THEN UPDATE SET amount = s.amount, updated_at = s.updated_at "
+        f"WHEN NOT MATCHED THEN INSERT VALUES (s.order_id, s.amount, s.updated_at)"
+    )
     conn.commit()
     assert [(r[0], r[1]) for r in rows_of(conn, table)] == [
-        ("o-1", Decimal("1.00")), ("o-2", Decimal("20.00")), ("o-3", Decimal("3.00"))]
+        ("o-1", Decimal("1.00")),
+        ("o-2", Decimal("20.00")),
+        ("o-3", Decimal("3.00")),
+    ]
 
 
 def test_copy_into_a_quoted_temp_staging_table_with_the_default_role(conn, table, s3_client, bucket):
@@ -168,12 +184,19 @@ def test_simple_query_protocol_copy_and_ddl(redshift_endpoint, table, s3_client,
     """psycopg's ClientCursor sends plain Query messages: the adapter rewrites those too."""
     manifest = put_manifest(s3_client, bucket, {"q/a.parquet": parquet_bytes(FIRST)})
     conninfo = psycopg.conninfo.make_conninfo(
-        host=redshift_endpoint.host, port=redshift_endpoint.port, dbname=redshift_endpoint.database,
-        user=redshift_endpoint.user, password=redshift_endpoint.password, sslmode="disable")
+        host=redshift_endpoint.host,
+        port=redshift_endpoint.port,
+        dbname=redshift_endpoint.database,
+        user=redshift_endpoint.user,
+        password=redshift_endpoint.password,
+        sslmode="disable",
+    )
     with psycopg.connect(conninfo, cursor_factory=psycopg.ClientCursor) as pg:
         assert pg.info.parameter_status("server_version") == "8.0.2"
-        pg.execute("CREATE TEMP TABLE q (order_id VARCHAR(32) ENCODE zstd, amount DECIMAL(12,2), "
-                   "updated_at TIMESTAMPTZ) DISTKEY(order_id) SORTKEY(updated_at)")
+        pg.execute(
+            "CREATE TEMP TABLE q (order_id VARCHAR(32) ENCODE zstd, amount DECIMAL(12,2), "
+            "updated_at TIMESTAMPTZ) DISTKEY(order_id) SORTKEY(updated_at)"
+        )
         copied = pg.execute(f"COPY q FROM '{manifest}' IAM_ROLE '{ROLE}' FORMAT AS PARQUET MANIFEST;")
         assert copied.statusmessage == "COPY 2"
         rows = pg.execute("SELECT order_id, amount, updated_at FROM q ORDER BY order_id").fetchall()

@@ -10,9 +10,11 @@ import psycopg
 import pytest
 import redshift_connector
 
-SETUP = ['CREATE TABLE t (k VARCHAR(8), v INTEGER, d DECIMAL(12,2))',
-         'CREATE TABLE src (k VARCHAR(8), v INTEGER, d DECIMAL(12,2))',
-         "INSERT INTO src VALUES ('a', 1, 1.00)"]
+SETUP = [
+    "CREATE TABLE t (k VARCHAR(8), v INTEGER, d DECIMAL(12,2))",
+    "CREATE TABLE src (k VARCHAR(8), v INTEGER, d DECIMAL(12,2))",
+    "INSERT INTO src VALUES ('a', 1, 1.00)",
+]
 
 
 @pytest.fixture
@@ -66,36 +68,70 @@ def refused_by_endpoint(conn: redshift_connector.Connection, *statements: str) -
 
 MERGE = "MERGE INTO t USING src AS s ON t.k = s.k "
 CASES = {
-    "on_conflict": (["INSERT INTO t (k, v) VALUES ('a', 1) ON CONFLICT DO NOTHING"],
-                    "42601", 'syntax error at or near "ON"'),
+    "on_conflict": (
+        ["INSERT INTO t (k, v) VALUES ('a', 1) ON CONFLICT DO NOTHING"],
+        "42601",
+        'syntax error at or near "ON"',
+    ),
     "returning": (["INSERT INTO t (k, v) VALUES ('a', 1) RETURNING v"], "42601", 'syntax error at or near "RETURNING"'),
-    "distinct_on": (["SELECT DISTINCT ON (k) k, v FROM src ORDER BY k, v"], "0A000",
-                    "SELECT DISTINCT ON is not supported"),
+    "distinct_on": (
+        ["SELECT DISTINCT ON (k) k, v FROM src ORDER BY k, v"],
+        "0A000",
+        "SELECT DISTINCT ON is not supported",
+    ),
     "string_agg": (["SELECT string_agg(k, ',') FROM src"], "42883", "function string_agg does not exist"),
     "jsonb_cast": (["SELECT '{\"a\": 1}'::jsonb"], "42704", 'type "jsonb" does not exist'),
     "jsonb_column": (["CREATE TABLE j (doc JSONB)"], "0A000", 'Column "j.doc" has unsupported type "jsonb".'),
-    "serial_column": (["CREATE TABLE s (id SERIAL, v INTEGER)"], "0A000",
-                      'Column "s.id" has unsupported type "serial".'),
+    "serial_column": (
+        ["CREATE TABLE s (id SERIAL, v INTEGER)"],
+        "0A000",
+        'Column "s.id" has unsupported type "serial".',
+    ),
     "create_index": (["CREATE INDEX t_k ON t (k)"], "0A000", "CREATE INDEX is not supported"),
     "merge_matched_condition": (
-        [MERGE + "WHEN MATCHED AND s.v > 0 THEN UPDATE SET v = s.v WHEN MATCHED THEN DELETE "
-                 "WHEN NOT MATCHED THEN INSERT (k, v) VALUES (s.k, s.v)"], "42601", 'syntax error at or near "AND"'),
+        [
+            MERGE + "WHEN MATCHED AND s.v > 0 THEN UPDATE SET v = s.v WHEN MATCHED THEN DELETE "
+            "WHEN NOT MATCHED THEN INSERT (k, v) VALUES (s.k, s.v)"
+        ],
+        "42601",
+        'syntax error at or near "AND"',
+    ),
     "merge_not_matched_condition": (
-        [MERGE + "WHEN MATCHED THEN UPDATE SET v = s.v WHEN NOT MATCHED AND s.v > 0 THEN INSERT (k, v) "
-                 "VALUES (s.k, s.v)"], "42601", 'syntax error at or near "AND"'),
-    "merge_do_nothing": ([MERGE + "WHEN MATCHED THEN DO NOTHING WHEN NOT MATCHED THEN INSERT (k, v) "
-                                  "VALUES (s.k, s.v)"], "42601", 'syntax error at or near "DO"'),
-    "alter_two_columns": (["ALTER TABLE t ADD COLUMN a INTEGER, ADD COLUMN b INTEGER"], "42601",
-                          'syntax error at or near ","'),
-    "alter_type_in_transaction": (["SELECT 1", "ALTER TABLE t ALTER COLUMN k TYPE VARCHAR(16)"], "25001",
-                                  "ALTER TABLE ALTER COLUMN TYPE cannot run inside a transaction block"),
+        [
+            MERGE + "WHEN MATCHED THEN UPDATE SET v = s.v WHEN NOT MATCHED AND s.v > 0 THEN INSERT (k, v) "
+            "VALUES (s.k, s.v)"
+        ],
+        "42601",
+        'syntax error at or near "AND"',
+    ),
+    "merge_do_nothing": (
+        [MERGE + "WHEN MATCHED THEN DO NOTHING WHEN NOT MATCHED THEN INSERT (k, v) VALUES (s.k, s.v)"],
+        "42601",
+        'syntax error at or near "DO"',
+    ),
+    "alter_two_columns": (
+        ["ALTER TABLE t ADD COLUMN a INTEGER, ADD COLUMN b INTEGER"],
+        "42601",
+        'syntax error at or near ","',
+    ),
+    "alter_type_in_transaction": (
+        ["SELECT 1", "ALTER TABLE t ALTER COLUMN k TYPE VARCHAR(16)"],
+        "25001",
+        "ALTER TABLE ALTER COLUMN TYPE cannot run inside a transaction block",
+    ),
     "lock_mode": (["LOCK TABLE t IN SHARE MODE"], "42601", 'syntax error at or near "IN"'),
     "identifier_over_127_bytes": ([f'CREATE TABLE "{"é" * 64}" (x INTEGER)'], "42622", "Redshift allows at most 127"),
     "identifier_over_63_bytes": ([f"CREATE TABLE {'a' * 64} (x INTEGER)"], "XX000", "would truncate it to 63"),
-    "varchar_counts_bytes": (["CREATE TABLE b (k VARCHAR(8))", "INSERT INTO b VALUES ('ééééé')"], "22001",
-                             "value too long for type character varying(8)"),
-    "text_is_varchar_256": (["CREATE TABLE notes (body TEXT)", f"INSERT INTO notes VALUES ('{'a' * 257}')"],
-                            "22001", "value too long for type character varying(256)"),
+    "varchar_counts_bytes": (
+        ["CREATE TABLE b (k VARCHAR(8))", "INSERT INTO b VALUES ('ééééé')"],
+        "22001",
+        "value too long for type character varying(8)",
+    ),
+    "text_is_varchar_256": (
+        ["CREATE TABLE notes (body TEXT)", f"INSERT INTO notes VALUES ('{'a' * 257}')"],
+        "22001",
+        "value too long for type character varying(256)",
+    ),
 }
 
 
@@ -156,5 +192,6 @@ def test_truncate_commits_the_transaction_it_runs_in(postgres, redshift):
     with postgres.transaction(force_rollback=True):
         postgres.execute("INSERT INTO t (k, v) VALUES ('pg', 1)")
         postgres.execute("TRUNCATE src")
-    assert postgres.execute("SELECT (SELECT COUNT(*) FROM t WHERE k = 'pg'), (SELECT COUNT(*) FROM src)").fetchone() \
-        == (0, 1)
+    assert postgres.execute(
+        "SELECT (SELECT COUNT(*) FROM t WHERE k = 'pg'), (SELECT COUNT(*) FROM src)"
+    ).fetchone() == (0, 1)
