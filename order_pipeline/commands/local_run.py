@@ -157,7 +157,7 @@ def _stop_and_report(
         processes.stop_all()
     try:
         if settings is None:
-            _say("landing: not compared with the ledger (stopped before the local stack was up)")
+            _say("landing: not compared with the ledger (the local stack was not up)")
         else:
             audit = landing_audit(settings)
             _say(f"landing: {audit}")

@@ -51,7 +51,6 @@ class Shutdown:
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.first is not None or self._cleaning_up:
-            self.first = self.first or signal.Signals(signum).name
             self.ignored += 1
             return
         self.first = signal.Signals(signum).name
@@ -78,7 +77,7 @@ class Shutdown:
     def summary(self) -> str | None:
         """What stopped the command, for its last line (None when no signal came)."""
         if self.first is None:
-            return None
+            return f"{self.ignored} signal(s) while stopping, ignored" if self.ignored else None
         more = f"; {self.ignored} more signal(s) while stopping, ignored" if self.ignored else ""
         return f"stopped on {self.first}{more}"
 
