@@ -22,11 +22,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# ARGS passes options on, e.g. make run ARGS="--port 5051 --ui-port 3001 --state-dir .local-2"
 run: install
-	$(BIN)/order-pipeline run
+	$(BIN)/order-pipeline run $(ARGS)
 
 demo: install
-	$(BIN)/order-pipeline demo
+	$(BIN)/order-pipeline demo $(ARGS)
 
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import yaml
 
+from order_pipeline.commands.signals import held_signals
+
 LOCATION_NAME = "order_pipeline"  # the code location's name everywhere (pyproject's [tool.dg.project])
 DEFINITIONS_MODULE = "order_pipeline.definitions"
 
@@ -101,7 +103,7 @@ class DagsterProcesses:
 
     def _start(self, name: str, command: list[str]) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_dir / f"{name}.log", "ab") as log:
+        with open(self.log_dir / f"{name}.log", "ab") as log, held_signals():  # started and recorded, or neither
             process = subprocess.Popen(
                 command,
                 stdout=log,
@@ -109,7 +111,7 @@ class DagsterProcesses:
                 start_new_session=True,
                 env={**os.environ, **self.env, "DAGSTER_HOME": str(self.home.resolve())},
             )
-        self.processes[name] = process
+            self.processes[name] = process
         return process
 
     def start_code_server(self, timeout: float = 180.0) -> subprocess.Popen:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -16,8 +15,9 @@ from order_pipeline.aws.s3_landing import scan_landing_tree
 from order_pipeline.commands.dagster_processes import DagsterProcesses
 from order_pipeline.commands.generate import GenerateOptions, options_from_args, write_to_s3
 from order_pipeline.commands.headless import drain
-from order_pipeline.commands.local_stack import LocalStack, down, stack_from_args, up
+from order_pipeline.commands.local_stack import LocalStack, PortTaken, down, stack_from_args, up
 from order_pipeline.commands.moto_server import free_port
+from order_pipeline.commands.signals import Shutdown, StopRequested
 from order_pipeline.components.landing_sensors import landing_source
 from order_pipeline.components.pipeline import build_definitions
 from order_pipeline.components.resources import open_warehouse
@@ -117,15 +117,11 @@ def run_demo(stack: LocalStack, options: GenerateOptions, *, keep_stack: bool = 
             down(stack)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 DAEMON_RESTARTS = 5  # a daemon that keeps dying (a broken instance, say) is not restarted forever
 
 
 def supervise(processes: DagsterProcesses, poll_seconds: float = 1.0) -> int:
-    """Until Ctrl-C or SIGTERM: a daemon that dies is started again on the same instance (its runs go on in the
+    """Until a stop signal: a daemon that dies is started again on the same instance (its runs go on in the
     code server meanwhile); the webserver or the code server dying, or the daemon too often, ends everything
     (returns 1)."""
     restarts = 0
@@ -145,47 +141,81 @@ def supervise(processes: DagsterProcesses, poll_seconds: float = 1.0) -> int:
             processes.start_daemon()
 
 
-def run_ui(stack: LocalStack, options: GenerateOptions, *, port: int = 3000) -> int:
-    """Bring the stack up, land orders, serve the Dagster UI (daemon + sensor on) until Ctrl-C, clean up.
-
-    Three processes, as deployed: the code location's server (where runs execute), the webserver, the daemon."""
-    settings = prepare(stack, options)
-    os.environ.setdefault("ORDER_PIPELINE_UI_BASE_URL", f"http://127.0.0.1:{port}")
-    processes = DagsterProcesses(
-        home=stack.state_dir / "dagster", env={}, log_dir=stack.state_dir / "logs", ui_port=port, code_port=free_port()
-    )
-    signal.signal(signal.SIGTERM, _interrupt)  # a SIGTERM (e.g. from `timeout` or a supervisor) cleans up too
-    code = 0
+def _say(text: str) -> None:
+    """Print a line of the shutdown report; a terminal that is gone (SIGHUP) does not stop the cleanup."""
     try:
-        processes.start()
-        print(
-            f"Dagster UI: {processes.ui_url}  (sensor s3_order_files_sensor is on; logs in {processes.log_dir}; "
-            "Ctrl-C stops everything)"
-        )
-        code = supervise(processes)
-    except KeyboardInterrupt:
+        print(text, flush=True)
+    except OSError:
         pass
-    except RuntimeError as error:  # a process that did not come up: its log says why
-        print(error)
-        code = 1
-    finally:
+
+
+def _stop_and_report(
+    stack: LocalStack, processes: DagsterProcesses | None, settings: Settings | None, code: int
+) -> int:
+    """Stop the Dagster processes, compare every landed file with the ledger, stop the endpoint; the exit code."""
+    if processes is not None:
         processes.stop_all()
     try:
-        audit = landing_audit(settings)
-        print(f"landing: {audit}")
-        code = code or (0 if audit.complete else 1)
+        if settings is None:
+            _say("landing: not compared with the ledger (the local stack was not up)")
+        else:
+            audit = landing_audit(settings)
+            _say(f"landing: {audit}")
+            code = code or (0 if audit.complete else 1)
     except Exception as error:  # noqa: BLE001 - the summary must not hide the shutdown below
-        print(f"landing: could not compare landed files with the ledger: {error}")
+        _say(f"landing: could not compare landed files with the ledger: {error}")
         code = code or 1
     finally:
-        down(stack)
-        print("stopped the Dagster UI and the local endpoint")
+        stopped = [what for what, done in (("the Dagster UI", processes), ("the local endpoint", down(stack))) if done]
+        _say(f"stopped {' and '.join(stopped)}" if stopped else "nothing was left running")
+    return code
+
+
+def run_ui(stack: LocalStack, options: GenerateOptions, *, port: int = 3000) -> int:
+    """Bring the stack up, land orders, serve the Dagster UI (daemon + sensor on) until stopped, clean up.
+
+    Three processes, as deployed: the code location's server (where runs execute), the webserver, the daemon.
+    Ctrl-C, SIGTERM or SIGHUP, once or many times (a `make run` stopped by its process group gets SIGTERM twice),
+    end the same way: every process stopped and the landed files compared with the ledger (commands/signals.py)."""
+    code, settings, processes = 0, None, None
+    with Shutdown() as shutdown:
+        try:
+            try:
+                settings = prepare(stack, options)
+                os.environ.setdefault("ORDER_PIPELINE_UI_BASE_URL", f"http://127.0.0.1:{port}")
+                processes = DagsterProcesses(
+                    home=stack.state_dir / "dagster",
+                    env={},
+                    log_dir=stack.state_dir / "logs",
+                    ui_port=port,
+                    code_port=free_port(),
+                )
+                processes.start()
+                _say(
+                    f"Dagster UI: {processes.ui_url}  (sensor s3_order_files_sensor is on; logs in "
+                    f"{processes.log_dir}; Ctrl-C stops everything)"
+                )
+                code = supervise(processes)
+            except StopRequested:
+                pass
+            except RuntimeError as error:  # a process that did not come up (its log says why), a port taken
+                _say(str(error))
+                code = 1
+        finally:
+            shutdown.cleaning_up()  # from here on a signal is noted, not obeyed: the cleanup runs to its end
+            code = _stop_and_report(stack, processes, settings, code)
+        if summary := shutdown.summary():
+            _say(summary)
     return code
 
 
 def demo(args: argparse.Namespace) -> int:
     """`order-pipeline demo`: exits 1 when a landed file is not in the ledger or a run failed."""
-    summary = run_demo(stack_from_args(args), options_from_args(args), keep_stack=args.keep_stack)
+    try:
+        summary = run_demo(stack_from_args(args), options_from_args(args), keep_stack=args.keep_stack)
+    except PortTaken as taken:
+        print(f"demo: {taken}")
+        return 1
     print(summary)
     return 0 if summary.ok else 1
 

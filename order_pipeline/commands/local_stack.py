@@ -1,10 +1,12 @@
 """`order-pipeline local up|down|env`: the local S3/SNS/SQS endpoint, provisioned idempotently.
 
-`up` starts moto's server on loopback (unless one of ours already answers) and provisions it with the same
-bootstrap code that provisions AWS (`order-pipeline aws bootstrap`): bucket, SNS topic, each dataset's landing
-event queue with its dead-letter queue and the bucket notification; plus, locally only, an "inbox" queue
-subscribed to the topic so published notifications can be read back. `down` stops exactly
-the process recorded in the pid file. Nothing in the pipeline knows it is local: the environment printed by
+`up` starts moto's server on loopback (unless ours already answers: the process in this state folder's pid file,
+a moto server for this port, is the one listening on it) and provisions it with the same bootstrap code that
+provisions AWS (`order-pipeline aws bootstrap`): bucket, SNS topic, each dataset's landing event queue with its
+dead-letter queue and the bucket notification; plus, locally only, an "inbox" queue subscribed to the topic so
+published notifications can be read back. A port answered by anything else (another user's or another checkout's
+endpoint) is refused, never used. `down` stops exactly the process recorded in the pid file, if it is still a moto
+server for this port. Nothing in the pipeline knows it is local: the environment printed by
 `env` points boto3 at the endpoint through the standard AWS_ENDPOINT_URL.
 """
 
@@ -14,13 +16,20 @@ import argparse
 import json
 import os
 import signal
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from order_pipeline.aws.bootstrap import bootstrap
 from order_pipeline.commands.aws_bootstrap import aws_clients, infrastructure
 from order_pipeline.commands.dagster_instance import Storage, instance_config, write_instance
-from order_pipeline.commands.moto_server import endpoint_is_up, start_moto_server
+from order_pipeline.commands.moto_server import (
+    endpoint_is_up,
+    is_moto_server,
+    listens_on,
+    port_accepts,
+    start_moto_server,
+)
 from order_pipeline.config import load_settings
 from order_pipeline.datasets import DATASETS
 
@@ -105,11 +114,36 @@ def write_dagster_home(stack: LocalStack) -> Path:
     return home
 
 
+class PortTaken(RuntimeError):
+    """The stack's port is answered by a server this state folder did not start."""
+
+
+def _recorded_pid(stack: LocalStack) -> int | None:
+    try:
+        return int(stack.pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def our_endpoint(stack: LocalStack) -> bool:
+    """Whether the server on the stack's port is the one this state folder started."""
+    pid = _recorded_pid(stack)
+    return pid is not None and is_moto_server(pid, stack.port) and listens_on(pid, stack.port)
+
+
 def up(stack: LocalStack) -> dict[str, str]:
+    """Start (or find running) this state folder's endpoint and provision it. Raises PortTaken when another
+    server answers on the port."""
     (stack.state_dir / "logs").mkdir(parents=True, exist_ok=True)
-    if not endpoint_is_up(stack.endpoint):
-        process = start_moto_server(stack.host, stack.port, log_path=stack.state_dir / "logs" / "moto.log")
-        stack.pid_file.write_text(str(process.pid))
+    if not our_endpoint(stack):
+        if endpoint_is_up(stack.endpoint) or port_accepts(stack.host, stack.port):
+            raise PortTaken(
+                f"port {stack.port} on {stack.host} is answered by a server that {stack.state_dir} did not start "
+                f"(another checkout's or another user's?): stop it, or choose another port (--port)"
+            )
+        start_moto_server(
+            stack.host, stack.port, log_path=stack.state_dir / "logs" / "moto.log", pid_file=stack.pid_file
+        )
     write_dagster_home(stack)
     created = provision(stack)
     (stack.state_dir / "stack.json").write_text(json.dumps(created, indent=2))
@@ -117,11 +151,12 @@ def up(stack: LocalStack) -> dict[str, str]:
 
 
 def down(stack: LocalStack) -> bool:
-    """Stop the endpoint process this state folder started; True if one was stopped."""
-    if not stack.pid_file.exists():
+    """Stop the endpoint process this state folder started; True if one was stopped. A pid file naming a process
+    that is no moto server for this port (it ended, and its id was reused) is removed, and nothing is stopped."""
+    pid = _recorded_pid(stack)
+    stack.pid_file.unlink(missing_ok=True)
+    if pid is None or not is_moto_server(pid, stack.port):
         return False
-    pid = int(stack.pid_file.read_text().strip() or 0)
-    stack.pid_file.unlink()
     try:
         os.killpg(pid, signal.SIGTERM)  # started in its own session: its group is exactly what we started
     except ProcessLookupError:
@@ -142,7 +177,11 @@ def run(args: argparse.Namespace) -> int:
     """`order-pipeline local up|down|env`."""
     stack = stack_from_args(args)
     if args.action == "up":
-        created = up(stack)
+        try:
+            created = up(stack)
+        except PortTaken as taken:
+            print(f"local up: {taken}", file=sys.stderr)
+            return 1
         print(
             f"local endpoint {stack.endpoint}: bucket {created['bucket']}, topic {created['topic_arn']}, "
             f"queue {created['queue_url']}"

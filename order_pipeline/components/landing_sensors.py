@@ -143,7 +143,8 @@ def build_landing_sensor(dataset: Dataset, settings: Settings, job_name: str, *,
 
 def dates_in_progress(instance: dg.DagsterInstance, job_name: str) -> set[str]:
     """Landing dates with a run of the job queued or running: that run loads what the ledger lacks, so the
-    reconcile requests no other (a backlog longer than the minimum age would otherwise be requested again)."""
+    reconcile neither requests another (a backlog longer than the minimum age would otherwise be requested again)
+    nor counts the date as missed (a long load would otherwise be reported as files still not loaded)."""
     runs = instance.get_runs(
         filters=dg.RunsFilter(
             job_name=job_name,
@@ -174,6 +175,8 @@ def build_reconcile_sensor(dataset: Dataset, settings: Settings, job_name: str, 
         context: dg.SensorEvaluationContext, s3: S3Resource, warehouse: WarehouseResource, notifier: SNSResource
     ) -> dg.SensorResult:
         client = s3.get_client()
+        # read before the ledger: a run that ends meanwhile has written its ledger rows by the time they are read
+        running = dates_in_progress(context.instance, job_name)
         try:
             result = reconcile_tick(
                 client,
@@ -183,6 +186,7 @@ def build_reconcile_sensor(dataset: Dataset, settings: Settings, job_name: str, 
                 datetime.now(timezone.utc),
                 depth_days=settings.reconcile_days,
                 min_age_seconds=settings.reconcile_min_age_seconds,
+                in_progress=running,
             )
         except WarehouseBusy as busy:
             return dg.SensorResult(skip_reason=f"the ledger cannot be read now, reconciling next tick: {busy}")
@@ -202,16 +206,14 @@ def build_reconcile_sensor(dataset: Dataset, settings: Settings, job_name: str, 
                 )
             )
         cursor = result.plan.cursor.to_json()
-        running = dates_in_progress(context.instance, job_name)
-        requests = [request for request in result.plan.requests if request.partition not in running]
-        if not requests:
+        if not result.plan.requests:
             reason = (
-                f"{len(result.plan.requests)} dates with unloaded files, each being loaded by a run in progress"
-                if result.plan.requests
+                f"{len(result.plan.left_to_runs)} dates with unloaded files, each being loaded by a run in progress"
+                if result.plan.left_to_runs
                 else "nothing unloaded"
             )
             return dg.SensorResult(skip_reason=f"{reason}: {result.looked_at}", cursor=cursor)
         context.log.info(result.looked_at)
-        return dg.SensorResult(run_requests=run_requests(requests, dataset, source.root), cursor=cursor)
+        return dg.SensorResult(run_requests=run_requests(result.plan.requests, dataset, source.root), cursor=cursor)
 
     return reconcile_sensor

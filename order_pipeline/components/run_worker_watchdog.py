@@ -9,7 +9,13 @@ started the workers, on their machine, so a process id names the worker.
 A run launched but never started (its worker died before logging RUN_START, e.g. killed with the code server that
 was spawning it) has no process id: it is failed once it has been STARTING for `starting_grace_seconds` — a worker
 of the default launcher logs RUN_START seconds after its launch — instead of run monitoring's start timeout (300 s
-in deploy/dagster.yaml, sized for container launchers)."""
+in deploy/dagster.yaml, sized for container launchers).
+
+A run that ended with its worker gone (failed here, or by the code server that saw its process exit) may still hold
+pool slots: a worker killed mid-load never frees the `warehouse` pool's only slot, and every other load waits for it.
+Run monitoring frees the slots of ended runs only `free_slots_after_run_end_seconds` after their end (plus its
+poll: about three minutes in deploy/dagster.yaml); this sensor frees them on its next tick, the dead worker being
+known here. A worker still alive is left to free its own slots as it ends."""
 
 from __future__ import annotations
 
@@ -89,6 +95,32 @@ def fail_runs_whose_worker_died(
     return failed
 
 
+ENDED = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+
+
+def _worker_gone(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Whether no process runs the run any more: its RUN_START worker is dead, or it never logged one."""
+    starts = instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_START)
+    event = starts[-1].dagster_event if starts else None
+    return event is None or not event.pid or not worker_alive(event.pid, starts[-1].timestamp)
+
+
+def free_slots_of_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Free the pool slots (claimed, or waited for) of each ended run whose worker is gone; returns their run ids."""
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return []
+    holders = storage.get_concurrency_run_ids()  # runs holding or waiting for a slot
+    if not holders:
+        return []
+    freed = []
+    for run in instance.get_runs(filters=dg.RunsFilter(run_ids=sorted(holders), statuses=list(ENDED))):
+        if _worker_gone(instance, run.run_id):
+            storage.free_concurrency_slots_for_run(run.run_id)
+            freed.append(run.run_id)
+    return freed
+
+
 def build_run_worker_watchdog(
     interval_seconds: int = 15, starting_grace_seconds: float = STARTING_GRACE_SECONDS
 ) -> dg.SensorDefinition:
@@ -97,7 +129,8 @@ def build_run_worker_watchdog(
         minimum_interval_seconds=interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Fails runs whose worker process died (default run launcher only), so that they are "
-        "announced by notify_run_failures and retried by the instance's run retries.",
+        "announced by notify_run_failures and retried by the instance's run retries, and frees the pool slots "
+        "of ended runs whose worker is gone, so that other loads do not wait for them.",
     )
     def run_worker_watchdog(context: dg.SensorEvaluationContext) -> dg.SkipReason:
         if not isinstance(context.instance.run_launcher, dg.DefaultRunLauncher):
@@ -105,8 +138,14 @@ def build_run_worker_watchdog(
         failed = fail_runs_whose_worker_died(context.instance, starting_grace_seconds)
         if failed:
             context.log.warning(f"failed {len(failed)} run(s) whose worker died: {', '.join(failed)}")
+        freed = free_slots_of_dead_runs(context.instance)
+        if freed:
+            context.log.warning(
+                f"freed the pool slots of {len(freed)} ended run(s) whose worker is gone: {', '.join(freed)}"
+            )
         return dg.SkipReason(
-            f"{len(failed)} run(s) with a dead worker failed" if failed else "every started run has a live worker"
+            (f"{len(failed)} run(s) with a dead worker failed" if failed else "every started run has a live worker")
+            + (f"; freed the pool slots of {len(freed)} ended run(s)" if freed else "")
         )
 
     return run_worker_watchdog

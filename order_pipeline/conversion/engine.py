@@ -137,7 +137,8 @@ def convert_file(
     rejected. Bad data gives a "rejected" result; only environment problems raise. `chunk_bytes` overrides
     the JSON read chunk size (tests use small ones to cross chunk boundaries often). `landed_at` is when the
     file landed (the version of its records when the dataset has no version column); default: the local
-    file's modification time."""
+    file's modification time.
+    Nothing already in `out_dir` is removed or overwritten: FileExistsError when it holds one of those outputs."""
     name = source_name or str(source)
     source, out_dir = Path(source), Path(out_dir)
     if landed_at is None:

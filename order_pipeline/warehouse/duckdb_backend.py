@@ -21,6 +21,15 @@ from order_pipeline.warehouse.sql_warehouse import SqlWarehouse, UpsertCounts
 T = TypeVar("T")
 
 
+def create_folder(path: str) -> None:
+    """The database file's folder, created on first use as the state folder (`.local`) is: a new
+    ORDER_PIPELINE_STATE_DIR or ORDER_PIPELINE_DUCKDB_PATH works at once instead of failing every run."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OSError(f"cannot create the folder of the DuckDB warehouse {path}: {error}") from error
+
+
 def connect_waiting(path: str, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     """Open the file, waiting while another process holds its lock: a run's load and a sensor's ledger read take
     turns instead of failing each other (DuckDB allows one process per file to write)."""
@@ -53,6 +62,7 @@ class DuckDBWarehouse(SqlWarehouse):
     def __init__(self, path: str | Path, s3_client: Any, *, lock_wait_seconds: float = 120.0) -> None:
         self._path = str(path)
         self._s3 = s3_client
+        create_folder(self._path)
         self._con = connect_waiting(self._path, lock_wait_seconds)
         self._con.execute("SET TimeZone = 'UTC'")
 

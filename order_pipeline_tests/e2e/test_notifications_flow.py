@@ -33,7 +33,9 @@ def fail_a_run(pipeline) -> dg.ExecuteInProcessResult:
 
 @pytest.fixture
 def broken_pipeline(aws_endpoint, bucket, tmp_path):
-    unreachable = tmp_path / "no-such-dir" / "nested" / "warehouse.duckdb"  # parent folders do not exist
+    not_a_folder = tmp_path / "not-a-folder"
+    not_a_folder.write_text("a regular file where the warehouse's folder should be\n")
+    unreachable = not_a_folder / "nested" / "warehouse.duckdb"  # its folder cannot be created
     with local_pipeline(
         aws_endpoint,
         bucket,
@@ -68,7 +70,7 @@ def test_failed_run_publishes_run_failed_naming_asset_and_partition(broken_pipel
     assert message["failed_steps"] == ["warehouse_orders"]
     assert message["run_id"] == run.run_id and message["job"] == "orders_load_job"
     assert message["run_url"] == f"https://dagster.example.com/runs/{run.run_id}"
-    assert "Exceeded max_retries" in message["error"] and "no-such-dir" in message["error"], message["error"]
+    assert "Exceeded max_retries" in message["error"] and "not-a-folder" in message["error"], message["error"]
     attributes = message["_attributes"]
     assert attributes["event_type"] == {"Type": "String", "Value": "run_failed"}
     assert attributes["dataset"] == {"Type": "String", "Value": "orders"}

@@ -18,6 +18,7 @@ import dagster as dg
 import pytest
 
 from order_pipeline.commands.generate import GenerateOptions
+from order_pipeline.components.policies import WAREHOUSE_POOL
 from order_pipeline_tests.support.dagster_deployment import Deployment, dagster_deployment, wait_until
 from order_pipeline_tests.support.scenarios import assert_matches, decode
 
@@ -31,6 +32,9 @@ LOAD_STEP = "warehouse_orders"
 ANNOUNCE_TIMEOUT_SECONDS = 90
 # the reconcile requests what a failed run left behind, sooner than in production
 RECOVERY_ENV = {"ORDER_PIPELINE_RECONCILE_INTERVAL_SECONDS": "20", "ORDER_PIPELINE_RECONCILE_MIN_AGE_SECONDS": "60"}
+# a dead run's pool slot is freed by run_worker_watchdog's next tick (every 15 s), not after run monitoring's
+# free_slots_after_run_end_seconds (120 s in deploy/dagster.yaml, plus its 60 s poll)
+POOL_FREED_SECONDS = 90
 
 
 def catch_a_load(deployment: Deployment, timeout: float = 600) -> tuple[dg.DagsterRun, int]:
@@ -120,6 +124,58 @@ def test_the_process_running_a_load_killed_mid_load_is_failed_announced_and_retr
             assert killed.status == dg.DagsterRunStatus.FAILURE
             assert run.run_id in {n["run_id"] for n in notices}
             assert any(r.parent_run_id == run.run_id for r in deployment.runs())
+
+
+def pool_holders(deployment: Deployment) -> set[str]:
+    """The runs holding, or waiting for, a slot of the warehouse pool."""
+    pool = deployment.instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
+    return {slot.run_id for slot in pool.claimed_slots} | {step.run_id for step in pool.pending_steps}
+
+
+def test_a_load_killed_mid_load_frees_the_warehouse_pool_at_once_and_the_other_loads_go_on(tmp_path, postgres):
+    """(Issue 25, item 13: the dead run kept the warehouse pool's only slot until run monitoring freed it, about
+    three minutes later — free_slots_after_run_end_seconds plus its poll — and every other date's load, and the
+    retry itself, sat "blocked by limit for pool warehouse".) Here run monitoring would free it only after an
+    hour: run_worker_watchdog frees it on its next tick, the run's worker being known dead."""
+    overrides = {
+        "run_monitoring": {
+            "poll_interval_seconds": 5,
+            "start_timeout_seconds": 120,
+            "free_slots_after_run_end_seconds": 3600,
+        }
+    }
+    with dagster_deployment(
+        "fault-pool-slot",
+        tmp_path,
+        postgres,
+        partition_start=BACKLOG.first_day(),
+        env=RECOVERY_ENV,
+        instance_overrides=overrides,
+    ) as deployment:
+        files = deployment.land_generated(BACKLOG)
+        run, pid = catch_a_load(deployment)
+        assert run.run_id in pool_holders(deployment)  # it holds the pool's only slot
+        os.kill(pid, signal.SIGKILL)
+        wait_until(
+            lambda: deployment.instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE,
+            120,
+            "the killed run failed (by the code server or run_worker_watchdog)",
+            deployment,
+        )
+        wait_until(
+            lambda: run.run_id not in pool_holders(deployment),
+            POOL_FREED_SECONDS,
+            "the dead run's warehouse pool slot freed",
+            deployment,
+        )
+        (failure,) = deployment.events(run.run_id, dg.DagsterEventType.RUN_FAILURE)
+        freed_after = time.time() - failure.timestamp
+        print(f"the dead run's pool slot was free {freed_after:.0f} s after the run failed")
+        deployment.wait_until_loaded(timeout=900)  # well within run monitoring's hour: nothing waited for it
+
+        assert_recovered(deployment, files)
+        retries = [r for r in deployment.runs() if r.parent_run_id == run.run_id]
+        assert [r.status for r in retries] == [dg.DagsterRunStatus.SUCCESS]
 
 
 def test_the_daemon_killed_with_its_runs_mid_load_restarts_and_nothing_stays_started(tmp_path, postgres):

@@ -10,8 +10,11 @@ import sys
 from order_pipeline.commands.moto_server import endpoint_is_up, free_port
 
 
-def demo(state_dir, port: int, *args: str) -> tuple[int, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ORDER_PIPELINE_", "DAGSTER_"))}
+def demo(state_dir, port: int, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ORDER_PIPELINE_", "DAGSTER_"))},
+        **(env or {}),
+    }
     done = subprocess.run(
         [sys.executable, "-m", "order_pipeline.cli", "demo", "--state-dir", str(state_dir), "--port", str(port), *args],
         env=env,
@@ -42,3 +45,22 @@ def test_demo_over_six_days_loads_every_landed_file_and_order_then_finds_nothing
     assert code == 0, again  # a restart resumes: cursor and ledger survive in the state folder
     assert "0 new files in 0 partitions" in again and "holds 3000 orders" in again, again
     assert f"{landed} files landed in {dates} landing dates: {loaded} loaded; 0 not loaded" in again
+
+
+def test_a_duckdb_path_in_a_folder_that_does_not_exist_yet_is_created_and_loaded(tmp_path):
+    """(Issue 25, item 15: every run failed with DuckDB's IOException, and the sensor warned that it could not read
+    the ledger, when ORDER_PIPELINE_DUCKDB_PATH or ORDER_PIPELINE_STATE_DIR named a folder not created yet.)"""
+    warehouse = tmp_path / "new" / "nested" / "warehouse.duckdb"
+    code, out = demo(
+        tmp_path / "state",
+        free_port(),
+        "--count",
+        "300",
+        "--days",
+        "2",
+        env={"ORDER_PIPELINE_DUCKDB_PATH": str(warehouse)},
+    )
+    assert code == 0, out
+    assert re.search(r"landing: (\d+) files landed in \d+ landing dates: \1 loaded; 0 not loaded", out), out
+    assert "(0 failed); warehouse holds 300 orders" in out and "cannot read the ledger" not in out, out
+    assert warehouse.is_file() and not (tmp_path / "state" / "warehouse.duckdb").exists()

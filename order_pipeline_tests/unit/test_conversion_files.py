@@ -50,12 +50,20 @@ def test_bad_records_within_limits_give_a_partial_result(tmp_path: Path) -> None
     assert result.status == "partial" and result.rows["orders"] == 18 and result.rejected_records == 2
 
 
-def test_a_stale_output_is_removed_when_the_file_is_rejected(tmp_path: Path) -> None:
+@pytest.mark.parametrize("existing", ["orders.parquet", "rejects.jsonl", ".orders.parquet.partial"])
+def test_the_engine_never_removes_or_overwrites_a_file_it_did_not_write(tmp_path, existing):
+    """The engine refuses a folder holding one of its output names, whether the file would convert or be
+    rejected (a rejected file once removed the folder's `<table>.parquet` as a 'stale output')."""
     out = tmp_path / "out"
-    assert convert_file(ORDERS, write_jsonl(tmp_path / "good.jsonl", [order(1)]), out).status == "converted"
+    out.mkdir()
+    (out / existing).write_bytes(b"not ours")
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(b"\n\n")
-    _assert_rejected(convert_file(ORDERS, bad, out, source_name=NAME), out, "no records")
+    good = write_jsonl(tmp_path / "good.jsonl", [order(1)])
+    for source in (bad, good):
+        with pytest.raises(FileExistsError, match=existing.replace(".", r"\.")):
+            convert_file(ORDERS, source, out)
+        assert [p.name for p in out.iterdir()] == [existing] and (out / existing).read_bytes() == b"not ours"
 
 
 def test_accepted_file_with_no_items_writes_empty_child_table(tmp_path: Path) -> None:

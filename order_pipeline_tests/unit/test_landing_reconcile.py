@@ -46,3 +46,20 @@ def test_a_fully_loaded_partition_leaves_the_cursor():
     landed = {"2026-11-08": [version("l/2026/11/08/a.jsonl")]}
     plan = plan_reconcile(cursor, landed, {"2026-11-08": {("l/2026/11/08/a.jsonl", "e1")}}, NOW, min_age=timedelta(0))
     assert plan.requests == [] and plan.cursor.missing == {}
+
+
+def test_a_date_with_a_run_in_progress_is_neither_requested_nor_counted_as_missed():
+    """A load spanning several reconciles once raised 'files still not loaded': the date's missed reconciles were
+    counted before the dates with a run in progress were left out. Only reconciles that requested count."""
+    landed = {"2026-11-08": [version("l/2026/11/08/loading.jsonl")]}
+    cursor = plan_reconcile(ReconcileCursor(), landed, {}, NOW, min_age=timedelta(0)).cursor  # requested once
+    for _ in range(5):  # its run goes on across five reconciles
+        plan = plan_reconcile(cursor, landed, {}, NOW, min_age=timedelta(0), report_after=3, in_progress={"2026-11-08"})
+        assert plan.requests == [] and plan.newly_persistent == {} and plan.left_to_runs == ["2026-11-08"]
+        cursor = plan.cursor
+    assert cursor.missing["2026-11-08"][1] == 1  # still the one reconcile that requested it
+    # the run ended and left the file unloaded: counting goes on from there, and reports on the third miss
+    second = plan_reconcile(cursor, landed, {}, NOW, min_age=timedelta(0), report_after=3)
+    assert second.requests[0].attempt == 2 and second.newly_persistent == {}
+    third = plan_reconcile(second.cursor, landed, {}, NOW, min_age=timedelta(0), report_after=3)
+    assert third.requests[0].attempt == 3 and list(third.newly_persistent) == ["2026-11-08"]

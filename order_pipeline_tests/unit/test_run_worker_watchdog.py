@@ -34,7 +34,7 @@ def test_a_process_younger_than_the_run_is_another_process_that_reused_the_id():
 _DYING_RUN_WORKER = """
 import os, signal, dagster as dg
 
-@dg.op
+@dg.op(pool="warehouse")
 def die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
@@ -57,16 +57,23 @@ with dg.DagsterInstance.get() as instance:
 
 
 def test_the_sensor_fails_a_started_run_whose_worker_died_and_leaves_ended_runs_alone(tmp_path, monkeypatch):
+    """The dead run's pool slot is freed in the same tick (issue 25, item 13: it held the `warehouse` pool's only
+    slot until run monitoring freed it about three minutes later, and every other load waited)."""
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    (tmp_path / "dagster.yaml").write_text("concurrency:\n  pools:\n    default_limit: 1\n")
     worker = subprocess.run([sys.executable, "-c", _DYING_RUN_WORKER], env={**os.environ}, timeout=300)
     assert worker.returncode == -9
     with dg.DagsterInstance.get() as instance:
         runs = {run.job_name: run for run in instance.get_runs()}
         assert runs["dying"].status == dg.DagsterRunStatus.STARTED  # what run monitoring cannot see locally
+        pool = instance.event_log_storage.get_concurrency_info("warehouse")
+        assert [slot.run_id for slot in pool.claimed_slots] == [runs["dying"].run_id]  # the dead worker's
 
         sensor = build_run_worker_watchdog()
         result = sensor(dg.build_sensor_context(instance=instance))
         assert "1 run(s) with a dead worker failed" in result.skip_message
+        assert "freed the pool slots of 1 ended run(s)" in result.skip_message
+        assert instance.event_log_storage.get_concurrency_info("warehouse").claimed_slots == []
         assert instance.get_run_by_id(runs["dying"].run_id).status == dg.DagsterRunStatus.FAILURE
         assert instance.get_run_by_id(runs["ending"].run_id).status == dg.DagsterRunStatus.SUCCESS
         failure = instance.all_logs(runs["dying"].run_id, of_type=dg.DagsterEventType.RUN_FAILURE)

@@ -49,11 +49,12 @@ def _preview(line: bytes) -> dict[str, Any]:
 
 
 class RejectLog:
-    """Appends reject reports to `out_dir/rejects.jsonl` (created on the first reject)."""
+    """Appends reject reports to `out_dir/rejects.jsonl` (created on the first reject; refused if it exists)."""
 
     def __init__(self, out_dir: Path, source_name: str) -> None:
         self.path = out_dir / REJECTS_FILE
-        self.path.unlink(missing_ok=True)  # a stale report of an earlier run
+        if self.path.exists():  # never removed nor overwritten: a file this conversion did not write is not its own
+            raise FileExistsError(f"{self.path} already exists: convert into a folder without earlier outputs")
         self.source_name = source_name
         self.count = 0
         self.first: list[dict[str, Any]] = []

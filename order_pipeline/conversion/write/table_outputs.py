@@ -1,5 +1,6 @@
 """The canonical Parquet of each table, streamed: written under a temporary name and renamed on `commit`, so a
-file rejected half-way leaves no Parquet output behind."""
+file rejected half-way leaves no Parquet output behind. Only files this conversion wrote are ever removed: a folder
+already holding an output name is refused."""
 
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ class TableOutputs:
         self.buffered_rows = {table: 0 for table in dataset.table_names}
         self.final = {table: out_dir / f"{table}.parquet" for table in dataset.table_names}
         self.partial = {table: out_dir / f".{table}.parquet.partial" for table in dataset.table_names}
+        for path in (*self.final.values(), *self.partial.values()):
+            if path.exists():
+                raise FileExistsError(f"{path} already exists: convert into a folder without earlier outputs")
         self.rows = {table: 0 for table in dataset.table_names}
         self.writers = {
             table: pq.ParquetWriter(
@@ -82,6 +86,5 @@ class TableOutputs:
     def discard(self) -> None:
         self.buffered = {table: [] for table in self.writers}
         self._close()
-        for table, path in self.partial.items():
+        for path in self.partial.values():
             path.unlink(missing_ok=True)
-            self.final[table].unlink(missing_ok=True)  # a stale output of an earlier run

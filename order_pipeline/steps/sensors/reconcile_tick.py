@@ -3,6 +3,7 @@ no ledger row gets its partition requested again — whichever sensor saw it, an
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,19 +29,22 @@ def reconcile_tick(
     *,
     depth_days: int,
     min_age_seconds: int,
+    in_progress: Collection[str] = frozenset(),
 ) -> ReconcileResult:
-    """Raises WarehouseBusy when the ledger cannot be read now (the cursor then stays as it was)."""
+    """Raises WarehouseBusy when the ledger cannot be read now (the cursor then stays as it was). Dates in
+    `in_progress` have a run queued or running: left to it, neither requested nor counted as missed."""
     today = now.date()
     low = max(source.first_day, today - timedelta(days=depth_days))
     tree = scan_landing_tree(s3, source.bucket, source.root)
     partitions = sorted(p for p in tree.partitions() if low.isoformat() <= p <= today.isoformat())
     files = files_of(s3, source.bucket, tree, partitions)
     held = ledger(partitions) if partitions else {}
-    plan = plan_reconcile(cursor, files, held, now, min_age=timedelta(seconds=min_age_seconds))
+    plan = plan_reconcile(cursor, files, held, now, min_age=timedelta(seconds=min_age_seconds), in_progress=in_progress)
     landed = sum(len(v) for v in files.values())
     return ReconcileResult(
         plan,
         f"compared {landed} files of {len(partitions)} landing dates ({low}..{today}) in "
         f"{source.uri} with the ledger: {plan.missing_files} unloaded in "
-        f"{len(plan.requests)} dates",
+        f"{len(plan.requests)} dates"
+        + (f" ({len(plan.left_to_runs)} more dates being loaded by a run in progress)" if plan.left_to_runs else ""),
     )
