@@ -51,14 +51,11 @@ test-system: install
 check-defs: install
 	$(BIN)/dg check defs
 
+# Every benchmarks/bench_*.py, even when one misses a target; a summary table at the end (scripts/run_benchmarks.py).
+# BENCH_ARGS passes options to each, e.g. make bench BENCH_ARGS="--only bench_convert bench_schema_check"
 bench: install
 	bash scripts/ensure-postgres.sh
-	$(BIN)/python benchmarks/bench_convert.py
-	$(BIN)/python benchmarks/bench_upsert.py
-	$(BIN)/python benchmarks/bench_sensor.py
-	$(BIN)/python benchmarks/bench_e2e.py
-	$(BIN)/python benchmarks/bench_redshift_load.py
-	$(BIN)/python benchmarks/bench_schema_check.py
+	$(BIN)/python scripts/run_benchmarks.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check order_pipeline order_pipeline_tests benchmarks
