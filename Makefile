@@ -58,8 +58,9 @@ bench: install
 	$(BIN)/python scripts/run_benchmarks.py $(BENCH_ARGS)
 
 lint: install
-	$(BIN)/ruff check order_pipeline order_pipeline_tests benchmarks
-	$(BIN)/ruff format --check order_pipeline order_pipeline_tests benchmarks
+	$(BIN)/ruff check order_pipeline order_pipeline_tests benchmarks scripts
+	$(BIN)/ruff format --check order_pipeline order_pipeline_tests benchmarks scripts
+	$(BIN)/mypy
 
 clean-state:
 	rm -rf .local
