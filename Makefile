@@ -31,10 +31,16 @@ demo: install
 
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider
 
+# Two passes: every tier but system on 4 xdist workers (wait-bound: each worker starts its own moto server and
+# Redshift endpoint on free ports, in temporary folders), then the system tier serially (real daemons and
+# processes that must not share the two cores with anything else).
+XDIST := -n 4 --dist loadgroup
+
 test: install lint
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
-	$(PYTEST) --durations=25
+	$(PYTEST) -m "not system" $(XDIST) --durations=25
+	$(PYTEST) -m system --durations=25
 
 test-fast: install
 	ORDER_PIPELINE_TEST_WAREHOUSES=duckdb $(PYTEST) -m "(unit or integration) and not slow" --durations=10
