@@ -146,7 +146,7 @@ class TreeMemory:
         return dict(self.peaks)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--files-per-day", type=int, default=25)
@@ -410,7 +410,8 @@ def report(baseline: float, headless: dict, daemon: dict | None, orders: int) ->
     print()
     for target, met, figure in targets:
         print(f"{'PASS' if met else 'MISSED':6} {target}: {figure}")
+    return 0 if all(met for _, met, _ in targets) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

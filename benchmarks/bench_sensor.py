@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -62,7 +63,7 @@ class EndpointClock:
         return total, len(self.intervals)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--per-day", type=int, default=10_000)
     parser.add_argument("--older-days", type=int, default=10)
@@ -95,12 +96,12 @@ def main() -> None:
         }
     )
     try:
-        run(args)
+        return run(args)
     finally:
         server.stop()
 
 
-def run(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace) -> int:
     import boto3
     import dagster as dg
     from moto.s3.models import s3_backends
@@ -249,7 +250,8 @@ def run(args: argparse.Namespace) -> None:
     ]
     for target, met, figure in verdict:
         print(f"{'PASS' if met else 'MISSED':6} {target}: {figure}")
+    return 0 if all(met for _, met, _ in verdict) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

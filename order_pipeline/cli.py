@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from pathlib import Path
+from typing import Any
 
 COMMANDS = "order_pipeline.commands"
 
@@ -41,7 +42,7 @@ def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _command(commands: argparse._SubParsersAction, name: str, handler: str, **kwargs: str) -> argparse.ArgumentParser:
+def _command(commands: argparse._SubParsersAction, name: str, handler: str, **kwargs: Any) -> argparse.ArgumentParser:
     parser = commands.add_parser(name, **kwargs)
     parser.set_defaults(handler=f"{COMMANDS}.{handler}")
     return parser

@@ -125,4 +125,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         for name, value in env.items()
         if name.startswith(_REDSHIFT_PREFIX) and name != _REDSHIFT_SECRET and value
     }
-    return Settings(redshift=redshift, **_read(env), **({"region": region} if region else {}))
+    values = _read(env)
+    if region:
+        values["region"] = region
+    return Settings(redshift=redshift, **values)

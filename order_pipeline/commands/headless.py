@@ -66,6 +66,8 @@ def run_sensor_tick(
     outcome = TickOutcome(cursor=data.cursor if data.cursor is not None else cursor, skip_reason=data.skip_message)
     for event in data.asset_events:
         instance.report_runless_asset_event(event)
+    if sensor.job_name is None:
+        raise ValueError(f"sensor {sensor_name!r} targets no job: its run requests have nowhere to run")
     job = defs.resolve_job_def(sensor.job_name)
     for request in data.run_requests or ():
         if request.run_key and _run_key_seen(instance, request.run_key):

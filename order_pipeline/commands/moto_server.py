@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import socket
 import subprocess
@@ -41,7 +42,13 @@ def port_accepts(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
+LOCAL_EXTRA_HINT = "the local endpoint needs moto's server: pip install 'order_pipeline[local]'"
+
+
 def moto_server_command(host: str, port: int) -> list[str]:
+    """How to start moto's server; raises, naming the `local` extra, when moto is not installed."""
+    if importlib.util.find_spec("moto") is None:
+        raise RuntimeError(LOCAL_EXTRA_HINT)
     executable = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or shutil.which("moto_server")
     if executable:
         return [executable, "-H", host, "-p", str(port)]

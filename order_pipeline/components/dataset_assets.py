@@ -143,7 +143,7 @@ def warehouse_assets(
                 settings.layout,
                 dataset,
                 context.partition_key,
-                context.run_id,
+                context.run.run_id,
                 isolate_failures=last_attempt,
             )
         report_load(
@@ -152,7 +152,7 @@ def warehouse_assets(
             dataset,
             specs[0].key,
             run,
-            run_url=f"{settings.ui_base_url}/runs/{context.run_id}",
+            run_url=f"{settings.ui_base_url}/runs/{context.run.run_id}",
             check_name=unique.name,
         )
         for table, spec in zip(dataset.table_names, specs, strict=True):

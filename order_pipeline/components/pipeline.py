@@ -35,8 +35,7 @@ def dataset_definitions(dataset: Dataset, settings: Settings) -> dg.Definitions:
     # concurrent loads (the in-process executor claims pool slots per step, as the multiprocess one does).
     job = dg.define_asset_job(
         job_name(dataset),
-        selection=dg.AssetSelection.assets(*loaded),
-        partitions_def=partitions_def,
+        selection=dg.AssetSelection.assets(*loaded),  # partitioned by its assets' partitions_def
         description=f"Convert, load and derive one landing date of {dataset.name}.",
         tags={"order_pipeline/dataset": dataset.name},
         executor_def=dg.in_process_executor,

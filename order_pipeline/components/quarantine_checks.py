@@ -7,6 +7,7 @@ still get their ledger rows in the warehouse step, so the reconcile sensor does 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import dagster as dg
 
@@ -49,7 +50,7 @@ def quarantine_check_result(
     status = partition_status(dataset, records)
     location = layout.uri(layout.quarantine_folder(dataset.name, partition))
     severity = dg.AssetCheckSeverity.ERROR if dataset.quarantine_check == "error" else dg.AssetCheckSeverity.WARN
-    metadata = {
+    metadata: dict[str, Any] = {
         "files": status.files,
         "files_loadable": status.files_loadable,
         "files_quarantined": status.files_quarantined,

@@ -28,7 +28,7 @@ _sessions: dict[tuple[str | None, ...], boto3.session.Session] = {}
 _sessions_lock = threading.Lock()
 
 
-def boto3_client(resource: ResourceWithBoto3Configuration, service: str) -> Any:
+def boto3_client(resource: ResourceWithBoto3Configuration | S3Resource, service: str) -> Any:
     """A client configured like dagster-aws's: botocore's "standard" retries (throttling, 5xx, dropped connections,
     exponential backoff with jitter); the endpoint from `endpoint_url` or the standard AWS_ENDPOINT_URL.
 

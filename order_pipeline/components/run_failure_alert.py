@@ -13,7 +13,7 @@ class RunFailureNotPublished(Exception):
 
 def _error_text(error) -> str:  # dagster's SerializableErrorInfo (not public API): message, cause, context
     """The error with its causes: after retries the step error is only "Exceeded max_retries of N"."""
-    messages = []
+    messages: list[str] = []
     while error is not None and len(messages) < 5:
         messages.append(error.message.strip())
         error = error.cause or error.context
@@ -29,11 +29,8 @@ def build_run_failure_alert(settings: Settings) -> dg.SensorDefinition:
     def notify_run_failures(context: dg.RunFailureSensorContext, notifier: SNSResource) -> None:
         run = context.dagster_run
         steps = context.get_step_failure_events()
-        errors = [
-            _error_text(event.event_specific_data.error)
-            for event in steps
-            if event.event_specific_data and event.event_specific_data.error
-        ]
+        # a step failure's data holds its error (typed as the union of every event's data)
+        errors = [_error_text(error) for event in steps if (error := getattr(event.event_specific_data, "error", None))]
         # A run of a whole asset job has no asset selection: its assets are the ones it planned, per step.
         planned: dict[str | None, set[str]] = {}
         for record in context.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED):

@@ -21,7 +21,7 @@ from order_pipeline.conversion.read.input_schema import input_schema, raw_json_f
 from order_pipeline.conversion.read.json_reading import JsonChunkReader
 from order_pipeline.conversion.read.parquet_reading import parquet_batches
 from order_pipeline.conversion.read.text_sources import TextChunk, document_chunks, jsonl_chunks, open_stream
-from order_pipeline.conversion.result import ConversionResult
+from order_pipeline.conversion.result import ConversionResult, ConversionStatus
 from order_pipeline.conversion.validate.validation import Reasons, Validated, validate
 from order_pipeline.conversion.write.reject_log import RejectLog
 from order_pipeline.conversion.write.table_outputs import TableOutputs
@@ -190,7 +190,7 @@ def convert_file(
         rejects.close()
         raise
     paths = outputs.commit()
-    status = "partial" if rejects.count else "converted"
+    status: ConversionStatus = "partial" if rejects.count else "converted"
     counts = RecordCounts(total, outputs.rows[dataset.name], rejects.count)
     return ConversionResult(
         name,

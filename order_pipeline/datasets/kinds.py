@@ -59,7 +59,7 @@ class Kind:
         return _JSON_READ[self.name](scale)
 
 
-_NUMBERS = frozenset({"integer", "float", "decimal", "string"})
+_NUMBERS: frozenset[Family] = frozenset({"integer", "float", "decimal", "string"})
 _CANONICAL = {
     "string": lambda p, s: pa.string(),
     "json": lambda p, s: pa.string(),  # JSON text

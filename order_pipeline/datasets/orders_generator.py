@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from itertools import accumulate
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -150,7 +151,7 @@ class _Picker:
         self.cumulative = list(accumulate(weights))
         self.total = self.cumulative[-1]
 
-    def __call__(self, rng: random.Random) -> object:
+    def __call__(self, rng: random.Random) -> Any:
         return self.values[bisect(self.cumulative, rng.random() * self.total)]
 
 

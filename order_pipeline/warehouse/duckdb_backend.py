@@ -120,7 +120,7 @@ class DuckDBWarehouse(SqlWarehouse):
             (staged,) = self._con.execute(
                 f"INSERT INTO {quote_ident(stage_name(table))} ({names}) SELECT {names} "
                 f"FROM read_parquet([{files}], union_by_name = true)"
-            ).fetchone()
+            ).fetchone() or (0,)  # an INSERT always returns its row count
         finally:
             self._con.execute("RESET preserve_insertion_order")
         return int(staged)

@@ -183,7 +183,7 @@ class _DocumentReader:
     def _peek(self) -> str:
         """The next non-whitespace character ('' at the end of input), not consumed."""
         while True:
-            self.pos = _WHITESPACE.match(self.buffer, self.pos).end()
+            self.pos = _WHITESPACE.match(self.buffer, self.pos).end()  # type: ignore[union-attr]  # \s* always matches
             if self.pos < len(self.buffer):
                 return self.buffer[self.pos]
             if not self._fill():

@@ -72,8 +72,8 @@ def _check_numbers(column: Column, values: pa.Array, target: ColumnTarget) -> np
     elif column.kind in INT_BOUNDS:
         if fits(values, column.arrow_type()):
             return failing
-        low, high = INT_BOUNDS[column.kind]
-        over = true_mask(pc.or_(pc.less(values, low), pc.greater(values, high))) & ~failing
+        minimum, maximum = INT_BOUNDS[column.kind]
+        over = true_mask(pc.or_(pc.less(values, minimum), pc.greater(values, maximum))) & ~failing
         target.fail(over, lambda i: f"{_show(values, i)} is out of range for {column.kind}")
         failing |= over
     elif column.kind == "float32":  # a finite double beyond float32's range would become infinity

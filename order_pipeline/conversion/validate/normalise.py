@@ -128,7 +128,7 @@ def normalise(
     for rule in dataset.rules:
         passed = pc.fill_null(rule.check(parent_table, children), False)
         broken = ~np.asarray(passed.to_numpy(zero_copy_only=False), dtype=bool) & ~failures.failed
-        failures.add(broken, rule.field, lambda i, reason=rule.reason: reason)
+        failures.add(broken, rule.field, _always(rule.reason))
     ok = failures.ok
     tables = {dataset.name: parent_table.filter(pa.array(ok)) if not ok.all() else parent_table}
     for child in dataset.children:
@@ -139,3 +139,8 @@ def normalise(
             rows_table = rows_table.filter(pa.array(keep))
         tables[child.name] = rows_table.cast(dataset.arrow_schema(child.name))
     return Normalised(tables, failures)
+
+
+def _always(reason: str) -> Callable[[int], str]:
+    """The same reason for every failing element."""
+    return lambda _: reason
