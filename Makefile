@@ -54,6 +54,7 @@ check-defs: install
 bench: install
 	bash scripts/ensure-postgres.sh
 	$(BIN)/python benchmarks/bench_convert.py
+	$(BIN)/python benchmarks/bench_csv.py
 	$(BIN)/python benchmarks/bench_upsert.py
 	$(BIN)/python benchmarks/bench_sensor.py
 	$(BIN)/python benchmarks/bench_e2e.py
