@@ -56,6 +56,8 @@ class Column:
     # timestamps: the zone a value without one (a naive Parquet timestamp, ISO text without an offset) is read
     # in, e.g. "UTC" or "Europe/Paris"; unset: such a value rejects its record (nothing is guessed)
     naive_timezone: str | None = None
+    # personal or secret data: tagged `sensitive` in the column schema the UI shows (dagster/column_schema)
+    sensitive: bool = False
     description: str = ""
 
     def __post_init__(self) -> None:

@@ -1,50 +1,43 @@
-"""Shipments: a flat feed with a column of every kind, and writers of the same rows as CSV the ways producers
-write it (Python's csv module, DuckDB `COPY ... (FORMAT csv)`, a spreadsheet export), as TSV and as Parquet.
-
-`SHIPMENT_COLUMNS` is the Python form of the declaration the YAML fixture (tests' defs folder) makes."""
+"""Shipments: a flat feed with a column of every kind, declared only in YAML (feeds_defs/shipments/defs.yaml), and
+writers of the same rows as CSV the ways producers write it (Python's csv module, DuckDB `COPY ... (FORMAT csv)`,
+a spreadsheet export), as gzipped TSV and as Parquet."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import io
 import json
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from order_pipeline.datasets.declaration import Column, Dataset
+from order_pipeline.datasets.declaration import Dataset, RecordRule
+from order_pipeline.datasets.registry import yaml_datasets
 
-SHIPMENT_COLUMNS = (
-    Column("shipment_id", "string", nullable=False, max_bytes=32, pattern=r"SH-\d+"),
-    Column("carrier", "string", nullable=False, max_bytes=16, allowed=("dhl", "ups", "fedex")),
-    Column("note", "string", max_bytes=200),
-    Column("attributes", "json"),
-    Column("fragile", "boolean"),
-    Column("parcels", "int16", min_value=1),
-    Column("route", "int32"),
-    Column("tracking_number", "int64"),
-    Column("volume", "float32"),
-    Column("distance_km", "float64"),
-    Column("cost", "decimal", nullable=False, precision=12, scale=2, min_value=Decimal(0)),
-    Column("ship_date", "date", nullable=False),
-    Column("pickup_time", "time"),
-    Column("shipped_at", "timestamp", nullable=False),
-)
-HEADER = [c.name for c in SHIPMENT_COLUMNS]
+
+def _cost_within_limit(table: pa.Table, children: Mapping[str, pa.Table]) -> pa.Array:
+    return pc.less_equal(table["cost"], pa.scalar(Decimal("5000"), pa.decimal128(12, 2)))
+
+
+# A record rule a YAML declaration references as `order_pipeline_tests.support.shipments:COST_WITHIN_LIMIT`.
+COST_WITHIN_LIMIT = RecordRule("cost_within_limit", "cost above 5000", _cost_within_limit, field="cost")
+FEEDS_DEFS = Path(__file__).with_name("feeds_defs")  # a defs folder holding the feed's defs.yaml
 
 
 def shipments_dataset(**options: object) -> Dataset:
-    return Dataset(
-        name="shipments",
-        columns=SHIPMENT_COLUMNS,
-        merge_key=("shipment_id",),
-        event_time_column="shipped_at",
-        **options,  # type: ignore[arg-type]
-    )
+    """The feed as its defs.yaml declares it (no Python declaration), with `options` replaced."""
+    (dataset,) = yaml_datasets(FEEDS_DEFS)
+    return dataclasses.replace(dataset, **options)  # type: ignore[arg-type]
+
+
+HEADER = [c.name for c in shipments_dataset().columns]
 
 
 def shipment_rows(count: int, start: int = 1) -> list[dict]:
