@@ -77,10 +77,13 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def python_csv(rows: list[dict], delimiter: str = ",", line_end: str = "\r\n", bom: bool = False) -> bytes:
-    """What Python's csv module writes (QUOTE_MINIMAL, `\\r\\n` by default)."""
+def python_csv(
+    rows: list[dict], delimiter: str = ",", line_end: str = "\r\n", bom: bool = False, quote_all: bool = False
+) -> bytes:
+    """What Python's csv module writes (QUOTE_MINIMAL, `\\r\\n` by default; `quote_all`: the header too)."""
     out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=delimiter, lineterminator=line_end)
+    quoting = csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=line_end, quoting=quoting)
     writer.writerow(HEADER)
     for row in rows:
         writer.writerow([_text(row[name]) for name in HEADER])
