@@ -10,8 +10,8 @@ import boto3
 
 from order_pipeline.aws.bootstrap import Change, Clients, Infrastructure, LandingQueue, bootstrap, describe
 from order_pipeline.config import Settings, load_settings
-from order_pipeline.datasets import DATASETS
 from order_pipeline.datasets.declaration import Dataset
+from order_pipeline.datasets.registry import registered_datasets
 
 
 def infrastructure(settings: Settings, datasets: Sequence[str], topic_name: str | None = None) -> Infrastructure:
@@ -43,5 +43,5 @@ def run_bootstrap(settings: Settings, datasets: Sequence[Dataset], *, dry_run: b
 
 def run(args: argparse.Namespace) -> int:
     """`order-pipeline aws bootstrap [--dry-run]`: prints each change (or what it would change)."""
-    print(describe(run_bootstrap(load_settings(), DATASETS, dry_run=args.dry_run)))
+    print(describe(run_bootstrap(load_settings(), registered_datasets(), dry_run=args.dry_run)))
     return 0

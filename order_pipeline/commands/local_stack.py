@@ -17,7 +17,7 @@ import json
 import os
 import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from order_pipeline.aws.bootstrap import bootstrap
@@ -31,7 +31,7 @@ from order_pipeline.commands.moto_server import (
     start_moto_server,
 )
 from order_pipeline.config import load_settings
-from order_pipeline.datasets import DATASETS
+from order_pipeline.datasets.registry import registered_datasets
 
 LOCAL_ACCOUNT = "123456789012"  # moto's default account id
 
@@ -46,7 +46,8 @@ class LocalStack:
     topic: str = "order-pipeline-events"
     queue: str = "order-pipeline-events-inbox"  # subscribed to the topic: notifications can be read back
     queue_prefix: str = "order-pipeline"  # landing event queues: <prefix>-<dataset>-landing
-    datasets: tuple[str, ...] = tuple(d.name for d in DATASETS)  # each gets its landing event queue
+    # each gets its landing event queue: the Python declarations and the defs.yaml ones
+    datasets: tuple[str, ...] = field(default_factory=lambda: tuple(d.name for d in registered_datasets()))
     dagster_storage: Storage = "sqlite"  # "postgres": the instance's storage as deploy/dagster.yaml names it
 
     @property

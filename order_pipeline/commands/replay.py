@@ -17,6 +17,7 @@ from typing import Any
 
 from order_pipeline.aws.s3_objects import parse_s3_uri, put_bytes
 from order_pipeline.commands.arguments import dataset_argument
+from order_pipeline.commands.replay_csv import csv_from_rejects, rejects_source_kind
 from order_pipeline.config import load_settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import date_in_key
@@ -53,7 +54,10 @@ def replay_key(layout: LakeLayout, dataset: Dataset, uri: str) -> tuple[str, str
     _, key = parse_s3_uri(uri)
     match = _PARTITION.search("/" + key)
     name = key.rsplit("/", 1)[-1]
-    if name.endswith(REJECTS_SUFFIX):
+    csv_kind = rejects_source_kind(name)
+    if csv_kind is not None:  # the rejects of a CSV file are replayed as CSV
+        name = name[: -len(REJECTS_SUFFIX)] + f".{csv_kind}"
+    elif name.endswith(REJECTS_SUFFIX):
         name = name[: -len(REJECTS_SUFFIX)] + ".jsonl"
     if match is None:
         day = date_in_key(key)
@@ -75,7 +79,13 @@ def replay(s3: Any, layout: LakeLayout, dataset: Dataset, uri: str, fixed_file: 
             content = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         except s3.exceptions.NoSuchKey as error:
             raise ReplayError(f"{uri} does not exist") from error
-    if key.endswith(REJECTS_SUFFIX):
+    csv_kind = rejects_source_kind(key.rsplit("/", 1)[-1])
+    if csv_kind is not None:
+        try:
+            content = csv_from_rejects(content, uri, csv_kind, dataset)
+        except ValueError as error:
+            raise ReplayError(str(error)) from error
+    elif key.endswith(REJECTS_SUFFIX):
         content = records_from_rejects(content, uri)
     if not content.strip():
         raise ReplayError(f"{uri} holds nothing to replay")

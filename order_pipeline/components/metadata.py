@@ -30,6 +30,7 @@ def column_schema(columns: Iterable[Column]) -> dg.TableSchema:
                 type=type_name(c),
                 description=c.description or None,
                 constraints=dg.TableColumnConstraints(nullable=c.nullable),
+                tags={"sensitive": "true"} if c.sensitive else None,
             )
             for c in columns
         ]

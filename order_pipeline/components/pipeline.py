@@ -17,8 +17,8 @@ from order_pipeline.components.resources import build_resources
 from order_pipeline.components.run_failure_alert import build_run_failure_alert
 from order_pipeline.components.run_worker_watchdog import build_run_worker_watchdog
 from order_pipeline.config import Settings
-from order_pipeline.datasets import DATASETS
 from order_pipeline.datasets.declaration import Dataset
+from order_pipeline.datasets.registry import registered_datasets
 
 
 def dataset_definitions(dataset: Dataset, settings: Settings) -> dg.Definitions:
@@ -59,9 +59,12 @@ def resource_definitions(settings: Settings) -> dg.Definitions:
 
 
 def build_definitions(
-    settings: Settings, datasets: Sequence[Dataset] = DATASETS, resources: Mapping[str, object] | None = None
+    settings: Settings, datasets: Sequence[Dataset] | None = None, resources: Mapping[str, object] | None = None
 ) -> dg.Definitions:
-    """Everything, merged: what `order_pipeline/defs/` deploys, for given datasets and (test) resources."""
+    """Everything, merged: what `order_pipeline/defs/` deploys, for given datasets (default: every registered
+    one, Python and YAML) and (test) resources."""
+    if datasets is None:
+        datasets = registered_datasets()
     return dg.Definitions.merge(
         *(dataset_definitions(dataset, settings) for dataset in datasets),
         alert_definitions(settings),

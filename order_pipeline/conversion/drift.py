@@ -15,6 +15,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from order_pipeline.conversion.read.csv_reading import undeclared_csv_columns
 from order_pipeline.conversion.read.formats import HEAD_BYTES, sniff
 from order_pipeline.conversion.read.schema_check import Tree, UndeclaredField, declared_tree, undeclared_fields
 from order_pipeline.conversion.read.text_sources import document_chunks, jsonl_chunks, open_stream
@@ -110,6 +111,8 @@ def probe_file(dataset: Dataset, source: Path, name: str) -> list[UndeclaredFiel
         if fmt.kind == "parquet":
             schema = pq.ParquetFile(source).schema_arrow
             return undeclared_fields(dataset, schema)
+        if fmt.kind in ("csv", "tsv"):
+            return undeclared_csv_columns(dataset, source, fmt, name)
         return list(undeclared_in_records(sample_records(source, name), declared_tree(dataset), ""))
     except Exception:  # noqa: BLE001 - drift is best effort; an unreadable file is quarantined by the conversion
         return []

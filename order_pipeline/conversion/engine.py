@@ -16,6 +16,7 @@ from order_pipeline.conversion.accounting import AccountingError, RecordCounts, 
 from order_pipeline.conversion.errors import ConversionError, SchemaMismatch
 from order_pipeline.conversion.parallel import ordered_map
 from order_pipeline.conversion.read.batch import ParsedBatch, Reject
+from order_pipeline.conversion.read.csv_reading import csv_batches
 from order_pipeline.conversion.read.formats import HEAD_BYTES, InputFormat, sniff
 from order_pipeline.conversion.read.input_schema import input_schema, raw_json_fields
 from order_pipeline.conversion.read.json_reading import JsonChunkReader
@@ -55,8 +56,11 @@ def _validated_batches(
     """The file's batches, validated, in file order with ordinals counted from the start of the file.
     Reading (JSON parsing) and validation of a batch run together on one of THREADS threads, so both cores
     work on the file; the caller writes while the next batches are being read."""
-    if fmt.kind == "parquet":
-        batches = parquet_batches(source, dataset, batch_rows, name)  # ordinals already count from the file
+    if fmt.kind in ("parquet", "csv", "tsv"):  # ordinals already count from the file
+        if fmt.kind == "parquet":
+            batches = parquet_batches(source, dataset, batch_rows, name)
+        else:
+            batches = csv_batches(source, fmt, dataset, batch_rows, name)
         yield from ordered_map(lambda batch: validate(dataset, batch, name, landed_at), batches, THREADS)
         return
     reader = JsonChunkReader(
@@ -132,7 +136,7 @@ def convert_file(
     chunk_bytes: int | None = None,
     landed_at: datetime | None = None,
 ) -> ConversionResult:
-    """Convert one input file (JSON Lines, JSON array or object, Parquet; gzip or not) into
+    """Convert one input file (JSON Lines, JSON array or object, Parquet, CSV or TSV; gzip or not) into
     `out_dir/<table>.parquet` for every table of `dataset`, plus `out_dir/rejects.jsonl` if any record is
     rejected. Bad data gives a "rejected" result; only environment problems raise. `chunk_bytes` overrides
     the JSON read chunk size (tests use small ones to cross chunk boundaries often). `landed_at` is when the

@@ -15,6 +15,7 @@ from typing import Literal
 
 import pyarrow as pa
 
+from order_pipeline.datasets.csv_options import CsvOptions
 from order_pipeline.datasets.kinds import MAX_DECIMAL_PRECISION, ColumnKind, kind_named
 
 # Columns every canonical table carries after its declared columns: where each row came from.
@@ -55,6 +56,8 @@ class Column:
     # timestamps: the zone a value without one (a naive Parquet timestamp, ISO text without an offset) is read
     # in, e.g. "UTC" or "Europe/Paris"; unset: such a value rejects its record (nothing is guessed)
     naive_timezone: str | None = None
+    # personal or secret data: tagged `sensitive` in the column schema the UI shows (dagster/column_schema)
+    sensitive: bool = False
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -186,6 +189,7 @@ class Dataset:
     group_name: str | None = None
     sensor_name: str | None = None  # default s3_<name>_files_sensor; operators and alerts refer to it
     derived: tuple[DerivedTable, ...] = ()  # rebuilt after each load of this dataset
+    csv: CsvOptions = CsvOptions()  # how its CSV/TSV files are read (JSON and Parquet need no options)
     # Not declared: the columns schema evolution added so far (see datasets/evolution.py), set at run time from
     # the dataset's schema state. They come after the lineage columns, in the order they were first seen, as
     # ALTER TABLE ADD COLUMN places them: canonical Parquet, staging and target table agree by position.

@@ -97,3 +97,15 @@ def test_foreign_notifications_on_the_bucket_are_kept(settings):
     ids = {c["Id"] for c in s3.get_bucket_notification_configuration(Bucket=settings.bucket)["QueueConfigurations"]}
     assert ids == {"someone-else", "order-pipeline-orders-landing", "order-pipeline-customers-landing"}
     assert "no changes" in describe(bootstrap(clients, infrastructure(settings, ["orders", "customers"])))
+
+
+def test_dry_run_lists_the_queue_and_notification_of_a_feed_declared_in_yaml(settings, capsys, monkeypatch):
+    """The package's defs folder pointed at the tests' one (holding shipments/defs.yaml, no Python)."""
+    from order_pipeline.datasets import registry
+    from order_pipeline_tests.support.shipments import FEEDS_DEFS
+
+    monkeypatch.setattr(registry, "product_defs_folder", lambda: FEEDS_DEFS)
+    assert main(["aws", "bootstrap", "--dry-run"]) == 0
+    planned = capsys.readouterr().out
+    assert settings.queue_name("shipments") in planned and settings.queue_name("orders") in planned, planned
+    assert settings.landing_root("shipments") in planned, planned  # the bucket notification's prefix

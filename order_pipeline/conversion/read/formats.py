@@ -1,4 +1,5 @@
-"""Input format detection by content (magic bytes and a sniff of the head), never by extension alone."""
+"""Input format detection by content (magic bytes and a sniff of the head). CSV and TSV, which have no signature,
+are told by the name's suffix (`.csv`, `.tsv`, each optionally `.gz`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 UTF8_BOM = b"\xef\xbb\xbf"
 HEAD_BYTES = 64 * 1024
-FORMATS = ("jsonl", "json_array", "json_object", "parquet")
+FORMATS = ("jsonl", "json_array", "json_object", "parquet", "csv", "tsv")
+DELIMITED_SUFFIXES = {".csv": "csv", ".tsv": "tsv"}
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,18 @@ def _json_lines_follow(text: bytes) -> bool:
     return any(line[:1] == b"{" and _parses(line) for line in _lines(text)[1:])
 
 
+def delimited_kind(name: str) -> str | None:
+    """ "csv" or "tsv" when the name ends with `.csv` or `.tsv` (before an optional `.gz`), else None."""
+    lowered = name.lower().removesuffix(".gz")
+    for suffix, kind in DELIMITED_SUFFIXES.items():
+        if lowered.endswith(suffix):
+            return kind
+    return None
+
+
 def sniff(head: bytes, name: str) -> InputFormat:
-    """The format of a file from its first bytes (at least a few KiB for a reliable answer)."""
+    """The format of a file from its first bytes (at least a few KiB for a reliable answer) and, for CSV and
+    TSV, its name."""
     gzip = head[:2] == GZIP_MAGIC
     if gzip:
         head = _gunzip_head(head, name)
@@ -87,6 +99,9 @@ def sniff(head: bytes, name: str) -> InputFormat:
         if gzip:
             raise UnsupportedFile(f"{name}: gzip-compressed Parquet is not supported")
         return InputFormat("parquet", False)
+    delimited = delimited_kind(name)
+    if delimited is not None:
+        return InputFormat(delimited, gzip)
     text = head[len(UTF8_BOM) :] if head.startswith(UTF8_BOM) else head
     text = text.lstrip(b" \t\r\n")
     if not text:
@@ -98,9 +113,12 @@ def sniff(head: bytes, name: str) -> InputFormat:
     if _json_lines_follow(text):
         return InputFormat("jsonl", gzip)
     preview = text[:40].decode("utf-8", "replace")
-    raise UnsupportedFile(f"{name}: not JSON, JSON Lines or Parquet (starts with {preview!r})")
+    raise UnsupportedFile(
+        f"{name}: not JSON, JSON Lines or Parquet (starts with {preview!r}); CSV and TSV files are read when "
+        "their name ends with .csv or .tsv"
+    )
 
 
 def detect_format(head: bytes, name: str) -> str:
-    """ "jsonl", "json_array", "json_object" or "parquet" (inside gzip when `head` is gzip data)."""
+    """ "jsonl", "json_array", "json_object", "parquet", "csv" or "tsv" (inside gzip when `head` is gzip data)."""
     return sniff(head, name).kind
