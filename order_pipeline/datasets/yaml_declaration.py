@@ -171,7 +171,7 @@ class DatasetSpec(_Spec):
     version_column: str | None = Field(None, description="The latest version wins by it; unset: by landing order.")
     children: list[ChildTableSpec] = Field(default_factory=list)
     options: OptionsSpec = Field(default_factory=OptionsSpec)
-    csv: CsvSpec = Field(default_factory=CsvSpec)
+    csv: CsvSpec = Field(default_factory=CsvSpec)  # type: ignore[arg-type]  # mypy has no pydantic plugin here
     rules: list[str] = Field(default_factory=list, description="Record rules, as `package.module:NAME` references.")
     derived: list[str] = Field(default_factory=list, description="Derived tables, as `package.module:NAME` references.")
 

@@ -19,7 +19,7 @@ import gzip
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -94,7 +94,9 @@ class _Lines:
 
 
 def _open_binary(source: Path, fmt: InputFormat) -> IO[bytes]:
-    return gzip.open(source, "rb") if fmt.gzip else open(source, "rb")  # noqa: SIM115 - closed by the caller
+    if fmt.gzip:
+        return cast(IO[bytes], gzip.open(source, "rb"))
+    return open(source, "rb")  # noqa: SIM115 - closed by the caller
 
 
 def _header_columns(dataset: Dataset, header: list[str], name: str) -> dict[str, Column]:
@@ -194,10 +196,10 @@ class _BatchBuilder:
             lines = [n for n, k in zip(lines, keep, strict=True) if k]
             ordinals = [o for o, k in zip(ordinals, keep, strict=True) if k]
         rejects.sort(key=lambda reject: reject.record)
-        header = self.header
+        names = self.header
 
         def origin(row: int) -> tuple[int | None, Any]:
-            return lines[row], dict(zip(header, rows[row], strict=True))
+            return lines[row], dict(zip(names, rows[row], strict=True))
 
         return ParsedBatch(table, np.array(ordinals, dtype=np.int64), self.records, origin, rejects)
 
