@@ -22,6 +22,7 @@ from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.steps.lake.convert_partition import convert_landing_date
 from order_pipeline.steps.warehouse.load_partition import load_landing_date
+from order_pipeline.warehouse.base import ClientTimeout
 
 
 @dataclass(frozen=True)
@@ -136,16 +137,19 @@ def warehouse_assets(
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         client = s3.get_client()
         last_attempt = context.retry_number >= LOAD_RETRY_POLICY.max_retries  # then isolate failing files
-        with warehouse.connect(client) as db:
-            run = load_landing_date(
-                client,
-                db,
-                settings.layout,
-                dataset,
-                context.partition_key,
-                context.run_id,
-                isolate_failures=last_attempt,
-            )
+        try:
+            with warehouse.connect(client) as db:
+                run = load_landing_date(
+                    client,
+                    db,
+                    settings.layout,
+                    dataset,
+                    context.partition_key,
+                    context.run_id,
+                    isolate_failures=last_attempt,
+                )
+        except ClientTimeout as cut:  # the server may still run the statement: a retry would queue behind it
+            raise dg.Failure(description=str(cut), allow_retries=False) from cut
         report_load(
             context,
             notifier,

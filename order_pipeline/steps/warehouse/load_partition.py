@@ -24,7 +24,7 @@ from order_pipeline.steps.lake.schema_state import SchemaStateStore
 from order_pipeline.steps.warehouse.load_attempts import MAX_LOAD_ATTEMPTS, LoadAttempts, cut_short_reason
 from order_pipeline.steps.warehouse.part_layout import conform_part
 from order_pipeline.steps.warehouse.warehouse_checks import duplicate_key_count, row_count
-from order_pipeline.warehouse.base import BatchFile, LoadBatch, LoadResult, Warehouse
+from order_pipeline.warehouse.base import BatchFile, ClientTimeout, LoadBatch, LoadResult, Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,8 @@ def load_partition(
     try:
         plan.results.append(warehouse.load_batch(batch))
         return plan
+    except ClientTimeout:
+        raise  # the server may still hold the statement's locks: neither retried nor loaded file by file
     except Exception:
         if not isolate_failures:
             raise
@@ -162,6 +164,8 @@ def _one_by_one(
         attempts.start([version])
         try:
             plan.results.append(warehouse.load_batch(single))
+        except ClientTimeout:
+            raise
         except Exception as error:  # noqa: BLE001 - the error is kept in the ledger and reported
             dead_letter(converted, f"{version.uri}: {error}"[:2000])
         finally:
