@@ -58,6 +58,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_sensor.py
 	$(BIN)/python benchmarks/bench_e2e.py
 	$(BIN)/python benchmarks/bench_redshift_load.py
+	$(BIN)/python benchmarks/bench_big_dates.py
 	$(BIN)/python benchmarks/bench_schema_check.py
 
 lint: install
