@@ -15,13 +15,15 @@ from order_pipeline.components.keys import lake_key, raw_key, warehouse_key
 from order_pipeline.components.metadata import column_schema, lake_metadata, warehouse_metadata
 from order_pipeline.components.policies import LOAD_RETRY_POLICY, WAREHOUSE_POOL, warehouse_freshness_policy
 from order_pipeline.components.quarantine_checks import quarantine_check_result, quarantine_check_spec
-from order_pipeline.components.reporting import report_conversions, report_load
+from order_pipeline.components.reporting import report_conversions, report_converted_file, report_load
 from order_pipeline.components.resources import SNSResource
 from order_pipeline.components.warehouse_resource import WarehouseResource
 from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.steps.lake.convert_partition import convert_landing_date
+from order_pipeline.steps.lake.lake_files import ConvertedFile
 from order_pipeline.steps.warehouse.load_partition import load_landing_date
+from order_pipeline.warehouse.base import ClientTimeout
 
 
 @dataclass(frozen=True)
@@ -84,13 +86,17 @@ def lake_assets(
     def lake(
         context: dg.AssetExecutionContext, s3: S3Resource, notifier: SNSResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        run = convert_landing_date(s3.get_client(), layout, dataset, context.partition_key)
-        report_conversions(context, notifier, dataset, raw, specs[0].key, run)
+        def report_file(converted: ConvertedFile) -> None:
+            report_converted_file(context, notifier, dataset, raw, specs[0].key, context.partition_key, converted)
+
+        run = convert_landing_date(s3.get_client(), layout, dataset, context.partition_key, on_converted=report_file)
+        report_conversions(context, raw, run)
         for table, spec in zip(dataset.table_names, specs, strict=True):
             yield dg.MaterializeResult(asset_key=spec.key, metadata=lake_metadata(dataset, table, layout, run))
         # a re-run re-evaluates the check without announcing the same failure again
+        status = run.summary.status(dataset)
         yield quarantine_check_result(
-            dataset, layout, run.partition, specs[0].key, run.records, notifier if run.converted_now else None
+            dataset, layout, run.partition, specs[0].key, status, notifier if run.converted_now else None
         )
 
     return lake
@@ -136,16 +142,20 @@ def warehouse_assets(
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         client = s3.get_client()
         last_attempt = context.retry_number >= LOAD_RETRY_POLICY.max_retries  # then isolate failing files
-        with warehouse.connect(client) as db:
-            run = load_landing_date(
-                client,
-                db,
-                settings.layout,
-                dataset,
-                context.partition_key,
-                context.run.run_id,
-                isolate_failures=last_attempt,
-            )
+        try:
+            with warehouse.connect(client) as db:
+                run = load_landing_date(
+                    client,
+                    db,
+                    settings.layout,
+                    dataset,
+                    context.partition_key,
+                    context.run.run_id,
+                    isolate_failures=last_attempt,
+                    max_files=settings.max_files_per_batch,
+                )
+        except ClientTimeout as cut:  # the server may still run the statement: a retry would queue behind it
+            raise dg.Failure(description=str(cut), allow_retries=False) from cut
         report_load(
             context,
             notifier,

@@ -11,7 +11,7 @@ from order_pipeline.datasets.declaration import Column, Dataset
 from order_pipeline.datasets.kinds import kind_named
 from order_pipeline.layout import LakeLayout
 from order_pipeline.steps.lake.convert_partition import LakeRun
-from order_pipeline.steps.lake.lake_files import ConvertedFile
+from order_pipeline.steps.lake.lake_summary import LIST_LIMIT, LakeSummary
 from order_pipeline.steps.warehouse.load_partition import WarehouseRun
 
 
@@ -47,23 +47,30 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]], limi
     return dg.MetadataValue.md("\n".join(lines))
 
 
+def bounded_list(items: Sequence[str]) -> dg.MetadataValue:
+    """The first LIST_LIMIT items of a list; its count is an entry of its own beside it."""
+    return dg.MetadataValue.json(list(items[:LIST_LIMIT]))
+
+
 def lake_metadata(dataset: Dataset, table: str, layout: LakeLayout, run: LakeRun) -> dict[str, Any]:
-    """What a lake materialization shows: rows, files and their fate, where the Parquet is, how long it took."""
-    records = run.records
+    """What a lake materialization shows: rows, files and their fate, where the Parquet is, how long it took.
+    Lists show their first LIST_LIMIT entries beside their count: the metadata does not grow with the files."""
+    summary = run.summary
     return {
-        **(drift_metadata(records) if table == dataset.name else {}),
-        "dagster/row_count": sum(r.rows.get(table, 0) for r in records),
-        "files": len(records),
-        "files_converted_now": len(run.converted_now),
-        "files_quarantined": sum(r.status == "rejected" for r in records),
-        "files_ignored": sum(r.status == "ignored" for r in records),
-        "records_rejected": sum(r.rejected_records for r in records),
+        **(drift_metadata(summary) if table == dataset.name else {}),
+        "dagster/row_count": summary.rows.get(table, 0),
+        "files": summary.files,
+        "files_converted_now": summary.converted_now,
+        "files_quarantined": summary.quarantined,
+        "files_ignored": summary.ignored,
+        "records_rejected": summary.records_rejected,
         "location": dg.MetadataValue.url(layout.uri(layout.lake_folder(table, run.partition))),
-        "parts": dg.MetadataValue.json([r.parts[table] for r in records if r.parts.get(table)]),
+        "parts": bounded_list(summary.parts.get(table, [])),
+        "parts_total": summary.parts_total.get(table, 0),
         "duration_seconds": run.seconds,
         "files_processed": markdown_table(
             ["file", "status", "records", "rows", "rejected"],
-            [(r.source.key, r.status, r.total_records, r.rows.get(table, 0), r.rejected_records) for r in records],
+            [(f.key, f.status, f.records, f.rows.get(table, 0), f.rejected) for f in summary.samples],
         ),
     }
 
@@ -71,16 +78,16 @@ def lake_metadata(dataset: Dataset, table: str, layout: LakeLayout, run: LakeRun
 def warehouse_metadata(dataset: Dataset, table: str, run: WarehouseRun) -> dict[str, Any]:
     """What a warehouse materialization shows: the table's rows, what this load changed, and from which files."""
     plan = run.load
-    loaded = [f for f in plan.loaded_files if f.status != "rejected"]
     metadata: dict[str, Any] = {
         "dagster/row_count": run.table_rows[table],
         # as schema evolution left the table (added columns come after the lineage columns)
         "dagster/column_schema": column_schema((plan.dataset or dataset).table_columns(table)),
-        "files_loaded": len(loaded),
-        "files_pending_conversion": len(plan.not_converted),
+        "files_loaded": plan.files_loaded,
+        "files_pending_conversion": plan.not_converted_total,
         "files_dead_lettered": len(plan.dead_lettered),
+        "load_batches": plan.batches,
         "duration_seconds": run.seconds,
-        "sources": dg.MetadataValue.json([f.source.uri for f in loaded]),
+        "sources": bounded_list(plan.sources),
     }
     if table == dataset.name:
         metadata.update(
@@ -95,20 +102,15 @@ def warehouse_metadata(dataset: Dataset, table: str, run: WarehouseRun) -> dict[
     return metadata
 
 
-def drift_metadata(records: Sequence[ConvertedFile]) -> dict[str, object]:
+def drift_metadata(summary: LakeSummary) -> dict[str, object]:
     """Undeclared fields seen in the partition's files: path, type, how many files, whether a column holds it."""
-    seen: dict[str, tuple[str, int]] = {}
-    for record in records:
-        for path, type_ in record.undeclared.items():
-            seen[path] = (type_, seen.get(path, (type_, 0))[1] + 1)
-    if not seen:
+    if not summary.undeclared:
         return {}
-    evolved = {name for record in records for name in record.evolved}
     rows = [
-        (path, type_, files, "column added" if path in evolved else "reported only")
-        for path, (type_, files) in sorted(seen.items())
+        (path, type_, files, "column added" if path in summary.evolved else "reported only")
+        for path, (type_, files) in sorted(summary.undeclared.items())
     ]
     return {
         "schema_drift": markdown_table(["field", "type", "files", "warehouse"], rows),
-        "undeclared_fields": dg.MetadataValue.json(sorted(seen)),
+        "undeclared_fields": dg.MetadataValue.json(sorted(summary.undeclared)[:LIST_LIMIT]),
     }

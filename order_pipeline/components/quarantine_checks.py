@@ -6,7 +6,6 @@ still get their ledger rows in the warehouse step, so the reconcile sensor does 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
@@ -16,8 +15,7 @@ from order_pipeline.components.resources import SNSResource
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.layout import LakeLayout
 from order_pipeline.notifications import PipelineEvent
-from order_pipeline.steps.lake.lake_files import ConvertedFile
-from order_pipeline.steps.lake.partition_status import partition_status
+from order_pipeline.steps.lake.partition_status import PartitionStatus
 
 
 def quarantine_check_name(dataset: Dataset) -> str:
@@ -41,13 +39,12 @@ def quarantine_check_result(
     layout: LakeLayout,
     partition: str,
     lake_asset: dg.AssetKey,
-    records: Sequence[ConvertedFile],
+    status: PartitionStatus,
     notifier: SNSResource | None,
 ) -> dg.AssetCheckResult:
-    """The check's result over every file of the partition. A failure is also published (`check_failed`) through
-    `notifier`, which the lake asset passes only when the run converted something: a re-run re-evaluates the
-    check without announcing the same failure again."""
-    status = partition_status(dataset, records)
+    """The check's result over every file of the partition (`status`: steps/lake/partition_status). A failure is
+    also published (`check_failed`) through `notifier`, which the lake asset passes only when the run converted
+    something: a re-run re-evaluates the check without announcing the same failure again."""
     location = layout.uri(layout.quarantine_folder(dataset.name, partition))
     severity = dg.AssetCheckSeverity.ERROR if dataset.quarantine_check == "error" else dg.AssetCheckSeverity.WARN
     metadata: dict[str, Any] = {

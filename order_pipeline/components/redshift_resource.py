@@ -10,7 +10,7 @@ from pydantic import Field
 from order_pipeline.components.warehouse_resource import WarehouseResource
 from order_pipeline.config import Settings
 from order_pipeline.warehouse.base import Warehouse
-from order_pipeline.warehouse.redshift_connection import connect_kwargs
+from order_pipeline.warehouse.redshift_connection import connect_kwargs, statement_timeout_sql
 from order_pipeline.warehouse.sql_names import quote_ident
 
 if TYPE_CHECKING:
@@ -32,7 +32,22 @@ class RedshiftResource(WarehouseResource):
     region: str | None = Field(default=None, description="AWS region of the cluster or workgroup")
     profile: str | None = Field(default=None, description="AWS named profile for the IAM modes")
     ssl: bool = Field(default=True, description="Require TLS (on by default)")
-    timeout: int | None = Field(default=60, description="Socket timeout, seconds (unset: none)")
+    timeout: int | None = Field(
+        default=None,
+        description="Client socket timeout, seconds, applied to every read (unset: none, the default). A statement "
+        "it cuts is reported as a client timeout and never retried: the server may still be running it",
+    )
+    statement_timeout_seconds: int | None = Field(
+        default=None,
+        description="Server-side limit per statement (SET statement_timeout on each session); unset: the "
+        "cluster's own (WLM) limits",
+    )
+    tcp_keepalive: bool = Field(default=True, description="TCP keepalive on the connection (on by default)")
+    tcp_keepalive_idle: int | None = Field(
+        default=None,
+        description="Seconds idle before the first keepalive probe (unset: the OS default); below a NAT's or load "
+        "balancer's idle timeout keeps a long statement's quiet connection open",
+    )
     application_name: str = Field(default="order_pipeline", description="Shown in Redshift's session tables")
     schema_name: str = Field(default="public", description="Schema holding the pipeline's tables")
     copy_iam_role: str = Field(description="IAM role ARN Redshift assumes to read the lake and manifests for COPY")
@@ -43,6 +58,9 @@ class RedshiftResource(WarehouseResource):
         import redshift_connector  # imported when a connection is made: the DuckDB default never pays for it
 
         connection = redshift_connector.connect(**connect_kwargs(self))
+        if self.statement_timeout_seconds:
+            connection.cursor().execute(statement_timeout_sql(self.statement_timeout_seconds))
+            connection.commit()
         if self.schema_name != "public":
             cursor = connection.cursor()
             cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.schema_name)}")
@@ -61,6 +79,7 @@ class RedshiftResource(WarehouseResource):
             iam_role=self.copy_iam_role,
             manifest_prefix=self.manifest_prefix,
             serverless=bool(self.serverless_workgroup),
+            client_timeout=self.timeout,
         )
 
 

@@ -10,79 +10,83 @@ from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.notifications import PipelineEvent
 from order_pipeline.steps.lake.convert_partition import LakeRun
 from order_pipeline.steps.lake.lake_files import ConvertedFile
+from order_pipeline.steps.lake.lake_summary import LIST_LIMIT
 from order_pipeline.steps.warehouse.load_partition import WarehouseRun
 
 
-def report_conversions(
-    context: dg.AssetExecutionContext,
-    notifier: SNSResource,
-    dataset: Dataset,
-    raw: dg.AssetKey,
-    lake: dg.AssetKey,
-    run: LakeRun,
-) -> None:
-    """One raw-asset event per newly landed file version, and one notification per file with rejects.
-
-    Each file is a materialization of its partition (the raw asset's partitions fill as files land); the run
-    adds one observation, because the UI's "Latest event" of an external asset is its latest observation."""
+def report_conversions(context: dg.AssetExecutionContext, raw: dg.AssetKey, run: LakeRun) -> None:
+    """The run's one observation of the raw asset: the UI's "Latest event" of an external asset is its latest
+    observation. Its list of URIs is the first LIST_LIMIT, beside the count."""
     if run.converted_now:
         context.log_event(
             dg.AssetObservation(
                 asset_key=raw,
                 partition=run.partition,
-                description=f"{len(run.converted_now)} newly landed files",
+                description=f"{run.converted_now} newly landed files",
                 metadata={
-                    "files": len(run.converted_now),
-                    "uris": dg.MetadataValue.json([c.source.uri for c in run.converted_now[:50]]),
+                    "files": run.converted_now,
+                    "uris": dg.MetadataValue.json(run.summary.newly_landed[:LIST_LIMIT]),
                 },
             )
         )
-    for converted in run.converted_now:
-        source = converted.source
-        publish_drift(notifier, dataset, run.partition, lake.to_user_string(), converted)
-        context.log_event(
-            dg.AssetMaterialization(
-                asset_key=raw,
-                partition=run.partition,
-                description="file landed",
-                metadata={
-                    "uri": dg.MetadataValue.url(source.uri),
-                    "etag": source.etag,
-                    "size_bytes": source.size,
-                    "last_modified": source.last_modified.isoformat(),
-                    "conversion": converted.status,
+
+
+def report_converted_file(
+    context: dg.AssetExecutionContext,
+    notifier: SNSResource,
+    dataset: Dataset,
+    raw: dg.AssetKey,
+    lake: dg.AssetKey,
+    partition: str,
+    converted: ConvertedFile,
+) -> None:
+    """One raw-asset event for a newly landed file version (the raw asset's partitions fill as files land), and
+    its notifications (schema drift, quarantine, rejected records); called as each file is converted."""
+    source = converted.source
+    publish_drift(notifier, dataset, partition, lake.to_user_string(), converted)
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=raw,
+            partition=partition,
+            description="file landed",
+            metadata={
+                "uri": dg.MetadataValue.url(source.uri),
+                "etag": source.etag,
+                "size_bytes": source.size,
+                "last_modified": source.last_modified.isoformat(),
+                "conversion": converted.status,
+            },
+        )
+    )
+    if converted.status == "ignored":
+        context.log.info(converted.error or f"ignored {source.uri}")
+    elif converted.status == "rejected":
+        context.log.warning(f"quarantined {source.uri}: {converted.error}")
+        notifier.publish(
+            PipelineEvent(
+                "file_quarantined",
+                dataset=dataset.name,
+                partition=partition,
+                asset=lake.to_user_string(),
+                details={"file": source.uri, "reason": converted.error, "quarantined_to": converted.quarantine_uri},
+            )
+        )
+    elif converted.rejected_records:
+        context.log.warning(f"{converted.rejected_records} records of {source.uri} rejected")
+        notifier.publish(
+            PipelineEvent(
+                "records_rejected",
+                dataset=dataset.name,
+                partition=partition,
+                asset=lake.to_user_string(),
+                details={
+                    "file": source.uri,
+                    "rejected_records": converted.rejected_records,
+                    "rejects": converted.rejects_uri,
+                    "first_rejects": converted.first_rejects[:3],
                 },
             )
         )
-        if converted.status == "ignored":
-            context.log.info(converted.error or f"ignored {source.uri}")
-        elif converted.status == "rejected":
-            context.log.warning(f"quarantined {source.uri}: {converted.error}")
-            notifier.publish(
-                PipelineEvent(
-                    "file_quarantined",
-                    dataset=dataset.name,
-                    partition=run.partition,
-                    asset=lake.to_user_string(),
-                    details={"file": source.uri, "reason": converted.error, "quarantined_to": converted.quarantine_uri},
-                )
-            )
-        elif converted.rejected_records:
-            context.log.warning(f"{converted.rejected_records} records of {source.uri} rejected")
-            notifier.publish(
-                PipelineEvent(
-                    "records_rejected",
-                    dataset=dataset.name,
-                    partition=run.partition,
-                    asset=lake.to_user_string(),
-                    details={
-                        "file": source.uri,
-                        "rejected_records": converted.rejected_records,
-                        "rejects": converted.rejects_uri,
-                        "first_rejects": converted.first_rejects[:3],
-                    },
-                )
-            )
 
 
 def report_load(
@@ -99,6 +103,8 @@ def report_load(
     plan, asset = run.load, target.to_user_string()
     for version in plan.not_converted:
         context.log.info(f"{version.uri} landed after the lake step; the next run loads it")
+    if plan.not_converted_total > len(plan.not_converted):
+        context.log.info(f"{plan.not_converted_total} files in all landed after the lake step")
     for converted, error in plan.dead_lettered:
         notifier.publish(
             PipelineEvent(
@@ -109,8 +115,7 @@ def report_load(
                 details={"file": converted.source.uri, "error": error},
             )
         )
-    if plan.pending:
-        loaded = [f for f in plan.loaded_files if f.status != "rejected"]
+    if plan.files_pending:
         notifier.publish(
             PipelineEvent(
                 "partition_loaded",
@@ -118,7 +123,8 @@ def report_load(
                 partition=run.partition,
                 asset=asset,
                 details={
-                    "files": [f.source.uri for f in loaded],
+                    "files": plan.sources[:LIST_LIMIT],  # the first LIST_LIMIT
+                    "files_loaded": plan.files_loaded,
                     "rows_inserted": plan.total("inserted"),
                     "rows_updated": plan.total("updated"),
                     "stale_rows_skipped": plan.total("stale"),

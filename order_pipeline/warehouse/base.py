@@ -45,6 +45,11 @@ class LoadResult:
     seconds: float
 
 
+class ClientTimeout(RuntimeError):
+    """The client's own socket timeout cut a statement the server may still be running, holding its locks.
+    Never retried (a retry would wait behind the abandoned statement): the message names the setting."""
+
+
 class LoadError(RuntimeError):
     """A load batch failed and was rolled back: the message names the batch's files and the cause."""
 

@@ -14,7 +14,7 @@ import redshift_connector
 from order_pipeline.aws.s3_objects import parse_s3_uri
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.warehouse import sql_load
-from order_pipeline.warehouse.base import LoadBatch, LoadError
+from order_pipeline.warehouse.base import ClientTimeout, LoadBatch, LoadError
 from order_pipeline.warehouse.redshift_errors import (
     describe,
     is_dropped_connection,
@@ -55,6 +55,7 @@ class RedshiftWarehouse(SqlWarehouse):
         serverless: bool,
         max_attempts: int = 4,
         base_delay: float = 0.5,
+        client_timeout: int | None = None,
     ) -> None:
         bucket, _ = parse_s3_uri(manifest_prefix)
         self._connect = connect
@@ -65,6 +66,7 @@ class RedshiftWarehouse(SqlWarehouse):
         self._serverless = serverless
         self._max_attempts = max_attempts
         self._base_delay = base_delay
+        self._client_timeout = client_timeout
         self._conn: redshift_connector.Connection | None = None
 
     # -- connection and retries -------------------------------------------------------------------
@@ -116,12 +118,25 @@ class RedshiftWarehouse(SqlWarehouse):
         return self._with_retries(work)
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._cursor().execute(sql, list(params) if params else None)
+        self._run(self._cursor(), sql, params)
 
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self._cursor()
-        cursor.execute(sql, list(params) if params else None)
+        self._run(cursor, sql, params)
         return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+
+    def _run(self, cursor: Any, sql: str, params: Sequence[Any]) -> None:
+        try:
+            cursor.execute(sql, list(params) if params else None)
+        except TimeoutError as exc:
+            if not self._cut_by_client_timeout(exc):
+                raise
+            self._discard()  # the socket is mid-reply: nothing more can be read or sent on it
+            raise ClientTimeout(client_timeout_message(self._client_timeout, sql)) from exc
+
+    def _cut_by_client_timeout(self, exc: TimeoutError) -> bool:
+        """The socket's own timeout (no errno), not a dead peer found by TCP keepalive (errno ETIMEDOUT)."""
+        return self._client_timeout is not None and exc.errno is None
 
     def _prepare(self, batch: LoadBatch) -> dict[str, str]:
         try:
@@ -215,3 +230,13 @@ class RedshiftWarehouse(SqlWarehouse):
             f"{f' column {column.strip()}' if (column or '').strip() else ''}: {(reason or '').strip()}"
             for file, line, column, reason in rows
         )
+
+
+def client_timeout_message(seconds: int | None, sql: str) -> str:
+    statement = " ".join(sql.split())[:120]
+    return (
+        f"Redshift did not answer within the client socket timeout (ORDER_PIPELINE_REDSHIFT_TIMEOUT={seconds} s) "
+        f"while running: {statement}. The cluster may still be running that statement and holding its locks, so "
+        "it is not retried. Unset ORDER_PIPELINE_REDSHIFT_TIMEOUT (the default: no client timeout) and bound "
+        "statements on the server with ORDER_PIPELINE_REDSHIFT_STATEMENT_TIMEOUT_SECONDS instead"
+    )

@@ -7,6 +7,11 @@ Three modes:
   * IAM, Redshift Serverless: iam=True, is_serverless=True, serverless_work_group, region (the driver calls
     redshift-serverless GetCredentials; host is looked up from the workgroup when not given).
 The driver refuses IAM without SSL, so IAM settings with ssl=False are rejected here, early and clearly.
+
+`timeout` is the driver's socket timeout: it applies to every read after connect, so it cuts any statement (COPY,
+MERGE, a lock or WLM queue wait) that runs longer on the client while the server goes on running it. It is unset
+by default (TCP keepalive stays on); long statements are bounded on the server (`statement_timeout`, set on the
+session by the resource) instead.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ class RedshiftConnection(Protocol):
     profile: str | None
     ssl: bool
     timeout: int | None
+    tcp_keepalive: bool
+    tcp_keepalive_idle: int | None
     application_name: str
 
 
@@ -60,8 +67,11 @@ def connect_kwargs(settings: RedshiftConnection) -> dict[str, Any]:
         "port": settings.port,
         "ssl": settings.ssl,
         "timeout": settings.timeout,
+        "tcp_keepalive": settings.tcp_keepalive,
         "application_name": settings.application_name,
     }
+    if settings.tcp_keepalive_idle is not None:
+        common["tcp_keepalive_idle"] = settings.tcp_keepalive_idle
     if auth_mode(settings) == "password":
         _require(settings, "host", "user", "password")
         return {"host": settings.host, **common, "user": settings.user, "password": settings.password}
@@ -81,3 +91,10 @@ def connect_kwargs(settings: RedshiftConnection) -> dict[str, Any]:
     _require(settings, "cluster_identifier", "db_user", "region")
     kwargs.update(cluster_identifier=settings.cluster_identifier, db_user=settings.db_user, region=settings.region)
     return kwargs
+
+
+def statement_timeout_sql(seconds: int) -> str:
+    """The session's server-side statement limit (Redshift's statement_timeout counts milliseconds)."""
+    if seconds <= 0:
+        raise ValueError(f"statement timeout must be a positive number of seconds, not {seconds}")
+    return f"SET statement_timeout TO {int(seconds) * 1000}"

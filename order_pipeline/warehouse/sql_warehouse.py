@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
 from order_pipeline.warehouse import sql_ddl, sql_load
-from order_pipeline.warehouse.base import LEDGER_TABLE, LoadBatch, LoadError, LoadResult, Warehouse
+from order_pipeline.warehouse.base import LEDGER_TABLE, ClientTimeout, LoadBatch, LoadError, LoadResult, Warehouse
 from order_pipeline.warehouse.sql_batch import check_batch, files_stage_rows, flat, ledger_params
 from order_pipeline.warehouse.sql_names import FILES_STAGE, Dialect, losers_name, stage_name
 
@@ -178,7 +178,7 @@ class SqlWarehouse(Warehouse):
 
         try:
             staged, counts = self._run_load(stage, merge, after_stage)
-        except LoadError:
+        except (LoadError, ClientTimeout):
             raise
         except Exception as error:
             raise self._load_failure(batch, error) from error

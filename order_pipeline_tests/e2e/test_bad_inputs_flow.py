@@ -206,9 +206,9 @@ def test_corpus_mixed_with_good_files_in_one_partition(pipeline):
     (loaded,) = by_type["partition_loaded"]
     assert loaded["asset"] == "warehouse/orders" and loaded["rows_inserted"] == expected
     assert loaded["rows_updated"] == 0 and loaded["files_dead_lettered"] == 0
-    assert sorted(loaded["files"]) == sorted(
-        [uri_of[e.kind] for e in CORPUS if not e.whole_file_rejected and not e.ignored] + good_uris
-    )
+    expected_files = [uri_of[e.kind] for e in CORPUS if not e.whole_file_rejected and not e.ignored] + good_uris
+    assert loaded["files_loaded"] == len(expected_files)  # the message lists the first 50, beside the count
+    assert len(loaded["files"]) == min(50, len(expected_files)) and set(loaded["files"]) <= set(expected_files)
 
     # nothing new on the next tick, and re-materializing the partition announces and loads nothing again
     assert pipeline.tick().runs == []

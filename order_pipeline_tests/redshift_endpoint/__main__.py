@@ -8,6 +8,7 @@ COPY reads S3 through boto3, so export AWS_ENDPOINT_URL (and credentials) for th
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import threading
 from pathlib import Path
@@ -33,8 +34,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--user", default=DEFAULT_USER)
     parser.add_argument("--password", default=DEFAULT_PASSWORD)
     parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument(
+        "--slow",
+        action="append",
+        default=[],
+        metavar="REGEX=SECONDS",
+        help="statements matching REGEX take SECONDS longer on the server (e.g. '^MERGE=70'); repeatable",
+    )
     args = parser.parse_args(argv)
     endpoint = start_endpoint(args.port, args.data_dir, args.host, args.user, args.password, args.database)
+    for option in args.slow:
+        pattern, _, seconds = option.rpartition("=")
+        endpoint.adapter.slow_statements.append((re.compile(pattern, re.IGNORECASE), float(seconds)))
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):  # explicit: a background job may inherit SIGINT ignored
         signal.signal(signum, lambda *_: stopped.set())

@@ -57,6 +57,12 @@ class RedshiftEndpoint:
         with self.adapter.recording() as statements:
             yield statements
 
+    @contextmanager
+    def slowed(self, pattern: str, seconds: float) -> Iterator[None]:
+        """Statements matching the regex `pattern` take `seconds` longer on the server while the block runs."""
+        with self.adapter.slowed(pattern, seconds):
+            yield
+
     def stop(self) -> None:
         self.adapter.stop()
         self.tables.close()

@@ -101,6 +101,7 @@ class ClientSession:
         self.router = ReplyRouter()
         self.copy_statements: dict[bytes, CopyStatement] = {}
         self.truncate_statements: set[bytes] = set()
+        self.statement_texts: dict[bytes, str] = {}  # prepared statement -> its text, for slow_statements
         self.rejections: dict[str, Rejection] = {}
         self.copy_rows: int | None = None
 
@@ -242,9 +243,17 @@ class ClientSession:
         query_id = self.tables.next_copy_id(self.database, self.backend_pid)
         return [copy.table.strip('"'), None, run_copy(copy, self, query_id)]
 
+    def _slow_down(self, sql: str) -> None:
+        """A statement the adapter was told to slow down: the server sleeps first, in the client's session and
+        transaction (its locks held), so the client waits that long for the reply, as behind a slow COPY/MERGE."""
+        seconds = self.adapter.delay_for(sql)
+        if seconds and self.tx_status != "E":
+            self.inject_query(f"SELECT pg_sleep({seconds:.3f})")
+
     def _query(self, body: bytes) -> bytes:
         sql = body[:-1].decode("utf-8")
         self.adapter.log(sql)
+        self._slow_down(sql)
         copy = parse_copy_from_s3(sql)
         if copy is None:
             if _TRUNCATE.match(sql) and self.tx_status == "T":
@@ -261,6 +270,7 @@ class ClientSession:
     def _parse(self, body: bytes) -> bytes:
         name, sql, param_types = m.parse_parse(body)
         self.adapter.log(sql)
+        self.statement_texts[name] = sql
         copy = parse_copy_from_s3(sql)
         self.truncate_statements.discard(name)
         if copy is not None:
@@ -274,6 +284,7 @@ class ClientSession:
 
     def _bind(self, body: bytes) -> bytes:
         portal, statement = m.parse_bind_names(body)
+        self._slow_down(self.statement_texts.get(statement, ""))
         if statement in self.truncate_statements and self.tx_status == "T":
             self.inject_query("COMMIT")  # TRUNCATE commits the transaction it runs in
         copy = self.copy_statements.get(statement)
@@ -364,6 +375,7 @@ class WireAdapter:
         self.upstream = upstream
         self.tables = tables
         self.sessions: set[ClientSession] = set()
+        self.slow_statements: list[tuple[re.Pattern[str], float]] = []  # (pattern, seconds): see slowed()
         self._recorders: list[list[str]] = []
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._accept, daemon=True, name="redshift-adapter-accept")
@@ -388,6 +400,23 @@ class WireAdapter:
         finally:
             with self._lock:
                 self._recorders.remove(recorder)
+
+    def delay_for(self, sql: str) -> float:
+        with self._lock:
+            return max((seconds for pattern, seconds in self.slow_statements if pattern.search(sql)), default=0.0)
+
+    @contextmanager
+    def slowed(self, pattern: str, seconds: float) -> Iterator[None]:
+        """Statements matching `pattern` (a regex, searched in the text as sent) take `seconds` longer on the
+        server while the block runs: a slow COPY or MERGE on a busy cluster."""
+        entry = (re.compile(pattern, re.IGNORECASE), seconds)
+        with self._lock:
+            self.slow_statements.append(entry)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.slow_statements.remove(entry)
 
     def _accept(self) -> None:
         while True:

@@ -5,7 +5,11 @@ import redshift_connector
 from dagster import DagsterInvalidInvocationError
 
 from order_pipeline.components.redshift_resource import RedshiftResource
-from order_pipeline.warehouse.redshift_connection import IncompleteRedshiftSettings, connect_kwargs
+from order_pipeline.warehouse.redshift_connection import (
+    IncompleteRedshiftSettings,
+    connect_kwargs,
+    statement_timeout_sql,
+)
 
 
 def RedshiftConnectionSettings(**fields) -> RedshiftResource:  # noqa: N802 - reads like the configuration it builds
@@ -25,7 +29,8 @@ def test_password_mode():
         "database": "analytics",
         "port": 5439,
         "ssl": True,
-        "timeout": 60,
+        "timeout": None,
+        "tcp_keepalive": True,
         "application_name": "order_pipeline",
         "user": "loader",
         "password": "pw",
@@ -46,7 +51,8 @@ def test_iam_provisioned_mode_sends_no_password():
         "database": "dev",
         "port": 5439,
         "ssl": True,
-        "timeout": 60,
+        "timeout": None,
+        "tcp_keepalive": True,
         "application_name": "order_pipeline",
         "iam": True,
         "profile": "ci",
@@ -116,3 +122,24 @@ def test_settings_are_frozen():
     settings = RedshiftConnectionSettings(host="h", user="u", password="p")
     with pytest.raises(DagsterInvalidInvocationError, match="does not support item assignment"):
         settings.password = "other"  # type: ignore[misc]
+
+
+def test_no_client_timeout_by_default_and_keepalive_on():
+    """redshift_connector's `timeout` applies to every socket read: set, it would cut any longer COPY or MERGE."""
+    kwargs = connect_kwargs(RedshiftConnectionSettings(host="h", user="u", password="p"))
+    assert kwargs["timeout"] is None
+    assert kwargs["tcp_keepalive"] is True
+    assert "tcp_keepalive_idle" not in kwargs  # the OS default unless set
+
+
+def test_keepalive_idle_and_client_timeout_when_set():
+    settings = RedshiftConnectionSettings(host="h", user="u", password="p", timeout=900, tcp_keepalive_idle=60)
+    kwargs = connect_kwargs(settings)
+    assert (kwargs["timeout"], kwargs["tcp_keepalive_idle"]) == (900, 60)
+    assert set(kwargs) <= DRIVER_PARAMETERS
+
+
+def test_statement_timeout_is_set_in_milliseconds():
+    assert statement_timeout_sql(600) == "SET statement_timeout TO 600000"
+    with pytest.raises(ValueError, match="positive"):
+        statement_timeout_sql(0)

@@ -14,7 +14,7 @@ import itertools
 import json
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -34,6 +34,7 @@ from order_pipeline.landing import FileVersion, is_hidden
 from order_pipeline.layout import LakeLayout
 from order_pipeline.steps.lake.conversion_attempts import MAX_ATTEMPTS, ConversionAttempts, cut_short_reason
 from order_pipeline.steps.lake.lake_files import ConvertedFile
+from order_pipeline.steps.lake.lake_summary import LakeSummary
 from order_pipeline.steps.lake.schema_state import SchemaStateStore
 
 INFRASTRUCTURE_ERRORS = (OSError, BotoCoreError, ClientError, Boto3Error)
@@ -289,23 +290,34 @@ def convert_partition(
 
 @dataclass(frozen=True)
 class LakeRun:
-    """One landing date through the lake step: every file's conversion record, and which were converted now."""
+    """One landing date through the lake step, summed up in bounded memory (lake_summary): counts, totals and the
+    first few of each list; each file's conversion record stays in the lake, beside its Parquet."""
 
     partition: str
-    records: list[ConvertedFile]
-    converted_now: list[ConvertedFile]
+    summary: LakeSummary
     seconds: float
 
+    @property
+    def converted_now(self) -> int:
+        return self.summary.converted_now
 
-def convert_landing_date(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str) -> LakeRun:
-    """Every landing file of the date converted once: those converted by an earlier run are only read back."""
+
+def convert_landing_date(
+    s3: Any,
+    layout: LakeLayout,
+    dataset: Dataset,
+    partition: str,
+    *,
+    on_converted: Callable[[ConvertedFile], None] | None = None,
+) -> LakeRun:
+    """Every landing file of the date converted once: those converted by an earlier run are only read back.
+    `on_converted` is called with each file converted now, as it is converted (its record is then dropped)."""
     started = time.monotonic()
     files = list_landing_day(s3, layout.bucket, layout.landing_root(dataset.name), date.fromisoformat(partition))
-    records: list[ConvertedFile] = []
-    now: list[ConvertedFile] = []
+    summary = LakeSummary()
     for converted, converted_now in convert_partition(s3, layout, dataset, partition, files):
-        records.append(converted)
-        if converted_now:
-            now.append(converted)
+        summary.add(converted, converted_now)
+        if converted_now and on_converted is not None:
+            on_converted(converted)
     pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed pages: the next step wants them
-    return LakeRun(partition, records, now, round(time.monotonic() - started, 3))
+    return LakeRun(partition, summary, round(time.monotonic() - started, 3))

@@ -7,7 +7,7 @@ records of loaded files, plus every record of quarantined files) exceed the data
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from order_pipeline.datasets.declaration import Dataset
@@ -43,36 +43,63 @@ def _reason(converted: ConvertedFile) -> str:
     )
 
 
-def partition_status(dataset: Dataset, records: Sequence[ConvertedFile]) -> PartitionStatus:
-    counted = [r for r in records if r.status != "ignored"]
-    quarantined = [r for r in counted if r.status == "rejected"]
-    loadable = [r for r in counted if r.loadable]
-    total = sum(r.total_records for r in counted)
-    lost = sum(r.rejected_records for r in loadable) + sum(r.total_records for r in quarantined)
-    reasons = [
-        {"file": r.source.uri, "status": r.status, "reason": _reason(r)}
-        for r in (*quarantined, *(r for r in loadable if r.rejected_records))
-    ][:MAX_REASONS]
-    failure = None
-    if quarantined and not loadable:
-        failure = f"all {len(quarantined)} file(s) of the partition were quarantined"
-    elif lost > dataset.max_bad_records:
-        failure = (
-            f"{lost} of {total} records were rejected or quarantined, more than the dataset allows "
-            f"({dataset.max_bad_records})"
+class PartitionTally:
+    """The partition status built file by file: counts and the first MAX_REASONS reasons, never every record."""
+
+    def __init__(self) -> None:
+        self.files = self.loadable = self.quarantined = self.ignored = 0
+        self.records = self.lost = 0
+        self._quarantined_reasons: list[dict[str, str]] = []
+        self._reject_reasons: list[dict[str, str]] = []
+
+    def add(self, record: ConvertedFile) -> None:
+        self.files += 1
+        if record.status == "ignored":
+            self.ignored += 1
+            return
+        self.records += record.total_records
+        if record.status == "rejected":
+            self.quarantined += 1
+            self.lost += record.total_records
+            reasons = self._quarantined_reasons
+        elif record.loadable:
+            self.loadable += 1
+            self.lost += record.rejected_records
+            reasons = self._reject_reasons if record.rejected_records else []
+        else:
+            return
+        if len(reasons) < MAX_REASONS:
+            reasons.append({"file": record.source.uri, "status": record.status, "reason": _reason(record)})
+
+    def status(self, dataset: Dataset) -> PartitionStatus:
+        quarantined, loadable, total, lost = self.quarantined, self.loadable, self.records, self.lost
+        failure = None
+        if quarantined and not loadable:
+            failure = f"all {quarantined} file(s) of the partition were quarantined"
+        elif lost > dataset.max_bad_records:
+            failure = (
+                f"{lost} of {total} records were rejected or quarantined, more than the dataset allows "
+                f"({dataset.max_bad_records})"
+            )
+        elif total and lost / total > dataset.max_bad_ratio:
+            failure = (
+                f"{lost} of {total} records ({lost / total:.0%}) were rejected or quarantined, more than the "
+                f"dataset allows ({dataset.max_bad_ratio:.0%})"
+            )
+        return PartitionStatus(
+            files=self.files,
+            files_loadable=loadable,
+            files_quarantined=quarantined,
+            files_ignored=self.ignored,
+            records=total,
+            records_lost=lost,
+            reasons=(self._quarantined_reasons + self._reject_reasons)[:MAX_REASONS],
+            failure=failure,
         )
-    elif total and lost / total > dataset.max_bad_ratio:
-        failure = (
-            f"{lost} of {total} records ({lost / total:.0%}) were rejected or quarantined, more than the "
-            f"dataset allows ({dataset.max_bad_ratio:.0%})"
-        )
-    return PartitionStatus(
-        files=len(records),
-        files_loadable=len(loadable),
-        files_quarantined=len(quarantined),
-        files_ignored=len(records) - len(counted),
-        records=total,
-        records_lost=lost,
-        reasons=reasons,
-        failure=failure,
-    )
+
+
+def partition_status(dataset: Dataset, records: Iterable[ConvertedFile]) -> PartitionStatus:
+    tally = PartitionTally()
+    for record in records:
+        tally.add(record)
+    return tally.status(dataset)
