@@ -2,6 +2,8 @@
 refreshed, so these prove the same contracts over the whole tables, less often (a daily schedule), and show
 beside the per-run checks in the UI (asset checks on the same assets)."""
 
+from dataclasses import dataclass
+
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
@@ -62,9 +64,14 @@ def _derived_check(dataset: Dataset, derived: DerivedTable) -> dg.AssetChecksDef
     return derived_full
 
 
-def build_full_checks(
-    dataset: Dataset,
-) -> tuple[list[dg.AssetChecksDefinition], dg.UnresolvedAssetJobDefinition, dg.ScheduleDefinition]:
+@dataclass(frozen=True)
+class FullChecks:
+    checks: list[dg.AssetChecksDefinition]
+    job: object  # the unresolved asset job define_asset_job returns
+    schedule: dg.ScheduleDefinition
+
+
+def build_full_checks(dataset: Dataset) -> FullChecks:
     """The dataset's full-table checks, the job running them, and its daily schedule (on by default)."""
     checks = [
         _merge_key_check(dataset),
@@ -83,4 +90,4 @@ def build_full_checks(
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )
-    return checks, job, schedule
+    return FullChecks(checks, job, schedule)

@@ -42,12 +42,12 @@ def dataset_definitions(dataset: Dataset, settings: Settings) -> dg.Definitions:
         tags={"order_pipeline/dataset": dataset.name},
         executor_def=dg.in_process_executor,
     )
-    full_checks, full_checks_job, full_checks_schedule = build_full_checks(dataset)
+    full = build_full_checks(dataset)
     return dg.Definitions(
         assets=[built.raw, *loaded],
-        asset_checks=full_checks,
-        jobs=[job, full_checks_job],
-        schedules=[full_checks_schedule],
+        asset_checks=full.checks,
+        jobs=[job, full.job],
+        schedules=[full.schedule],
         sensors=[
             build_landing_sensor(dataset, settings, job.name, name=dataset.landing_sensor_name),
             build_reconcile_sensor(dataset, settings, job.name, name=dataset.reconcile_sensor_name),
