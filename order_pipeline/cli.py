@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--fixed", type=Path, help="a fixed local copy to land instead (one URI only)")
     replay.add_argument("--dataset", default="orders", help="a declared dataset (order_pipeline.datasets)")
 
+    rebuild = _command(
+        commands, "rebuild-derived", "rebuild_derived:run", help="rebuild derived tables whole, in place (repair)"
+    )
+    rebuild.add_argument("--dataset", help="only this declared dataset's derived tables (default: every dataset)")
+    rebuild.add_argument("--table", help="only this derived table, e.g. daily_order_summary")
+
     aws = commands.add_parser("aws", help="AWS resources: create or update them from the configuration")
     aws_actions = aws.add_subparsers(dest="action", required=True)
     bootstrap = _command(

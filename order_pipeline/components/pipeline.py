@@ -10,6 +10,7 @@ import dagster as dg
 
 from order_pipeline.components.dataset_assets import build_dataset_assets
 from order_pipeline.components.derived_assets import build_derived_asset
+from order_pipeline.components.full_checks import build_full_checks
 from order_pipeline.components.keys import job_name
 from order_pipeline.components.landing_sensors import build_landing_sensor, build_reconcile_sensor
 from order_pipeline.components.partitions import landing_date_partitions
@@ -40,9 +41,12 @@ def dataset_definitions(dataset: Dataset, settings: Settings) -> dg.Definitions:
         tags={"order_pipeline/dataset": dataset.name},
         executor_def=dg.in_process_executor,
     )
+    full = build_full_checks(dataset)
     return dg.Definitions(
         assets=[built.raw, *loaded],
-        jobs=[job],
+        asset_checks=full.checks,
+        jobs=[job, full.job],
+        schedules=[full.schedule],
         sensors=[
             build_landing_sensor(dataset, settings, job.name, name=dataset.landing_sensor_name),
             build_reconcile_sensor(dataset, settings, job.name, name=dataset.reconcile_sensor_name),

@@ -145,7 +145,9 @@ class RecordRule:
 @dataclass(frozen=True)
 class DerivedCheck:
     """A consistency rule of a derived table: `sql` returns one row of two numbers that must be equal
-    (e.g. Σ order_count in the summary, orders in the source table)."""
+    (e.g. Σ order_count in the summary, orders in the source table). `{derived_scope}` (a predicate on the
+    derived table's rows) and `{parent_scope}` (on the parent's) restrict it to the groups a refresh wrote;
+    the full-table version of the check has both `1 = 1`."""
 
     name: str
     description: str
@@ -153,15 +155,49 @@ class DerivedCheck:
     labels: tuple[str, str] = ("derived", "source")  # what the two numbers are, in the check's metadata
 
 
+# The placeholder a derived table's `select_sql` reads its parent rows from, and its check's scopes.
+PARENTS_PLACEHOLDER = "{parents}"
+
+
+@dataclass(frozen=True)
+class DerivedGroups:
+    """How a derived table's rows follow from the parent's: one row per group, and the group of a parent row is
+    `grain` of its `column` (`utc_date`: the UTC date of a timestamp). A load refreshes only the groups its
+    batch touched; this is what lets it name them (and lets the warehouse find their parent rows by a range
+    of `column`, which its sort key / zone maps serve)."""
+
+    key: str  # the derived table's column holding the group, e.g. order_date
+    column: str  # the parent column the group follows from, e.g. order_ts
+    grain: Literal["utc_date"] = "utc_date"
+
+
 @dataclass(frozen=True)
 class DerivedTable:
-    """A table the warehouse rebuilds from a dataset's tables after each load (e.g. a daily summary)."""
+    """A table the warehouse keeps from a dataset's tables (e.g. a daily summary).
+
+    `select_sql` computes its rows from the parent rows in `{parents}` (a relation: the whole parent table for
+    a full rebuild, only the rows of the affected groups for a refresh); child tables are read through the
+    parents in scope. With `groups` declared a load refreshes only the groups it touched; without, the table is
+    rebuilt whole after each load (still in place: delete and insert, grants and views survive).
+    """
 
     name: str
     select_sql: str
     columns: tuple[Column, ...]
     description: str = ""
     check: DerivedCheck | None = None
+    groups: DerivedGroups | None = None
+
+    def __post_init__(self) -> None:
+        if PARENTS_PLACEHOLDER not in self.select_sql:
+            raise ValueError(f"derived table {self.name!r}: select_sql reads its parent rows from {{parents}}")
+        if self.groups is not None and self.groups.key not in {c.name for c in self.columns}:
+            raise ValueError(f"derived table {self.name!r}: group key {self.groups.key!r} is not one of its columns")
+
+    @property
+    def pending_table(self) -> str:
+        """Where loads record the groups they touched until the derived step refreshes them."""
+        return f"{self.name}_pending"
 
 
 @dataclass(frozen=True)
@@ -188,7 +224,7 @@ class Dataset:
     owners: tuple[str, ...] = ()
     group_name: str | None = None
     sensor_name: str | None = None  # default s3_<name>_files_sensor; operators and alerts refer to it
-    derived: tuple[DerivedTable, ...] = ()  # rebuilt after each load of this dataset
+    derived: tuple[DerivedTable, ...] = ()  # refreshed after each load of this dataset
     csv: CsvOptions = CsvOptions()  # how its CSV/TSV files are read (JSON and Parquet need no options)
     # Not declared: the columns schema evolution added so far (see datasets/evolution.py), set at run time from
     # the dataset's schema state. They come after the lineage columns, in the order they were first seen, as

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from order_pipeline.datasets.declaration import Dataset
+from order_pipeline.datasets.declaration import Dataset, DerivedTable
 from order_pipeline.landing import FileVersion
 
 LEDGER_TABLE = "file_ledger"
@@ -42,6 +42,21 @@ class LoadResult:
     updated: int  # parent rows replaced by a newer version
     stale: int  # staged parent rows dropped because the table already held a newer version
     child_rows: Mapping[str, int]  # child table -> rows written
+    seconds: float
+    # the merge-key check scoped to this batch: keys merged, and how many of them the table now holds twice
+    merged_keys: int = 0
+    duplicate_keys: int = 0
+
+
+@dataclass(frozen=True)
+class DerivedRefresh:
+    """What one refresh of a derived table did, and its check over the groups it wrote."""
+
+    table: str
+    full: bool  # rebuilt whole (no groups declared, a first fill, or the repair command)
+    groups: tuple[Any, ...]  # the groups replaced (empty for a full rebuild)
+    rows: int  # derived rows written
+    check: tuple[int, int] | None  # the declared check's two figures over what was written
     seconds: float
 
 
@@ -98,6 +113,11 @@ class Warehouse(abc.ABC):
     @abc.abstractmethod
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read query and return all rows."""
+
+    @abc.abstractmethod
+    def refresh_derived(self, dataset: Dataset, derived: DerivedTable, *, full: bool = False) -> DerivedRefresh:
+        """Replace the derived table's groups that loads touched since its last refresh (or, `full`, all of its
+        rows) in place, in one transaction, and evaluate its check over what was written."""
 
     @abc.abstractmethod
     def rebuild_table(self, table: str, select_sql: str) -> int:

@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 import redshift_connector
 
 from order_pipeline.aws.s3_objects import parse_s3_uri
-from order_pipeline.datasets.declaration import Dataset
-from order_pipeline.warehouse import sql_load
-from order_pipeline.warehouse.base import ClientTimeout, LoadBatch, LoadError
+from order_pipeline.datasets.declaration import Dataset, DerivedTable
+from order_pipeline.warehouse import sql_derived, sql_load
+from order_pipeline.warehouse.base import LEDGER_TABLE, ClientTimeout, LoadBatch, LoadError
 from order_pipeline.warehouse.redshift_errors import (
     describe,
     is_dropped_connection,
@@ -177,6 +177,9 @@ class RedshiftWarehouse(SqlWarehouse):
 
     def _lock(self, dataset: Dataset) -> None:
         self._execute(sql_load.lock_tables_sql(dataset))
+
+    def _lock_derived(self, dataset: Dataset, derived: DerivedTable) -> None:
+        self._execute(sql_derived.lock_sql(dataset, derived, LEDGER_TABLE))
 
     def _load_failure(self, batch: LoadBatch, error: Exception) -> LoadError:
         if isinstance(error, _CopyFailed):

@@ -22,16 +22,25 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from order_pipeline.datasets.declaration import Dataset
+from order_pipeline.datasets.declaration import Dataset, DerivedTable
 from order_pipeline.landing import FileVersion
-from order_pipeline.warehouse import sql_ddl, sql_load
-from order_pipeline.warehouse.base import LEDGER_TABLE, ClientTimeout, LoadBatch, LoadError, LoadResult, Warehouse
+from order_pipeline.warehouse import sql_checks, sql_ddl, sql_derived, sql_load
+from order_pipeline.warehouse.base import (
+    LEDGER_TABLE,
+    ClientTimeout,
+    DerivedRefresh,
+    LoadBatch,
+    LoadError,
+    LoadResult,
+    Warehouse,
+)
 from order_pipeline.warehouse.sql_batch import check_batch, files_stage_rows, flat, ledger_params
-from order_pipeline.warehouse.sql_names import FILES_STAGE, Dialect, losers_name, stage_name
+from order_pipeline.warehouse.sql_names import FILES_STAGE, Dialect, losers_name, quote_ident, stage_name
 
 T = TypeVar("T")
 KEYS_PER_QUERY = 500  # bound the IN (...) list of one statement
 FILES_PER_INSERT = 200  # rows of one multi-row INSERT into the batch's files stage
+GROUPS_PER_STATEMENT = 400  # derived groups one refresh statement replaces
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,8 @@ class UpsertCounts:
     updated: int
     stale: int
     child_rows: dict[str, int]
+    merged_keys: int = 0
+    duplicate_keys: int = 0
 
 
 def temp_tables(dataset: Dataset) -> list[str]:
@@ -86,6 +97,9 @@ class SqlWarehouse(Warehouse):
     def _lock(self, dataset: Dataset) -> None:  # noqa: B027 - optional: only Redshift locks
         """Make the merge safe against a concurrent load before its first statement."""
 
+    def _lock_derived(self, dataset: Dataset, derived: DerivedTable) -> None:  # noqa: B027 - optional: Redshift
+        """Make a derived refresh safe against a concurrent load before its first statement."""
+
     def _load_failure(self, batch: LoadBatch, error: Exception) -> LoadError:
         return LoadError(batch, f"{type(error).__name__}: {error}")
 
@@ -110,6 +124,67 @@ class SqlWarehouse(Warehouse):
                         self._execute(sql_ddl.add_column_sql(table, column, self.dialect))
 
         self._transaction(work)
+        self._ensure_derived(dataset)
+
+    def _ensure_derived(self, dataset: Dataset) -> None:
+        """Each derived table (and its pending groups) created once and then kept: never dropped."""
+        statements = []
+        for derived in dataset.derived:
+            statements.append(sql_derived.derived_table_sql(derived, self.dialect))
+            if derived.groups is not None:
+                statements.append(sql_derived.pending_table_sql(derived, self.dialect))
+        if not statements:
+            return
+
+        def work() -> None:
+            for statement in statements:
+                self._execute(statement)
+
+        self._transaction(work)
+
+    def refresh_derived(self, dataset: Dataset, derived: DerivedTable, *, full: bool = False) -> DerivedRefresh:
+        started = time.perf_counter()
+
+        def work() -> DerivedRefresh:
+            self._lock_derived(dataset, derived)
+            # a first fill (the table is new beside a loaded parent) must be whole: no pending group names it
+            whole = (
+                full
+                or derived.groups is None
+                or (
+                    not self._scalar(sql_derived.has_rows_sql(derived.name))
+                    and bool(self._scalar(sql_derived.has_rows_sql(dataset.name)))
+                )
+            )
+            if whole:
+                self._execute(sql_derived.delete_rows_sql(derived))
+                self._execute(sql_derived.insert_rows_sql(dataset, derived))
+                if derived.groups is not None:
+                    self._execute(sql_derived.delete_pending_sql(derived))
+                rows = self._scalar(sql_load.count_sql(derived.name))
+                check = self._check(derived, None)
+                return DerivedRefresh(derived.name, True, (), rows, check, time.perf_counter() - started)
+            groups = tuple(row[0] for row in self._fetch(sql_derived.pending_groups_sql(derived)))
+            rows = 0
+            for start in range(0, len(groups), GROUPS_PER_STATEMENT):
+                chunk = groups[start : start + GROUPS_PER_STATEMENT]
+                self._execute(sql_derived.delete_rows_sql(derived, sql_derived.derived_scope(derived, chunk)))
+                self._execute(sql_derived.insert_rows_sql(dataset, derived, sql_derived.parent_scope(derived, chunk)))
+                self._execute(sql_derived.delete_pending_sql(derived, chunk))
+                rows += self._scalar(
+                    f"SELECT COUNT(*) FROM {quote_ident(derived.name)} "
+                    f"WHERE {sql_derived.derived_scope(derived, chunk)}"
+                )
+            check = self._check(derived, groups) if groups else None
+            return DerivedRefresh(derived.name, False, groups, rows, check, time.perf_counter() - started)
+
+        return self._transaction(work)
+
+    def _check(self, derived: DerivedTable, groups: Sequence[Any] | None) -> tuple[int, int] | None:
+        if derived.check is None:
+            return None
+        first, second = self._fetch(sql_derived.check_sql(derived, groups))[0]
+        return int(first), int(second)
 
     def rebuild_table(self, table: str, select_sql: str) -> int:
         *replace, count = sql_ddl.rebuild_table_sql(table, select_sql)
@@ -192,6 +267,8 @@ class SqlWarehouse(Warehouse):
             stale=counts.stale,
             child_rows=counts.child_rows,
             seconds=time.perf_counter() - started,
+            merged_keys=counts.merged_keys,
+            duplicate_keys=counts.duplicate_keys,
         )
 
     # -- the merge --------------------------------------------------------------------------------
@@ -206,14 +283,25 @@ class SqlWarehouse(Warehouse):
         self._execute(sql_load.stale_delete_sql(dataset))
         survivors = self._scalar(sql_load.count_sql(stage))
         updated = self._scalar(sql_load.matched_count_sql(dataset))
+        for derived in dataset.derived:  # before the MERGE: the groups updated rows move out of
+            if derived.groups is not None:
+                self._execute(sql_derived.capture_replaced_groups_sql(dataset, derived))
+                self._execute(sql_derived.capture_staged_groups_sql(dataset, derived, self.dialect))
         self._execute(sql_load.merge_sql(dataset, self.dialect))
+        # the merge-key check, scoped to the keys this batch merged (the full-table one runs on its own)
+        duplicate_keys = self._scalar(sql_checks.merged_duplicates_sql(dataset)) if survivors else 0
         child_rows: dict[str, int] = {}
         for child in dataset.children:
             self._execute(sql_load.child_delete_sql(dataset, child.name))
             child_rows[child.name] = self._scalar(sql_load.child_count_sql(dataset, child.name))
             self._execute(sql_load.child_insert_sql(dataset, child.name, self.dialect))
         return UpsertCounts(
-            inserted=survivors - updated, updated=updated, stale=unique - survivors, child_rows=child_rows
+            inserted=survivors - updated,
+            updated=updated,
+            stale=unique - survivors,
+            child_rows=child_rows,
+            merged_keys=survivors,
+            duplicate_keys=duplicate_keys,
         )
 
     def _scalar(self, sql: str, params: Sequence[Any] = ()) -> int:

@@ -3,12 +3,14 @@ parse tests and the statement-record test read."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlglot import exp
 
 from order_pipeline.datasets.declaration import Column, Dataset
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_summary import DAILY_ORDER_SUMMARY
-from order_pipeline.warehouse import sql_copy, sql_ddl, sql_load
+from order_pipeline.warehouse import sql_checks, sql_copy, sql_ddl, sql_derived, sql_load
 from order_pipeline.warehouse.sql_names import FILES_STAGE, losers_name, stage_name
 
 # Every name a reserved word: the SQL builders must quote each one everywhere.
@@ -80,12 +82,29 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
     out["ledger.partitions.35"] = (sql_load.ledger_partitions_sql(35), exp.Select)
     out["ledger.exists"] = (sql_load.ledger_table_exists_sql(), exp.Select)
     out["columns"] = (sql_ddl.existing_columns_sql(), exp.Select)
-    drop, create, count = sql_ddl.rebuild_table_sql("daily_order_summary", DAILY_ORDER_SUMMARY.select_sql)
+    full_select = sql_derived.select_rows_sql(ORDERS, DAILY_ORDER_SUMMARY)
+    drop, create, count = sql_ddl.rebuild_table_sql("daily_order_summary", full_select)
     out["rebuild.drop"], out["rebuild.create"], out["rebuild.count"] = (
         (drop, exp.Drop),
         (create, exp.Create),
         (count, exp.Select),
     )
+    summary, days = DAILY_ORDER_SUMMARY, [date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 21)]
+    scope = sql_derived.parent_scope(summary, days)
+    out["derived.create"] = (sql_derived.derived_table_sql(summary, dialect), exp.Create)
+    out["derived.pending.create"] = (sql_derived.pending_table_sql(summary, dialect), exp.Create)
+    out["derived.capture_replaced"] = (sql_derived.capture_replaced_groups_sql(ORDERS, summary), exp.Insert)
+    out["derived.capture_staged"] = (sql_derived.capture_staged_groups_sql(ORDERS, summary, dialect), exp.Insert)
+    out["derived.pending"] = (sql_derived.pending_groups_sql(summary), exp.Select)
+    out["derived.delete"] = (sql_derived.delete_rows_sql(summary, sql_derived.derived_scope(summary, days)), exp.Delete)
+    out["derived.insert"] = (sql_derived.insert_rows_sql(ORDERS, summary, scope), exp.Insert)
+    out["derived.insert_all"] = (sql_derived.insert_rows_sql(ORDERS, summary), exp.Insert)
+    out["derived.forget"] = (sql_derived.delete_pending_sql(summary, days), exp.Delete)
+    out["derived.has_rows"] = (sql_derived.has_rows_sql("orders"), exp.Select)
+    out["derived.check"] = (sql_derived.check_sql(summary, days), exp.Select)
+    out["derived.check_all"] = (sql_derived.check_sql(summary), exp.Select)
+    out["checks.merged_duplicates"] = (sql_checks.merged_duplicates_sql(ORDERS), exp.Select)
+    out["checks.all_duplicates"] = (sql_checks.all_duplicates_sql(ORDERS), exp.Select)
     if dialect == "redshift":
         out["load_errors.serverless"] = (sql_copy.load_errors_sql(True), exp.Select)
         out["load_errors.provisioned"] = (sql_copy.load_errors_sql(False), exp.Select)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.warehouse.base import Warehouse
+from order_pipeline.warehouse.sql_checks import all_duplicates_sql
 from order_pipeline.warehouse.sql_names import quote_ident
 
 
@@ -12,10 +13,6 @@ def row_count(db: Warehouse, table: str) -> int:
 
 
 def duplicate_key_count(db: Warehouse, dataset: Dataset) -> int:
-    """How many merge-key values occur more than once in the parent table (must be 0)."""
-    keys = ", ".join(quote_ident(column) for column in dataset.merge_key)
-    sql = (
-        f"SELECT COUNT(*) FROM (SELECT {keys} FROM {quote_ident(dataset.name)} "
-        f"GROUP BY {keys} HAVING COUNT(*) > 1) AS d"
-    )
-    return int(db.query(sql)[0][0])
+    """How many merge-key values occur more than once in the whole parent table (must be 0): the full-table
+    check. Each load checks the keys it merged in its own transaction (LoadResult.duplicate_keys)."""
+    return int(db.query(all_duplicates_sql(dataset))[0][0])
