@@ -2,10 +2,16 @@
 refreshed, so these prove the same contracts over the whole tables, less often (a daily schedule), and show
 beside the per-run checks in the UI (asset checks on the same assets)."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
+
+if TYPE_CHECKING:  # not exported by the dagster package: define_asset_job's return type
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from order_pipeline.components.keys import derived_key, warehouse_key
 from order_pipeline.components.warehouse_resource import WarehouseResource
@@ -67,7 +73,7 @@ def _derived_check(dataset: Dataset, derived: DerivedTable) -> dg.AssetChecksDef
 @dataclass(frozen=True)
 class FullChecks:
     checks: list[dg.AssetChecksDefinition]
-    job: dg.UnresolvedAssetJobDefinition  # what define_asset_job returns
+    job: UnresolvedAssetJobDefinition
     schedule: dg.ScheduleDefinition
 
 

@@ -14,6 +14,7 @@ import yaml
 from order_pipeline.commands.replay import replay_key
 from order_pipeline.commands.replay_csv import csv_from_rejects
 from order_pipeline.components.dataset_component import TEMPLATE, DatasetComponent
+from order_pipeline.components.full_checks import full_checks_job_name
 from order_pipeline.components.pipeline import dataset_definitions, resource_definitions
 from order_pipeline.config import load_settings
 from order_pipeline.conversion import convert_file
@@ -71,7 +72,11 @@ def test_the_component_builds_exactly_the_python_definitions():
     graph, expected_graph = built.resolve_asset_graph(), expected.resolve_asset_graph()
     assert graph.get_all_asset_keys() == expected_graph.get_all_asset_keys()
     assert graph.asset_check_keys == expected_graph.asset_check_keys and graph.asset_check_keys
-    assert {j.name for j in built.jobs} == {j.name for j in expected.jobs} and len(built.jobs) == 1
+    assert {j.name for j in built.jobs} == {j.name for j in expected.jobs} == {
+        "shipments_load_job",
+        full_checks_job_name(shipments_dataset()),
+    }
+    assert {s.name for s in built.schedules} == {s.name for s in expected.schedules} and len(built.schedules) == 1
     assert (
         {s.name for s in built.sensors}
         == {s.name for s in expected.sensors}
