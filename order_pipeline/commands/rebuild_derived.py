@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from order_pipeline.commands.arguments import dataset_argument
-from order_pipeline.datasets import DATASETS
 from order_pipeline.datasets.declaration import Dataset
+from order_pipeline.datasets.registry import registered_datasets
 from order_pipeline.warehouse.base import DerivedRefresh, Warehouse
 
 
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from order_pipeline.config import load_settings
 
     if args.dataset is None:
-        datasets: Sequence[Dataset] = DATASETS
+        datasets: Sequence[Dataset] = registered_datasets()  # Python and defs.yaml declarations
     else:
         chosen = dataset_argument(args.dataset)
         if chosen is None:
