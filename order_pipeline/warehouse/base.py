@@ -119,9 +119,5 @@ class Warehouse(abc.ABC):
         """Replace the derived table's groups that loads touched since its last refresh (or, `full`, all of its
         rows) in place, in one transaction, and evaluate its check over what was written."""
 
-    @abc.abstractmethod
-    def rebuild_table(self, table: str, select_sql: str) -> int:
-        """Replace `table` with the rows of `select_sql` in one transaction; returns the row count."""
-
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

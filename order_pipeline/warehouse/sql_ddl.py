@@ -151,12 +151,3 @@ def existing_columns_sql() -> str:
 
 def drop_temp_sql(name: str) -> str:
     return f"DROP TABLE IF EXISTS {quote_ident(name)}"
-
-
-def rebuild_table_sql(table: str, select_sql: str) -> list[str]:
-    """Statements replacing a derived table with the rows of `select_sql` (run them in one transaction)."""
-    return [
-        f"DROP TABLE IF EXISTS {quote_ident(table)}",
-        f"CREATE TABLE {quote_ident(table)} AS {select_sql}",
-        f"SELECT COUNT(*) FROM {quote_ident(table)}",
-    ]

@@ -186,16 +186,6 @@ class SqlWarehouse(Warehouse):
         first, second = self._fetch(sql_derived.check_sql(derived, groups))[0]
         return int(first), int(second)
 
-    def rebuild_table(self, table: str, select_sql: str) -> int:
-        *replace, count = sql_ddl.rebuild_table_sql(table, select_sql)
-
-        def work() -> int:
-            for statement in replace:
-                self._execute(statement)
-            return self._scalar(count)
-
-        return self._transaction(work)
-
     def ledger_statuses(self, dataset: Dataset, files: Sequence[FileVersion]) -> dict[tuple[str, str], str]:
         wanted = {(f.key, f.etag) for f in files}
         keys = sorted({key for key, _ in wanted})

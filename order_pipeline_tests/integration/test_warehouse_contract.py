@@ -223,15 +223,6 @@ def test_failure_after_staging_rolls_back_everything_and_the_batch_loads_afterwa
     assert warehouse.load_batch(make_batch(ORDERS, newer)).updated == 1
 
 
-def test_rebuild_table_replaces_a_derived_table_in_one_step(warehouse, s3_client, bucket):
-    file = orders_file(s3_client, bucket, "a", Order("o-1", at(0)), Order("o-2", at(0)), Order("o-3", at(0), "pending"))
-    warehouse.load_batch(make_batch(ORDERS, file))
-    select = 'SELECT "status", COUNT(*) AS "orders" FROM "orders" GROUP BY "status"'
-    assert warehouse.rebuild_table("status_counts", select) == 2
-    assert warehouse.rebuild_table("status_counts", select) == 2  # replaced, not appended
-    assert sorted(tuple(r) for r in warehouse.query('SELECT * FROM "status_counts"')) == [("paid", 2), ("pending", 1)]
-
-
 def test_a_second_dataset_without_children_loads_through_the_same_backend(open_warehouse, s3_client, bucket):
     wh = open_warehouse(CUSTOMERS)
     first = data_file(s3_client, bucket, CUSTOMERS, "a", {"customers": [customer(1, 1, "Ann"), customer(2, 1, "Bo")]})

@@ -19,9 +19,11 @@ _CREATE_TABLE = re.compile(r"^CREATE (?:TEMP |TEMPORARY )?TABLE (?:IF NOT EXISTS
 _WORD = re.compile(r"\b[A-Za-z_][\w$]*\b")
 
 
-# A list item whose runs collapse: a name, a parameter, a literal, an assignment, a parenthesised group.
-_ITEM = r"(?:\"x\" = [^,()]*(?:\([^()]*\))?|\"x\"|\?|'…'|\([^()]*\))"
+# A list item whose runs collapse: a name, a parameter, a literal (typed or not), an assignment, a parenthesised
+# group. Runs of identical parenthesised conditions joined by OR collapse too (a set of date ranges).
+_ITEM = r"(?:\"x\" = [^,()]*(?:\([^()]*\))?|\"x\"|\?|(?:DATE |TIMESTAMPTZ |TIMESTAMP )?'…'|\([^()]*\))"
 _RUN = re.compile(rf"({_ITEM})(?:, \1)+")
+_OR_RUN = re.compile(r"(\([^()]*\))(?: OR \1)+")
 
 
 def shape(sql: str) -> str:
@@ -39,6 +41,7 @@ def shape(sql: str) -> str:
         text = text[: create.end()] + "<columns>" + text[close:]
     while True:
         collapsed = _RUN.sub(lambda m: f"{m.group(1)}, …", text)
+        collapsed = _OR_RUN.sub(lambda m: f"{m.group(1)} OR …", collapsed)
         if collapsed == text:
             return text
         text = collapsed

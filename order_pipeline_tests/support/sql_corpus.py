@@ -82,13 +82,6 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
     out["ledger.partitions.35"] = (sql_load.ledger_partitions_sql(35), exp.Select)
     out["ledger.exists"] = (sql_load.ledger_table_exists_sql(), exp.Select)
     out["columns"] = (sql_ddl.existing_columns_sql(), exp.Select)
-    full_select = sql_derived.select_rows_sql(ORDERS, DAILY_ORDER_SUMMARY)
-    drop, create, count = sql_ddl.rebuild_table_sql("daily_order_summary", full_select)
-    out["rebuild.drop"], out["rebuild.create"], out["rebuild.count"] = (
-        (drop, exp.Drop),
-        (create, exp.Create),
-        (count, exp.Select),
-    )
     summary, days = DAILY_ORDER_SUMMARY, [date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 21)]
     scope = sql_derived.parent_scope(summary, days)
     out["derived.create"] = (sql_derived.derived_table_sql(summary, dialect), exp.Create)
