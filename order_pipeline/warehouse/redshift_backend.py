@@ -20,6 +20,7 @@ from order_pipeline.warehouse.redshift_errors import (
     is_dropped_connection,
     is_retryable,
     is_serialization_conflict,
+    server_fields,
 )
 from order_pipeline.warehouse.sql_batch import part_uris
 from order_pipeline.warehouse.sql_copy import copy_manifest, copy_sql, load_errors_sql
@@ -159,6 +160,9 @@ class RedshiftWarehouse(SqlWarehouse):
             return staged, merge()
 
         return self._with_retries(once)
+
+    def _is_duplicate_column(self, error: Exception) -> bool:
+        return server_fields(error).get("C") == "42701"  # duplicate_column: `column "x" of relation "t" already exists`
 
     def _lock(self, dataset: Dataset) -> None:
         self._execute(sql_load.lock_tables_sql(dataset))

@@ -80,6 +80,7 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
     out["ledger.partitions.35"] = (sql_load.ledger_partitions_sql(35), exp.Select)
     out["ledger.exists"] = (sql_load.ledger_table_exists_sql(), exp.Select)
     out["columns"] = (sql_ddl.existing_columns_sql(), exp.Select)
+    out["temp_tables.3"] = (sql_ddl.own_temp_tables_sql(3, dialect), exp.Select)
     drop, create, count = sql_ddl.rebuild_table_sql("daily_order_summary", DAILY_ORDER_SUMMARY.select_sql)
     out["rebuild.drop"], out["rebuild.create"], out["rebuild.count"] = (
         (drop, exp.Drop),
