@@ -88,6 +88,6 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
         (count, exp.Select),
     )
     if dialect == "redshift":
-        out["load_errors.serverless"] = (sql_copy.load_errors_sql(True), exp.Select)
-        out["load_errors.provisioned"] = (sql_copy.load_errors_sql(False), exp.Select)
+        out["load_errors.sys"] = (sql_copy.sys_load_errors_sql(2), exp.Select)
+        out["load_errors.stl"] = (sql_copy.stl_load_errors_sql(), exp.Select)
     return out
