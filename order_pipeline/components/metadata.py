@@ -37,13 +37,22 @@ def column_schema(columns: Iterable[Column]) -> dg.TableSchema:
     )
 
 
+def markdown_text(value: object) -> str:
+    """`value` as literal text in markdown: every ASCII character other than a letter, a digit or a space
+    becomes a numeric character reference, which markdown shows as that character and never reads as markup.
+    A file name or a reason holding `![x](https://…)`, `<img …>`, `*`, a backquote or a bare URL (which GitHub's
+    markdown links by itself) shows as written, and a line break cannot end a table row."""
+    return "".join(f"&#{ord(c)};" if ord(c) < 128 and not (c.isalnum() or c == " ") else c for c in str(value))
+
+
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]], limit: int = 20) -> dg.MetadataValue:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    """A small table in markdown metadata; every cell (S3 keys, reasons, values) is escaped (markdown_text)."""
+    lines = ["| " + " | ".join(markdown_text(h) for h in header) + " |", "|" + "---|" * len(header)]
     for count, row in enumerate(rows):
         if count >= limit:
             lines.append(f"| … | {' | '.join('' for _ in header[1:])} |")
             break
-        lines.append("| " + " | ".join(str(value).replace("|", "\\|") for value in row) + " |")
+        lines.append("| " + " | ".join(markdown_text(value) for value in row) + " |")
     return dg.MetadataValue.md("\n".join(lines))
 
 

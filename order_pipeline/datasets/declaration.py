@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from order_pipeline.datasets.csv_options import CsvOptions
 from order_pipeline.datasets.kinds import MAX_DECIMAL_PRECISION, ColumnKind, kind_named
+from order_pipeline.datasets.reserved_names import column_name_problem, table_name_problem
 
 # Columns every canonical table carries after its declared columns: where each row came from.
 # They make "latest version wins, then file order" decidable inside the warehouse.
@@ -235,6 +236,14 @@ class Dataset:
         names = [c.name for c in (*self.columns, *self.lineage_columns, *self.evolved)]
         if len(set(names)) != len(names):
             raise ValueError(f"dataset {self.name!r} declares a column twice")
+        for table in (self.name, *(c.name for c in self.children), *(d.name for d in self.derived)):
+            problem = table_name_problem(table)
+            if problem:
+                raise ValueError(f"dataset {self.name!r}: table {problem}")
+        for column in (*self.columns, *(col for child in self.children for col in child.columns)):
+            problem = column_name_problem(column.name)
+            if problem:
+                raise ValueError(f"dataset {self.name!r}: column {problem}")
         declared = {c.name: c.kind for c in self.columns}
         version = (("version column", self.version_column),) if self.version_column is not None else ()
         for role, key in (

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from order_pipeline.datasets.declaration import Column, Dataset
 from order_pipeline.datasets.kinds import MAX_DECIMAL_PRECISION, family_of, plain_type
+from order_pipeline.datasets.reserved_names import column_name_problem
 
 EVOLVED_STRING_BYTES = 65535  # Redshift's VARCHAR(MAX): an added string column must not reject long values
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]{0,126}")
@@ -31,6 +32,9 @@ def evolved_column(name: str, type_: pa.DataType, first_seen: str) -> tuple[Colu
     """The column schema evolution adds for a top-level field of `type_`, or None and why not."""
     if not _PLAIN_NAME.fullmatch(name):
         return None, "its name is not a plain lower-case identifier"
+    reserved = column_name_problem(name)
+    if reserved:
+        return None, reserved
     type_ = plain_type(type_)
     family = family_of(type_)
     note = f"added by schema evolution; first seen in {first_seen}"
@@ -85,7 +89,8 @@ class SchemaState:
             return ()
         declared = {c.name for c in (*dataset.columns, *dataset.lineage_columns)}
         declared |= {c.source_path for c in dataset.columns}
-        return tuple(c for c in self.evolved if c.name not in declared)
+        # a column evolved before system names were refused would break every table setup: leave it out
+        return tuple(c for c in self.evolved if c.name not in declared and column_name_problem(c.name) is None)
 
 
 @dataclass(frozen=True)

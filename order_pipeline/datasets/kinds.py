@@ -31,6 +31,7 @@ Family = Literal[
 
 MAX_DECIMAL_PRECISION = 38  # DECIMAL(38, s) is the widest both warehouses hold
 TIME_TEXT_BYTES = 15  # HH:MM:SS.ffffff
+INTEGER_JSON_READ_TYPE = pa.decimal128(MAX_DECIMAL_PRECISION, 0)  # integers from JSON: see _JSON_READ
 STAGED_JSON_BYTES = 65535  # Redshift's VARCHAR(MAX): the longest JSON text a json column can stage
 
 
@@ -83,9 +84,11 @@ _JSON_READ = {
     "string": lambda s: pa.string(),
     "json": lambda s: None,
     "boolean": lambda s: pa.bool_(),
-    "int16": lambda s: pa.int64(),
-    "int32": lambda s: pa.int64(),
-    "int64": lambda s: pa.int64(),
+    # an integer column takes 3, 3.0, 3e0 and "3" (the README's kinds table): Arrow reads each of them exactly as
+    # a decimal of scale 0 (3.5 and true it refuses: the slow path gives the reason), conversion casts to int64
+    "int16": lambda s: INTEGER_JSON_READ_TYPE,
+    "int32": lambda s: INTEGER_JSON_READ_TYPE,
+    "int64": lambda s: INTEGER_JSON_READ_TYPE,
     "float32": lambda s: pa.float64(),
     "float64": lambda s: pa.float64(),
     "decimal": lambda s: pa.decimal128(MAX_DECIMAL_PRECISION, s),

@@ -20,9 +20,10 @@ from order_pipeline.warehouse.redshift_errors import (
     is_dropped_connection,
     is_retryable,
     is_serialization_conflict,
+    server_fields,
 )
 from order_pipeline.warehouse.sql_batch import part_uris
-from order_pipeline.warehouse.sql_copy import copy_manifest, copy_sql, load_errors_sql
+from order_pipeline.warehouse.sql_copy import copy_manifest, copy_sql, stl_load_errors_sql, sys_load_errors_sql
 from order_pipeline.warehouse.sql_names import stage_name, validate_iam_role
 from order_pipeline.warehouse.sql_warehouse import SqlWarehouse, UpsertCounts
 
@@ -33,6 +34,7 @@ __all__ = ["RedshiftWarehouse", "describe", "is_dropped_connection", "is_retryab
 class _CopyFailed(Exception):
     def __init__(self, table: str, cause: BaseException) -> None:
         super().__init__(f"COPY into staging of {table} failed: {describe(cause)}")
+        self.table = table
         self.cause = cause
 
 
@@ -175,6 +177,9 @@ class RedshiftWarehouse(SqlWarehouse):
 
         return self._with_retries(once)
 
+    def _is_duplicate_column(self, error: Exception) -> bool:
+        return server_fields(error).get("C") == "42701"  # duplicate_column: `column "x" of relation "t" already exists`
+
     def _lock(self, dataset: Dataset) -> None:
         self._execute(sql_load.lock_tables_sql(dataset))
 
@@ -183,13 +188,23 @@ class RedshiftWarehouse(SqlWarehouse):
 
     def _load_failure(self, batch: LoadBatch, error: Exception) -> LoadError:
         if isinstance(error, _CopyFailed):
-            return LoadError(batch, f"{error}; load errors: {self._load_errors()}")
+            files = sorted(set(part_uris(batch, error.table)))
+            return LoadError(batch, f"{error}; load errors: {self._load_errors(files)}")
         return LoadError(batch, describe(error))
 
     def close(self) -> None:
         self._discard()
 
     # -- COPY -------------------------------------------------------------------------------------
+
+    def _read_load_errors(self, sql: str, params: Sequence[str]) -> list[tuple[Any, ...]]:
+        try:
+            rows = self._fetch(sql, params)
+            self._conn.commit()  # type: ignore[union-attr]
+        except Exception:
+            self._rollback()
+            raise
+        return rows
 
     def _write_manifests(self, batch: LoadBatch) -> dict[str, str]:
         """One manifest per table that has parts; content_length from HEAD (Parquet COPY needs it)."""
@@ -216,16 +231,19 @@ class RedshiftWarehouse(SqlWarehouse):
             manifests[table] = f"s3://{self._manifest_bucket}/{key}"
         return manifests
 
-    def _load_errors(self) -> str:
-        """The load-error rows of the failed COPY, after the rollback; never masks the COPY error."""
+    def _load_errors(self, files: Sequence[str]) -> str:
+        """The load-error rows of the failed COPY of `files`, after the rollback; never masks the COPY error.
+        SYS_LOAD_ERROR_DETAIL wherever it exists (Serverless has only it; `serverless` is not known for
+        password auth to a workgroup), STL_LOAD_ERRORS only where it does not."""
         try:
-            cursor = self._cursor()
-            cursor.execute(load_errors_sql(self._serverless))
-            rows = cursor.fetchall()
-            self._conn.commit()  # type: ignore[union-attr]
+            rows = self._read_load_errors(sys_load_errors_sql(len(files)), files) if files else []
         except Exception as exc:
-            self._rollback()
-            return f"(cannot read load errors: {describe(exc)})"
+            if server_fields(exc).get("C") != "42P01":  # undefined_table: no SYS view here, try STL
+                return f"(cannot read load errors: {describe(exc)})"
+            try:
+                rows = self._read_load_errors(stl_load_errors_sql(), ())
+            except Exception as stl_exc:
+                return f"(cannot read load errors: {describe(stl_exc)})"
         if not rows:
             return "(none recorded)"
         return "; ".join(

@@ -34,17 +34,26 @@ def copy_sql(table: str, manifest_url: str, iam_role: str) -> str:
     )
 
 
-def load_errors_sql(serverless: bool, limit: int = 10) -> str:
-    """The load-error rows of this session's last COPY (PG_LAST_COPY_ID): file, line, column, reason.
+def sys_load_errors_sql(files: int, limit: int = 10) -> str:
+    """The load-error rows of this session's COPYs of `files` (bound parameters: their s3:// URLs) from
+    SYS_LOAD_ERROR_DETAIL, which Serverless and provisioned clusters both have. Filtered by session and file, not
+    query id: PG_LAST_COPY_ID() does not number queries as the SYS views do.
 
     Not every COPY failure has rows here (Redshift logs only some; Parquet errors mostly come with their
     context in the error's detail field instead), so callers report the error itself first."""
-    if serverless:
-        return (
-            "SELECT TRIM(file_name), line_number, TRIM(column_name), TRIM(error_message) "
-            "FROM sys_load_error_detail WHERE session_id = PG_BACKEND_PID() AND query_id = PG_LAST_COPY_ID() "
-            f"ORDER BY start_time DESC LIMIT {int(limit)}"
-        )
+    if files < 1:
+        raise ValueError("at least one file")
+    listed = ", ".join("?" for _ in range(files))
+    return (
+        "SELECT TRIM(file_name), line_number, TRIM(column_name), TRIM(error_message) "
+        f"FROM sys_load_error_detail WHERE session_id = PG_BACKEND_PID() AND TRIM(file_name) IN ({listed}) "
+        f"ORDER BY start_time DESC LIMIT {int(limit)}"
+    )
+
+
+def stl_load_errors_sql(limit: int = 10) -> str:
+    """The load-error rows of this session's last COPY (PG_LAST_COPY_ID) from STL_LOAD_ERRORS: only where
+    SYS_LOAD_ERROR_DETAIL does not exist (older provisioned clusters); Serverless has no STL tables."""
     return (
         "SELECT TRIM(filename), line_number, TRIM(colname), TRIM(err_reason) "
         "FROM stl_load_errors WHERE session = PG_BACKEND_PID() AND query = PG_LAST_COPY_ID() "

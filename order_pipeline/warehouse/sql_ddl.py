@@ -150,4 +150,21 @@ def existing_columns_sql() -> str:
 
 
 def drop_temp_sql(name: str) -> str:
+    """Drop a temp table this session made: only once it is known to exist (own_temp_tables_sql), since DROP
+    TABLE IF EXISTS of a name without a temp table would drop a permanent table of that name."""
     return f"DROP TABLE IF EXISTS {quote_ident(name)}"
+
+
+def own_temp_tables_sql(names: int, dialect: Dialect) -> str:
+    """Which of `names` (bound parameters) are temp tables of this session: a permanent table of the same name is
+    not. On Redshift (and PostgreSQL) a session's temp tables are in its pg_temp_N schema, the only temp schema
+    its search path sees (pg_table_is_visible); DuckDB lists them as temporary."""
+    if names < 1:
+        raise ValueError("at least one name")
+    listed = ", ".join("?" for _ in range(names))
+    if dialect == "duckdb":
+        return f"SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name IN ({listed})"
+    return (
+        "SELECT c.relname FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace "
+        f"WHERE LEFT(n.nspname, 8) = 'pg_temp_' AND pg_catalog.pg_table_is_visible(c.oid) AND c.relname IN ({listed})"
+    )

@@ -64,6 +64,8 @@ def validate_iam_role(role: str) -> str:
     return role
 
 
+# Internal temp tables live in a namespace no dataset can take (datasets/reserved_names.py): `stage_<table>`, where
+# no table starts with `stage_`, and names with a `$`, which no table holds.
 def stage_name(table: str) -> str:
     """The temp staging table of `table`."""
     return validate_identifier(f"stage_{table}")
@@ -71,7 +73,7 @@ def stage_name(table: str) -> str:
 
 def losers_name(table: str) -> str:
     """The temp table of staged rows that lost de-duplication."""
-    return validate_identifier(f"stage_{table}_dup")
+    return validate_identifier(f"stage_{table}$dup")
 
 
-FILES_STAGE = "stage_batch_files"
+FILES_STAGE = "stage$batch_files"

@@ -41,6 +41,7 @@ T = TypeVar("T")
 KEYS_PER_QUERY = 500  # bound the IN (...) list of one statement
 FILES_PER_INSERT = 200  # rows of one multi-row INSERT into the batch's files stage
 GROUPS_PER_STATEMENT = 400  # derived groups one refresh statement replaces
+ENSURE_ATTEMPTS = 3  # table setup read the columns, then another run added one of them
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,25 @@ class SqlWarehouse(Warehouse):
                     if column.name not in existing:
                         self._execute(sql_ddl.add_column_sql(table, column, self.dialect))
 
-        self._transaction(work)
+        for attempt in range(1, ENSURE_ATTEMPTS + 1):
+            try:
+                self._transaction(work)
+                break
+            except Exception as exc:
+                # another run added the column after this one read the table's columns: read them again (the
+                # same declaration or evolution state gives the same column and type)
+                if attempt == ENSURE_ATTEMPTS or not self._is_duplicate_column(exc):
+                    raise
         self._ensure_derived(dataset)
+
+    def _is_duplicate_column(self, error: Exception) -> bool:
+        """Whether `error` is ADD COLUMN finding the column there ("already exists"); only a backend whose tables
+        other sessions alter concurrently needs to say so."""
+        return False
+
+    def _own_temp_tables(self, names: Sequence[str]) -> list[str]:
+        """Which of `names` are temp tables of this session (never a permanent table of the same name)."""
+        return [row[0] for row in self._fetch(sql_ddl.own_temp_tables_sql(len(names), self.dialect), list(names))]
 
     def _ensure_derived(self, dataset: Dataset) -> None:
         """Each derived table (and its pending groups) created once and then kept: never dropped."""
@@ -220,7 +238,7 @@ class SqlWarehouse(Warehouse):
         prepared = self._prepare(batch)
 
         def stage() -> dict[str, int]:
-            for name in temp_tables(dataset):  # leftovers of a failed try in this session
+            for name in self._own_temp_tables(temp_tables(dataset)):  # leftovers of a failed try in this session
                 self._execute(sql_ddl.drop_temp_sql(name))
             staged = {}
             for table in dataset.table_names:

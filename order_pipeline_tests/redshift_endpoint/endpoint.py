@@ -46,10 +46,11 @@ class RedshiftEndpoint:
         settings.update(kwargs)
         return redshift_connector.connect(**settings)
 
-    def create_database(self, name: str, isolation: str = "serializable") -> None:
+    def create_database(self, name: str, isolation: str = "serializable", *, serverless: bool = False) -> None:
         """A database whose transactions run at Redshift's SERIALIZABLE or SNAPSHOT isolation (PostgreSQL's
-        SERIALIZABLE or REPEATABLE READ): the emulation of `CREATE DATABASE name ISOLATION LEVEL ...`."""
-        self.tables.create_database(name, isolation)
+        SERIALIZABLE or REPEATABLE READ): the emulation of `CREATE DATABASE name ISOLATION LEVEL ...`;
+        `serverless`: one behaving as Redshift Serverless's (no STL tables, SYS views number queries their way)."""
+        self.tables.create_database(name, isolation, serverless=serverless)
 
     @contextmanager
     def recording(self) -> Iterator[list[str]]:

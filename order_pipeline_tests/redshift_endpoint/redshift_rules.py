@@ -157,6 +157,20 @@ def _alter_table(masked: Masked, in_transaction: bool) -> Rejection | None:
     return None
 
 
+# Redshift's system columns (PostgreSQL 15 has no `oid`, `insertxid` or `deletexid` column any more).
+_SYSTEM_COLUMNS = {"oid", "tableoid", "xmin", "cmin", "xmax", "cmax", "ctid", "insertxid", "deletexid"}
+
+
+def _system_column(masked: Masked, _: bool) -> Rejection | None:
+    """`column name "oid" conflicts with a system column name` (SQLSTATE 42701), as PostgreSQL words it."""
+    for column in column_types(masked):
+        if column.column in _SYSTEM_COLUMNS:
+            return Rejection(
+                "system_column_name", "42701", f'column name "{column.column}" conflicts with a system column name'
+            )
+    return None
+
+
 def _lock(masked: Masked, _: bool) -> Rejection | None:
     if first_word(masked) == "LOCK":
         found = re.search(r"\b(IN|NOWAIT)\b", masked.upper)
@@ -192,6 +206,7 @@ RULES: tuple[Callable[[Masked, bool], Rejection | None], ...] = (
     _distinct_on,
     _missing_function,
     _column_type,
+    _system_column,
     _cast_type,
     _create_index,
     _merge,

@@ -4,6 +4,9 @@
   they resolve whatever the session's search_path is. Rows are written from a separate autocommit connection,
   so they survive the loading session's ROLLBACK, as Redshift's do. CHAR(n) columns come back blank-padded.
 * `pg_last_copy_id()`: the query id of the session's last COPY (-1 before any), as on Redshift.
+* A Serverless database (`create_database(name, serverless=True)`) has no STL tables, as Redshift Serverless has
+  none, and its `sys_load_error_detail.query_id` is not the number `pg_last_copy_id()` returns (the SYS views number
+  queries their own way), so only the session and the file find a COPY's rows there.
 * `json_parse(text)` / `json_serialize(super)`: Redshift's SUPER functions over jsonb (SUPER is stored as jsonb).
 * Byte-checked VARCHAR domains `redshift_emulator.varchar_<n>` (statement_rewrite), created on first use by
   `varchar_domains_sql`, run in the client's own transaction: created elsewhere after that transaction's
@@ -39,6 +42,7 @@ CREATE SEQUENCE IF NOT EXISTS pg_catalog.redshift_emulator_query_id;
 """
 
 ERROR_HINT_PREFIX = "redshift_emulator_load_error:"
+SERVERLESS_QUERY_ID_OFFSET = 7_000_000  # sys_load_error_detail's query_id in a Serverless database, past the COPY's
 ISOLATION_LEVELS = {"serializable": "serializable", "snapshot": "repeatable read"}
 
 _OBJECTS = r"""
@@ -100,6 +104,7 @@ class SystemTables:
         self._lock = threading.Lock()
         self._installed: set[str] = set()
         self._connections: dict[str, psycopg.Connection] = {}
+        self._serverless: set[str] = set()
 
     def _connection(self, database: str) -> psycopg.Connection:
         conn = self._connections.get(database)
@@ -117,13 +122,18 @@ class SystemTables:
                 return  # no such database: the client's own startup will fail with PostgreSQL's error
             conn.execute("SET allow_system_table_mods = on")
             conn.execute(_TABLES)
+            if database in self._serverless:
+                conn.execute("DROP TABLE pg_catalog.stl_load_errors")
             conn.execute("RESET allow_system_table_mods")
             conn.execute(_OBJECTS)
             self._installed.add(database)
 
-    def create_database(self, name: str, isolation: str = "serializable") -> None:
+    def create_database(self, name: str, isolation: str = "serializable", *, serverless: bool = False) -> None:
         """A database whose transactions run at `isolation` ("serializable" or "snapshot"), as Redshift's
-        `CREATE DATABASE name ISOLATION LEVEL ...` makes one."""
+        `CREATE DATABASE name ISOLATION LEVEL ...` makes one; `serverless`: as Redshift Serverless (no STL tables,
+        SYS query ids of their own). Set on the database's first creation in this endpoint."""
+        if serverless:
+            self._serverless.add(name)
         with self._lock, self._server.connect("postgres") as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
             if not exists:
@@ -150,23 +160,26 @@ class SystemTables:
 
     def record(self, error: LoadError) -> None:
         self.ensure_installed(error.database)
+        serverless = error.database in self._serverless
         with self._lock:
             conn = self._connection(error.database)
-            conn.execute(
-                "INSERT INTO pg_catalog.stl_load_errors (userid, slice, tbl, starttime, session, query, "
-                "filename, line_number, colname, type, col_length, position, raw_line, raw_field_value, "
-                "err_code, err_reason, is_partial, start_offset) VALUES (0, 0, 0, now() AT TIME ZONE 'UTC', "
-                "%s, %s, left(%s, 256), %s, left(%s, 127), '', '', 0, '', '', %s, left(%s, 100), 0, 0)",
-                (
-                    error.session,
-                    error.query_id,
-                    error.filename,
-                    error.line_number,
-                    error.colname,
-                    error.err_code,
-                    error.err_reason,
-                ),
-            )
+            if not serverless:
+                conn.execute(
+                    "INSERT INTO pg_catalog.stl_load_errors (userid, slice, tbl, starttime, session, query, "
+                    "filename, line_number, colname, type, col_length, position, raw_line, raw_field_value, "
+                    "err_code, err_reason, is_partial, start_offset) VALUES (0, 0, 0, now() AT TIME ZONE 'UTC', "
+                    "%s, %s, left(%s, 256), %s, left(%s, 127), '', '', 0, '', '', %s, left(%s, 100), 0, 0)",
+                    (
+                        error.session,
+                        error.query_id,
+                        error.filename,
+                        error.line_number,
+                        error.colname,
+                        error.err_code,
+                        error.err_reason,
+                    ),
+                )
+            sys_query_id = error.query_id + (SERVERLESS_QUERY_ID_OFFSET if serverless else 0)
             conn.execute(
                 "INSERT INTO pg_catalog.sys_load_error_detail (user_id, query_id, transaction_id, "
                 "session_id, database_name, start_time, table_id, file_name, line_number, column_name, "
@@ -175,7 +188,7 @@ class SystemTables:
                 "(0, %s, 0, %s, left(%s, 64), now() AT TIME ZONE 'UTC', 0, left(%s, 256), %s, left(%s, 127), "
                 "'', '', 0, %s, left(%s, 512), '', '')",
                 (
-                    error.query_id,
+                    sys_query_id,
                     error.session,
                     error.database,
                     error.filename,

@@ -15,6 +15,7 @@ import redshift_connector
 from order_pipeline_tests.redshift_endpoint import RedshiftEndpoint, start_endpoint
 
 SNAPSHOT_DATABASE = "snapshot_dev"
+SERVERLESS_DATABASE = "serverless_dev"
 Connect = Callable[[], redshift_connector.Connection]
 
 
@@ -63,6 +64,19 @@ def redshift_snapshot_database(redshift_endpoint: RedshiftEndpoint) -> str:
 def redshift_snapshot_connect(redshift_endpoint: RedshiftEndpoint, redshift_snapshot_database: str) -> Connect:
     """Connections into a fresh schema of the SNAPSHOT-isolation database."""
     return schema_connect(redshift_endpoint, redshift_snapshot_database)
+
+
+@pytest.fixture(scope="session")
+def redshift_serverless_database(redshift_endpoint: RedshiftEndpoint) -> str:
+    """A database behaving as Redshift Serverless's: SNAPSHOT isolation, no STL tables, SYS query ids of its own."""
+    redshift_endpoint.create_database(SERVERLESS_DATABASE, isolation="snapshot", serverless=True)
+    return SERVERLESS_DATABASE
+
+
+@pytest.fixture
+def redshift_serverless_connect(redshift_endpoint: RedshiftEndpoint, redshift_serverless_database: str) -> Connect:
+    """Connections into a fresh schema of the Serverless-like database."""
+    return schema_connect(redshift_endpoint, redshift_serverless_database)
 
 
 def wait_for_lock_waiters(endpoint: RedshiftEndpoint, database: str, count: int = 1, timeout: float = 30.0) -> None:

@@ -98,7 +98,8 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
     out["derived.check_all"] = (sql_derived.check_sql(summary), exp.Select)
     out["checks.merged_duplicates"] = (sql_checks.merged_duplicates_sql(ORDERS), exp.Select)
     out["checks.all_duplicates"] = (sql_checks.all_duplicates_sql(ORDERS), exp.Select)
+    out["temp_tables.3"] = (sql_ddl.own_temp_tables_sql(3, dialect), exp.Select)
     if dialect == "redshift":
-        out["load_errors.serverless"] = (sql_copy.load_errors_sql(True), exp.Select)
-        out["load_errors.provisioned"] = (sql_copy.load_errors_sql(False), exp.Select)
+        out["load_errors.sys"] = (sql_copy.sys_load_errors_sql(2), exp.Select)
+        out["load_errors.stl"] = (sql_copy.stl_load_errors_sql(), exp.Select)
     return out

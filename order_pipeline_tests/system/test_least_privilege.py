@@ -1,6 +1,7 @@
 """The shipped IAM policies (deploy/iam/), proven on a local endpoint that enforces IAM: the pipeline loads end
 to end as a user holding exactly the Dagster process policy, and that user cannot write outside the lake and
-quarantine prefixes; the Redshift COPY role reads the lake and its manifests and nothing else.
+quarantine prefixes (and cannot delete from the quarantine); the Redshift COPY role reads the lake's Parquet parts and
+its COPY manifests and nothing else (not the conversion records).
 
 `aws bootstrap` is an admin action: it runs as an admin user, and so do the producers landing files.
 """
@@ -229,6 +230,11 @@ def test_the_pipeline_user_cannot_write_outside_the_lake_and_quarantine(loaded):
     assert denied(lambda: s3.put_object(Bucket=bucket, Key="elsewhere/x.json", Body=b"{}"))
     assert denied(lambda: s3.put_object(Bucket=bucket, Key=f"{settings.lake_prefix}x.json", Body=b"{}"))  # "lakex"
     s3.put_object(Bucket=bucket, Key=f"{settings.lake_prefix}/probe.json", Body=b"{}")  # the control: allowed
+    # the quarantine is written, never deleted from (issue 25, item 7)
+    quarantined = loaded.admin.client(loaded.endpoint, "s3").list_objects_v2(
+        Bucket=bucket, Prefix=settings.quarantine_prefix
+    )["Contents"]
+    assert quarantined and denied(lambda: s3.delete_object(Bucket=bucket, Key=quarantined[0]["Key"]))
     sqs, sns = loaded.pipeline.client(loaded.endpoint, "sqs"), loaded.pipeline.client(loaded.endpoint, "sns")
     assert denied(lambda: sqs.receive_message(QueueUrl=loaded.inbox_url))
     assert denied(
@@ -286,5 +292,10 @@ def test_the_copy_role_reads_the_lake_and_its_manifests_and_nothing_else(loaded)
         key = entry["url"].removeprefix(f"s3://{bucket}/")
         assert len(copy.get_object(Bucket=bucket, Key=key)["Body"].read()) == entry["meta"]["content_length"]
     assert denied(lambda: copy.get_object(Bucket=bucket, Key=next(iter(loaded.files))))  # not the landing files
+    # nor the conversion records (they hold raw rejected records) or anything else of the lake but parts and manifests
+    records = loaded.admin.client(loaded.endpoint, "s3").list_objects_v2(Bucket=bucket, Prefix=f"{lake}/_conversions/")
+    assert records["Contents"]
+    for item in records["Contents"]:
+        assert denied(lambda key=item["Key"]: copy.get_object(Bucket=bucket, Key=key)), item["Key"]
     assert denied(lambda: copy.put_object(Bucket=bucket, Key=f"{lake}/forged.parquet", Body=b"x"))
     assert denied(lambda: copy.delete_object(Bucket=bucket, Key=parts[0]["Key"]))

@@ -80,7 +80,7 @@ def test_validation_rule_rejects_the_record(tmp_path: Path, bad: dict, field: st
     ("bad", "field", "reason"),
     [
         (order(2, shipping="five"), "shipping", "is not a decimal number"),
-        (order(2, items=[{"sku": "S", "quantity": "2", "unit_price": 1}]), "items.quantity", "an integer"),
+        (order(2, items=[{"sku": "S", "quantity": True, "unit_price": 1}]), "items.quantity", "an integer"),
         (order(2, items=[{"sku": "S", "quantity": 2.5, "unit_price": 1}]), "items.quantity", "an integer"),
         (order(2, customer_id=42), "customer_id", "expected a string, got number"),
         (order(2, shipping_address="nowhere"), "shipping_address", "expected an object"),

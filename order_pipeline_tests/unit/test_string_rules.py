@@ -100,3 +100,21 @@ def test_a_string_without_a_declared_size_gets_the_warehouse_default(tmp_path: P
     result = _convert(tmp_path, records, dataset)
     assert result.counts == {"read": 2, "written": 1, "rejected": 1}
     assert f"more than its limit of {DEFAULT_MAX_BYTES} bytes" in result.first_rejects[0]["reason"]
+
+
+def test_json_text_longer_than_its_staging_varchar_rejects_its_record(tmp_path: Path) -> None:
+    """Issue 25, item 11: a json column is staged on Redshift as VARCHAR(65535) text; a longer value would fail
+    the file's COPY (and dead-letter the whole file), so it rejects its own record here, as a long string does."""
+    with_json = dataclasses.replace(ORDERS, columns=(*ORDERS.columns, Column("attributes", "json")))
+    records = [
+        order(1, attributes={"note": "x" * 70_000}),
+        order(2, attributes={"gift": True}),
+        order(3, attributes=["é" * 33_000]),  # 33,000 characters, 66,000 bytes
+        order(4, attributes={"note": "y" * 65_000}),  # fits
+    ]
+    result = _convert(tmp_path, records, with_json)
+    assert result.counts == {"read": 4, "written": 2, "rejected": 2}
+    assert [(r["record"], r["field"]) for r in result.first_rejects] == [(1, "attributes"), (3, "attributes")]
+    assert all("more than the 65535 bytes" in r["reason"] for r in result.first_rejects), result.first_rejects
+    kept = pq.read_table(tmp_path / "out" / "orders.parquet").column("attributes").to_pylist()
+    assert [len(v.encode()) <= 65_535 for v in kept] == [True, True]

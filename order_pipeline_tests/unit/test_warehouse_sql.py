@@ -94,17 +94,17 @@ def test_copy_and_manifest():
 
 def test_dedup_keeps_latest_version_then_later_file_then_later_record():
     assert sql_load.dedup_losers_sql(ORDERS) == (
-        'CREATE TEMP TABLE "stage_orders_dup" AS SELECT "r"."order_id", "r"."_source_file", '
+        'CREATE TEMP TABLE "stage_orders$dup" AS SELECT "r"."order_id", "r"."_source_file", '
         '"r"."_source_record" '
         'FROM (SELECT "s"."order_id", "s"."_source_file", "s"."_source_record", ROW_NUMBER() OVER '
         '(PARTITION BY "s"."order_id" ORDER BY "s"."updated_at" DESC NULLS LAST, "f"."file_seq" DESC, '
-        '"s"."_source_record" DESC) AS "_rank" FROM "stage_orders" AS "s" JOIN "stage_batch_files" AS "f" '
+        '"s"."_source_record" DESC) AS "_rank" FROM "stage_orders" AS "s" JOIN "stage$batch_files" AS "f" '
         'ON "f"."uri" = "s"."_source_file") AS "r" WHERE "r"."_rank" > 1'
     )
     assert sql_load.dedup_delete_sql(ORDERS) == (
-        'DELETE FROM "stage_orders" USING "stage_orders_dup" WHERE "stage_orders_dup"."order_id" = '
-        '"stage_orders"."order_id" AND "stage_orders_dup"."_source_file" = "stage_orders"."_source_file" '
-        'AND "stage_orders_dup"."_source_record" = "stage_orders"."_source_record"'
+        'DELETE FROM "stage_orders" USING "stage_orders$dup" WHERE "stage_orders$dup"."order_id" = '
+        '"stage_orders"."order_id" AND "stage_orders$dup"."_source_file" = "stage_orders"."_source_file" '
+        'AND "stage_orders$dup"."_source_record" = "stage_orders"."_source_record"'
     )
 
 
@@ -154,7 +154,7 @@ def test_ledger_insert_binds_values_and_guards_against_duplicates():
         '"partition", '
         '"rows", "status", "error", "run_id", "loaded_at") SELECT ?, "f"."bucket", "f"."key", "f"."etag", '
         '"f"."size", "f"."last_modified", ?, "f"."rows", "f"."status", "f"."error", ?, ? '
-        'FROM "stage_batch_files" AS "f" WHERE NOT EXISTS (SELECT 1 FROM "file_ledger" AS "l" '
+        'FROM "stage$batch_files" AS "f" WHERE NOT EXISTS (SELECT 1 FROM "file_ledger" AS "l" '
         'WHERE "l"."dataset" = ? AND "l"."key" = "f"."key" AND "l"."etag" = "f"."etag")'
     )
     assert sql.count("?") == 5

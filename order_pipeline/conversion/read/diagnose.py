@@ -33,14 +33,18 @@ def _join(path: str, name: str) -> str:
 
 
 def _decimal_problem(value: Any, type_: pa.Decimal128Type) -> str | None:
+    """Scale 0 is how integer columns are read (kinds.INTEGER_JSON_READ_TYPE): the reasons speak of integers."""
+    whole = type_.scale == 0
     if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
+        if whole:
+            return f"expected an integer, got {json_kind(value)} {_short(value).lower()}"
         return f"expected a decimal number, got {json_kind(value)}"
     try:
         number = Decimal(value) if not isinstance(value, str) or value == value.strip() else None
     except InvalidOperation:
         number = None
     if number is None or not number.is_finite():
-        return f"{_short(value)} is not a decimal number"
+        return f"{_short(value)} is not {'an integer' if whole else 'a decimal number'}"
     # The range first, by exponent (no arithmetic: abs() or quantize() of 1e400 raise instead of answering).
     if number and number.adjusted() >= type_.precision - type_.scale:
         return f"{_short(value)} is out of range"
@@ -49,6 +53,8 @@ def _decimal_problem(value: Any, type_: pa.Decimal128Type) -> str | None:
     except ArithmeticError:  # e.g. an exponent beyond the decimal context's limits
         exact = False
     if not exact:
+        if whole:
+            return f"{_short(value)} is not an integer"
         return f"{_short(value)} has more than {type_.scale} decimal places"
     return None
 

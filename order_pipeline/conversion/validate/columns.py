@@ -18,6 +18,7 @@ from order_pipeline.conversion.validate.failures import Failures
 from order_pipeline.conversion.validate.kind_values import FLOAT32_MAX, convert_values
 from order_pipeline.conversion.validate.kind_values import show as _show
 from order_pipeline.datasets.declaration import Column
+from order_pipeline.datasets.kinds import STAGED_JSON_BYTES
 
 INT_BOUNDS = {"int16": (-(2**15), 2**15 - 1), "int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
@@ -124,6 +125,20 @@ def _check_strings(column: Column, values: pa.Array, target: ColumnTarget) -> No
     )
 
 
+def _check_json_text(values: pa.Array, target: ColumnTarget) -> None:
+    """A json value is staged on Redshift as VARCHAR(STAGED_JSON_BYTES) text before JSON_PARSE: longer text would
+    fail the file's COPY, so it rejects its own record here (on both warehouses alike)."""
+    lengths = pc.binary_length(values)
+    long = true_mask(pc.greater(lengths, STAGED_JSON_BYTES))
+    target.fail(
+        long,
+        lambda i: (
+            f"is {lengths[i].as_py()} bytes of JSON text in UTF-8, more than the {STAGED_JSON_BYTES} bytes "
+            f"a json value may take (Redshift stages it as VARCHAR({STAGED_JSON_BYTES}))"
+        ),
+    )
+
+
 def canonical_values(column: Column, values: pa.Array | None, target: ColumnTarget, rows: int) -> pa.Array:
     """`values` (None: the field is absent) as the column's canonical Arrow type; failures go to `target`.
     The result is null where a value was invalid (its record is rejected anyway)."""
@@ -138,5 +153,7 @@ def canonical_values(column: Column, values: pa.Array | None, target: ColumnTarg
         converted = null_where(converted, _check_numbers(column, converted, target))
     elif column.kind == "string":
         _check_strings(column, converted, target)
+    elif column.kind == "json":
+        _check_json_text(converted, target)
     target_type = column.arrow_type()
     return converted if converted.type == target_type else pc.cast(converted, target_type)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from order_pipeline.conversion.validate.casting import cast_isolating, isolate, null_where, true_mask
+from order_pipeline.conversion.validate.casting import cast_isolating, fits, isolate, null_where, true_mask
 from order_pipeline.datasets.declaration import Column
 from order_pipeline.datasets.kinds import accepts, family_of, kind_named
 
@@ -31,7 +32,8 @@ FLOAT32_MAX = 3.4028234663852886e38
 
 
 def show(values: pa.Array, index: int) -> str:
-    text = repr(values[index].as_py())
+    value = values[index].as_py()
+    text = str(value) if isinstance(value, Decimal) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -103,10 +105,18 @@ def _boolean(values: pa.Array, column: Column) -> Converted:
 
 
 def _integer(values: pa.Array, column: Column) -> Converted:
-    """As int64 (columns.py checks the kind's range); unsigned values beyond int64 are out of range."""
+    """As int64 (columns.py checks the kind's range); unsigned values beyond int64 are out of range, and so are
+    whole decimals beyond it (JSON integers are read as decimals of scale 0: kinds.INTEGER_JSON_READ_TYPE)."""
     too_big = np.zeros(len(values), dtype=bool)
     if pa.types.is_uint64(values.type):
         too_big = true_mask(pc.greater(values, pa.scalar(_INT64_MAX, pa.uint64())))
+    elif pa.types.is_decimal(values.type) and not fits(values, pa.int64()):
+        whole = true_mask(pc.equal(pc.cast(pc.trunc(values), values.type), values))
+        beyond = pc.or_(
+            pc.greater(values, pa.scalar(_INT64_MAX).cast(values.type)),
+            pc.less(values, pa.scalar(-_INT64_MAX - 1).cast(values.type)),
+        )
+        too_big = whole & true_mask(beyond)
     result, bad = cast_isolating(null_where(values, too_big), pa.int64())
     return (
         result,

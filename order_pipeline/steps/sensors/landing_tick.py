@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -190,6 +191,9 @@ def _landing_version(s3: Any, source: LandingSource, created: ObjectCreated) -> 
     ), ""
 
 
+_JOURNAL_NAME = re.compile(r"[0-9a-f]{24}\.json")
+
+
 def _write_handles(s3: Any, source: LandingSource, handles: list[str]) -> str:
     """Keep a tick's receipt handles in S3 under a name derived from them (a re-evaluated tick writes the same)."""
     key = f"{source.acks_prefix}{hashlib.sha256(''.join(sorted(handles)).encode()).hexdigest()[:24]}.json"
@@ -203,6 +207,46 @@ def _read_handles(s3: Any, bucket: str, key: str) -> list[str]:
         return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except s3.exceptions.NoSuchKey:
         return []
+
+
+def own_journal(source: LandingSource, key: str) -> bool:
+    """Whether `key` names an acknowledgement journal this sensor writes (`_write_handles`): directly under its
+    own journal prefix, named by the digest. The cursor can be edited in the UI: nothing else is read or deleted."""
+    return (
+        bool(source.acks_prefix)
+        and key.startswith(source.acks_prefix)
+        and bool(_JOURNAL_NAME.fullmatch(key[len(source.acks_prefix) :]))
+    )
+
+
+def _without_held(
+    ledger: LedgerReader, grouped: dict[str, list[FileVersion]]
+) -> tuple[dict[str, list[FileVersion]], str]:
+    """The announced file versions the ledger holds no row for, and a note of those skipped: an identical
+    re-upload (same key, same bytes, same ETag) or an event delivered again loads nothing, so it requests no run.
+    When the ledger cannot be read now, every version is requested: the run checks the ledger itself."""
+    if not grouped:
+        return grouped, ""
+    try:
+        held = ledger(sorted(grouped))
+    except WarehouseBusy as busy:
+        return grouped, f"; ledger not checked ({busy}): the runs check it"
+    except Exception as error:  # noqa: BLE001 - the runs read the ledger themselves, and fail loudly if they can't
+        return grouped, f"; ledger not checked ({type(error).__name__}: {error}): the runs check it"
+    kept: dict[str, list[FileVersion]] = {}
+    skipped: list[FileVersion] = []
+    for partition, group in grouped.items():
+        unloaded = not_in_ledger(group, held.get(partition, set()))
+        skipped.extend(v for v in group if v not in unloaded)
+        if unloaded:
+            kept[partition] = unloaded
+    if not skipped:
+        return kept, ""
+    first = skipped[0]
+    return kept, (
+        f"; skipped {len(skipped)} file versions the ledger already holds (same key and ETag, "
+        f"e.g. {first.uri} ETag {first.etag})"
+    )
 
 
 def events_tick(
@@ -221,7 +265,13 @@ def events_tick(
 ) -> TickResult:
     looked_at: list[str] = []
     warnings: list[str] = []
-    if cursor.pending_acks:
+    if cursor.pending_acks and not own_journal(source, cursor.pending_acks):
+        warnings.append(
+            f"the cursor names s3://{source.bucket}/{cursor.pending_acks} as its acknowledgement journal, which is "
+            f"not one of this sensor's (s3://{source.bucket}/{source.acks_prefix}<digest>.json): left alone; "
+            "its messages are delivered again and load nothing twice"
+        )
+    elif cursor.pending_acks:
         # the cursor naming these handles is committed, and with it the run requests of their messages
         handles = _read_handles(s3, source.bucket, cursor.pending_acks)
         refused = sqs_queue.delete(sqs, queue_url, handles) if handles else []
@@ -257,12 +307,13 @@ def events_tick(
     grouped = group_by_partition(versions)
     in_range = {p: v for p, v in grouped.items() if source.in_range(p, today)}
     warnings.extend(_out_of_range(source, set(grouped) - set(in_range), today))
+    in_range, held_note = _without_held(ledger, in_range)
     caught = catch_up(s3, ledger, source, cursor, today, backlog_dates_per_tick)
     requests = [PartitionRequest(partition, tuple(group), "event") for partition, group in in_range.items()]
     looked_at.insert(
         0,
         f"received {len(messages)} messages from {queue_url}: {len(versions)} landed files, "
-        f"{len(ignored)} events ignored" + (f" (e.g. {ignored[0]})" if ignored else ""),
+        f"{len(ignored)} events ignored" + (f" (e.g. {ignored[0]})" if ignored else "") + held_note,
     )
     pending = _write_handles(s3, source, acks) if acks else None
     return TickResult(

@@ -119,6 +119,12 @@ CASES = {
         "25001",
         "ALTER TABLE ALTER COLUMN TYPE cannot run inside a transaction block",
     ),
+    "system_column_oid": (["ALTER TABLE t ADD COLUMN oid BIGINT"], "42701", 'column name "oid" conflicts'),
+    "system_column_insertxid": (
+        ['CREATE TABLE s ("insertxid" BIGINT)'],
+        "42701",
+        'column name "insertxid" conflicts with a system column name',
+    ),
     "lock_mode": (["LOCK TABLE t IN SHARE MODE"], "42601", 'syntax error at or near "IN"'),
     "identifier_over_127_bytes": ([f'CREATE TABLE "{"é" * 64}" (x INTEGER)'], "42622", "Redshift allows at most 127"),
     "identifier_over_63_bytes": ([f"CREATE TABLE {'a' * 64} (x INTEGER)"], "XX000", "would truncate it to 63"),

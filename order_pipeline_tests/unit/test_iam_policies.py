@@ -1,0 +1,69 @@
+"""The shipped IAM documents (deploy/iam/) grant no more than the code needs (issue 25, item 7). What they allow
+is proven against an IAM-enforcing endpoint in system/test_least_privilege.py; here: what they must not allow,
+including the COPY role's trust condition, which moto cannot evaluate for a service principal."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from order_pipeline.commands.aws_policy import render_policy
+
+IAM = Path(__file__).resolve().parents[2] / "deploy" / "iam"
+ACCOUNT = "123456789012"
+VALUES = {
+    "bucket": "orders-bucket",
+    "landing_prefix": "landing",
+    "lake_prefix": "lake",
+    "quarantine_prefix": "quarantine",
+    "queue_prefix": "orders",
+    "region": "eu-west-1",
+    "account_id": ACCOUNT,
+    "topic_arn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:orders-notifications",
+}
+
+
+def shipped(name: str) -> dict[str, Any]:
+    return render_policy((IAM / name).read_text(), VALUES)
+
+
+def allows(policy: dict[str, Any], action: str, key: str) -> bool:
+    """Whether an Allow statement grants `action` on the object `key` (IAM's `*` spans `/`, as fnmatch's does)."""
+    arn = f"arn:aws:s3:::{VALUES['bucket']}/{key}"
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if statement["Effect"] == "Allow" and action in actions and any(fnmatchcase(arn, r) for r in resources):
+            return True
+    return False
+
+
+def test_the_process_role_may_not_delete_under_quarantine_but_still_writes_there():
+    process = shipped("dagster-process.json")
+    key = "quarantine/orders/dt=2026-11-20/a.jsonl"
+    assert not allows(process, "s3:DeleteObject", key)
+    assert allows(process, "s3:PutObject", key) and allows(process, "s3:GetObject", key)
+    assert allows(process, "s3:DeleteObject", "lake/orders/dt=2026-11-20/a.parquet")  # replaced parts, guards
+
+
+def test_the_copy_role_reads_parts_and_manifests_but_not_conversion_records():
+    copy = shipped("redshift-copy.json")
+    assert allows(copy, "s3:GetObject", "lake/orders/dt=2026-11-20/landing_orders_a.jsonl-1a2b.parquet")
+    assert allows(copy, "s3:GetObject", "lake/order_items/dt=2026-11-20/x.parquet")
+    assert allows(copy, "s3:GetObject", "lake/_manifests/orders/2026-11-20/abc/orders.manifest")
+    for private in (
+        "lake/_conversions/orders/dt=2026-11-20/a.jsonl-1a2b.json",  # holds raw rejected records
+        "lake/_conversions/orders/dt=2026-11-20/a.jsonl-1a2b.json.attempts",
+        "lake/_conversions/orders/dt=2026-11-20/_load.attempts.json",
+        "lake/_schemas/orders.json",
+        "lake/_sensors/orders-orders-landing/journal.json",
+        "quarantine/orders/dt=2026-11-20/a.jsonl",
+    ):
+        assert not allows(copy, "s3:GetObject", private), private
+
+
+def test_the_copy_role_trusts_redshift_only_on_behalf_of_this_account():
+    (statement,) = shipped("redshift-copy-trust.json")["Statement"]
+    assert statement["Principal"] == {"Service": "redshift.amazonaws.com"}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
