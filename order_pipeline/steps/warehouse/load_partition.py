@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from order_pipeline.aws import s3_objects
+from order_pipeline.aws.local_copies import LocalCopies
 from order_pipeline.aws.s3_landing import list_landing_day
+from order_pipeline.aws.s3_objects import parse_s3_uri
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
 from order_pipeline.layout import LakeLayout
@@ -59,18 +62,38 @@ def batch_file(converted: ConvertedFile, *, dead_letter_error: str | None = None
         return BatchFile(source=converted.source, status="dead_letter", error=dead_letter_error)
     if not converted.loadable:  # rejected, or an ignored marker: a ledger row with the reason, no rows
         return BatchFile(source=converted.source, status="quarantined", error=converted.error)
-    return BatchFile(source=converted.source, parts=dict(converted.parts), rows=dict(converted.rows))
+    return BatchFile(
+        source=converted.source,
+        parts=dict(converted.parts),
+        rows=dict(converted.rows),
+        part_etags=dict(converted.part_etags),
+    )
+
+
+def conversions_listing(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str) -> dict[str, str]:
+    """key -> ETag of the partition's conversion records and crash guards: one listing answers which files were
+    converted (and finds the local copies of their records) instead of a GET per file."""
+    folder = layout.conversions_folder(dataset.name, partition)
+    return {item.key: item.etag for item in s3_objects.list_prefix(s3, layout.bucket, folder)}
 
 
 def pending_files(
-    s3: Any, warehouse: Warehouse, layout: LakeLayout, dataset: Dataset, partition: str, files: Sequence[FileVersion]
+    s3: Any,
+    warehouse: Warehouse,
+    layout: LakeLayout,
+    dataset: Dataset,
+    partition: str,
+    files: Sequence[FileVersion],
+    listed: dict[str, str] | None = None,
 ) -> PartitionLoad:
     loaded = warehouse.loaded_versions(dataset, files)
     plan = PartitionLoad()
+    listed = listed if listed is not None else conversions_listing(s3, layout, dataset, partition)
     for version in files:
         if (version.key, version.etag) in loaded:
             continue
-        record = read_record(s3, layout, dataset, partition, version)
+        etag = listed.get(layout.record_key(dataset.name, partition, version))
+        record = None if etag is None else read_record(s3, layout, dataset, partition, version, etag)
         if record is None:
             plan.not_converted.append(version)
         else:
@@ -93,12 +116,15 @@ def load_partition(
     to the tables (ALTER TABLE ADD COLUMN: existing rows get NULL) and every part brought to that layout."""
     dataset = SchemaStateStore(s3, layout, dataset).effective()
     warehouse.ensure_tables(dataset)
-    plan = pending_files(s3, warehouse, layout, dataset, partition, files)
+    listed = conversions_listing(s3, layout, dataset, partition)
+    plan = pending_files(s3, warehouse, layout, dataset, partition, files, listed)
     plan.dataset = dataset
     if not plan.pending:
         return plan
     plan.pending = [conform_part(s3, layout, dataset, converted) for converted in plan.pending]
-    attempts = LoadAttempts(s3, layout, dataset, partition)
+    attempts = LoadAttempts(
+        s3, layout, dataset, partition, recorded=layout.load_attempts_key(dataset.name, partition) in listed
+    )
     cut_short = attempts.cut_short()
     if any(cut_short.get(c.source.version_id) for c in plan.pending):
         log.warning(
@@ -118,6 +144,7 @@ def load_partition(
     attempts.start(versions)
     try:
         plan.results.append(warehouse.load_batch(batch))
+        _drop_local_copies(layout, dataset, plan.pending, listed)
         return plan
     except Exception:
         if not isolate_failures:
@@ -132,6 +159,19 @@ def load_partition(
     finally:
         attempts.finish(versions)
     return _one_by_one(warehouse, plan, attempts, {}, dataset, partition, run_id)
+
+
+def _drop_local_copies(
+    layout: LakeLayout, dataset: Dataset, loaded: Sequence[ConvertedFile], listed: dict[str, str]
+) -> None:
+    """The lake step's local copies of what was just loaded are not needed any more."""
+    copies = LocalCopies()
+    for converted in loaded:
+        record_key = layout.record_key(dataset.name, converted.partition, converted.source)
+        copies.drop(layout.bucket, record_key, listed.get(record_key))
+        for table, uri in converted.parts.items():
+            bucket, key = parse_s3_uri(uri)
+            copies.drop(bucket, key, converted.part_etags.get(table))
 
 
 def _one_by_one(
