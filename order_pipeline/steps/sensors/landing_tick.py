@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -190,11 +191,42 @@ def _landing_version(s3: Any, source: LandingSource, created: ObjectCreated) -> 
     ), ""
 
 
+JOURNAL_NAME = r"[0-9a-f]{24}\.json"  # what _write_handles names a journal below the sensor's acks prefix
+
+
 def _write_handles(s3: Any, source: LandingSource, handles: list[str]) -> str:
     """Keep a tick's receipt handles in S3 under a name derived from them (a re-evaluated tick writes the same)."""
     key = f"{source.acks_prefix}{hashlib.sha256(''.join(sorted(handles)).encode()).hexdigest()[:24]}.json"
     put_bytes(s3, source.bucket, key, json.dumps(handles).encode(), "application/json")
     return key
+
+
+def own_journal(source: LandingSource, key: str) -> bool:
+    """Whether `key` can be a journal this sensor wrote: named like one, directly below its own acks prefix. The
+    cursor names the journal the next tick reads and deletes, and anyone may edit a cursor in the UI."""
+    return bool(source.acks_prefix) and re.fullmatch(re.escape(source.acks_prefix) + JOURNAL_NAME, key) is not None
+
+
+def _held_by_ledger(
+    ledger: LedgerReader, versions: dict[str, list[FileVersion]]
+) -> tuple[dict[str, list[FileVersion]], list[FileVersion], str]:
+    """The announced versions the ledger holds no row for, those it holds (an identical re-upload: same key,
+    same ETag), and why none were checked (the ledger could not be read: every version is requested, and the
+    run loads nothing twice)."""
+    if not versions:
+        return versions, [], ""
+    try:
+        held = ledger(sorted(versions))
+    except Exception as error:  # noqa: BLE001 - WarehouseBusy or a failure: the run reads the ledger itself
+        return versions, [], f"{type(error).__name__}: {error}"
+    new: dict[str, list[FileVersion]] = {}
+    known: list[FileVersion] = []
+    for partition, group in versions.items():
+        fresh = not_in_ledger(group, held.get(partition, set()))
+        known.extend(v for v in group if v not in fresh)
+        if fresh:
+            new[partition] = fresh
+    return new, known, ""
 
 
 def _read_handles(s3: Any, bucket: str, key: str) -> list[str]:
@@ -221,7 +253,13 @@ def events_tick(
 ) -> TickResult:
     looked_at: list[str] = []
     warnings: list[str] = []
-    if cursor.pending_acks:
+    if cursor.pending_acks and not own_journal(source, cursor.pending_acks):
+        warnings.append(
+            f"the cursor names s3://{source.bucket}/{cursor.pending_acks} as its acknowledgement journal, which is "
+            f"not a journal of this sensor (those are s3://{source.bucket}/{source.acks_prefix}<name>.json): "
+            "ignored, nothing deleted; its messages are delivered again and load nothing twice"
+        )
+    elif cursor.pending_acks:
         # the cursor naming these handles is committed, and with it the run requests of their messages
         handles = _read_handles(s3, source.bucket, cursor.pending_acks)
         refused = sqs_queue.delete(sqs, queue_url, handles) if handles else []
@@ -257,13 +295,19 @@ def events_tick(
     grouped = group_by_partition(versions)
     in_range = {p: v for p, v in grouped.items() if source.in_range(p, today)}
     warnings.extend(_out_of_range(source, set(grouped) - set(in_range), today))
+    new, known, unchecked = _held_by_ledger(ledger, in_range)
     caught = catch_up(s3, ledger, source, cursor, today, backlog_dates_per_tick)
-    requests = [PartitionRequest(partition, tuple(group), "event") for partition, group in in_range.items()]
+    requests = [PartitionRequest(partition, tuple(group), "event") for partition, group in new.items()]
     looked_at.insert(
         0,
         f"received {len(messages)} messages from {queue_url}: {len(versions)} landed files, "
         f"{len(ignored)} events ignored" + (f" (e.g. {ignored[0]})" if ignored else ""),
     )
+    if known:
+        names = ", ".join(v.version_id for v in known[:5]) + (f", … (+{len(known) - 5} more)" if len(known) > 5 else "")
+        looked_at.insert(1, f"skipped {len(known)} file versions the ledger already holds ({names})")
+    if unchecked:
+        looked_at.insert(1, f"announced files requested without checking the ledger ({unchecked})")
     pending = _write_handles(s3, source, acks) if acks else None
     return TickResult(
         requests=merge_requests([*requests, *caught.requests]),
