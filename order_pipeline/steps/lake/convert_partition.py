@@ -34,6 +34,7 @@ from order_pipeline.conversion.parallel import ordered_map
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion, is_hidden
 from order_pipeline.layout import LakeLayout
+from order_pipeline.steps.lake.attempt_owner import AttemptOwner, current_owner
 from order_pipeline.steps.lake.conversion_attempts import MAX_ATTEMPTS, ConversionAttempts, cut_short_reason
 from order_pipeline.steps.lake.lake_files import ConvertedFile
 from order_pipeline.steps.lake.schema_state import SchemaStateStore
@@ -253,6 +254,7 @@ def convert_landing_file(
     attempts_recorded: bool = True,
     schema: SchemaStateStore | None = None,
     guarded: bool = True,
+    owner: AttemptOwner | None = None,
 ) -> ConvertedFile:
     """One landing file converted (or quarantined); `attempts_recorded=False` when a listing showed no attempts
     record for the version, which saves reading it; `schema`: the dataset's schema state shared by the files of
@@ -263,7 +265,7 @@ def convert_landing_file(
     schema = schema or SchemaStateStore(s3, layout, dataset)
     if not guarded:
         return _convert(s3, layout, schema, partition, version, 1)
-    guard = ConversionAttempts(s3, layout, dataset, partition, version)
+    guard = ConversionAttempts(s3, layout, dataset, partition, version, owner)
     cut_short = guard.cut_short() if attempts_recorded else 0
     if cut_short >= MAX_ATTEMPTS:
         converted = _quarantined_record(
@@ -282,7 +284,12 @@ def convert_landing_file(
 
 
 def convert_partition(
-    s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, files: Sequence[FileVersion]
+    s3: Any,
+    layout: LakeLayout,
+    dataset: Dataset,
+    partition: str,
+    files: Sequence[FileVersion],
+    owner: AttemptOwner | None = None,
 ) -> Iterator[tuple[ConvertedFile, bool]]:
     """Convert every file not converted yet; yields (record, converted_now) per file, in file order.
 
@@ -299,7 +306,8 @@ def convert_partition(
     }
     LocalCopies().prune()
     schema = SchemaStateStore(s3, layout, dataset)
-    step = StepAttempt(s3, layout, dataset, partition)
+    owner = owner or current_owner()  # whose attempts these are: overlapping runs' in flight are not crashes
+    step = StepAttempt(s3, layout, dataset, partition, owner)
     listed.update({layout.attempts_key(dataset.name, partition, v): "" for v in step.charge_cut_short(files, listed)})
 
     def suspect(version: FileVersion) -> bool:
@@ -311,7 +319,7 @@ def convert_partition(
 
     earlier = {f.version_id: done(f) for f in files}
     suspects = {
-        f.version_id: convert_landing_file(s3, layout, dataset, partition, f, schema=schema)
+        f.version_id: convert_landing_file(s3, layout, dataset, partition, f, schema=schema, owner=owner)
         for f in files
         if earlier[f.version_id] is None and suspect(f)
     }
@@ -357,13 +365,15 @@ class LakeRun:
     seconds: float
 
 
-def convert_landing_date(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str) -> LakeRun:
+def convert_landing_date(
+    s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, owner: AttemptOwner | None = None
+) -> LakeRun:
     """Every landing file of the date converted once: those converted by an earlier run are only read back."""
     started = time.monotonic()
     files = list_landing_day(s3, layout.bucket, layout.landing_root(dataset.name), date.fromisoformat(partition))
     records: list[ConvertedFile] = []
     now: list[ConvertedFile] = []
-    for converted, converted_now in convert_partition(s3, layout, dataset, partition, files):
+    for converted, converted_now in convert_partition(s3, layout, dataset, partition, files, owner):
         records.append(converted)
         if converted_now:
             now.append(converted)

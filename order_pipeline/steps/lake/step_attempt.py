@@ -21,6 +21,7 @@ from order_pipeline.aws import s3_objects
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
 from order_pipeline.layout import LakeLayout
+from order_pipeline.steps.lake.attempt_owner import AttemptOwner, current_owner
 from order_pipeline.steps.lake.conversion_attempts import ConversionAttempts
 
 log = logging.getLogger(__name__)
@@ -28,27 +29,49 @@ log = logging.getLogger(__name__)
 SUSPECTS = 2  # files converted at once by a lake step: convert_partition.PARALLEL_FILES
 
 
-def step_attempt_key(layout: LakeLayout, dataset: Dataset, partition: str) -> str:
-    return layout.conversions_folder(dataset.name, partition) + "_lake.attempt.json"
+STEP_ATTEMPT_PREFIX = "_lake.attempt"
+
+
+def step_attempt_key(layout: LakeLayout, dataset: Dataset, partition: str, attempt_id: str | None = None) -> str:
+    """One object per step attempt (its run and process), so that overlapping runs of a date never overwrite or
+    remove each other's; without `attempt_id`, the single object written before attempts had owners."""
+    suffix = f".{attempt_id}" if attempt_id else ""
+    return layout.conversions_folder(dataset.name, partition) + f"{STEP_ATTEMPT_PREFIX}{suffix}.json"
 
 
 class StepAttempt:
-    def __init__(self, s3: Any, layout: LakeLayout, dataset: Dataset, partition: str) -> None:
+    def __init__(
+        self, s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, owner: AttemptOwner | None = None
+    ) -> None:
         self.s3, self.layout, self.dataset, self.partition = s3, layout, dataset, partition
-        self.bucket, self.key = layout.bucket, step_attempt_key(layout, dataset, partition)
+        self.owner = owner or current_owner()
+        self.bucket = layout.bucket
+        self.key = step_attempt_key(layout, dataset, partition, self.owner.attempt_id)
 
     def charge_cut_short(self, files: Sequence[FileVersion], listed: Collection[str]) -> list[FileVersion]:
-        """When an earlier step died (its object is `listed`): the files it may have been converting charged one
-        cut-short attempt each (written to their attempts records), then its object removed. Returns them."""
-        if self.key not in listed:
-            return []
+        """For each earlier step attempt of the date that died (its object is `listed`, its owner dead: steps of
+        overlapping runs in flight are left alone): the files it may have been converting charged one cut-short
+        attempt each in their attempts records (once, however many steps charge it), then its object removed.
+        Returns the files charged."""
+        prefix = self.layout.conversions_folder(self.dataset.name, self.partition) + STEP_ATTEMPT_PREFIX
+        charged: dict[str, FileVersion] = {}
+        for key in sorted(k for k in listed if k.startswith(prefix) and k.endswith(".json") and k != self.key):
+            for version in self._charge_one(key, files, listed):
+                charged.setdefault(version.version_id, version)
+        return list(charged.values())
+
+    def _charge_one(self, key: str, files: Sequence[FileVersion], listed: Collection[str]) -> list[FileVersion]:
         try:
-            started = json.loads(self.s3.get_object(Bucket=self.bucket, Key=self.key)["Body"].read())["versions"]
-        except self.s3.exceptions.NoSuchKey:
+            document = json.loads(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        except self.s3.exceptions.NoSuchKey:  # its step ended, or another step charged it meanwhile
             return []
-        except (ValueError, KeyError, TypeError):
-            log.warning("unreadable lake step attempt %s: no file charged", self.key)
-            started = []
+        except ValueError:
+            log.warning("unreadable lake step attempt %s: no file charged", key)
+            document = {}
+        owner = document.get("owner") if isinstance(document, dict) else None
+        if not self.owner.is_dead(owner):
+            return []  # a step of an overlapping run, in flight
+        started = document.get("versions", []) if isinstance(document, dict) else []
         by_id = {f.version_id: f for f in files}
         unrecorded = [
             by_id[v]
@@ -57,16 +80,15 @@ class StepAttempt:
         ]
         suspects = unrecorded[:SUSPECTS]
         for version in suspects:
-            guard = ConversionAttempts(self.s3, self.layout, self.dataset, self.partition, version)
-            known = self.layout.attempts_key(self.dataset.name, self.partition, version) in listed
-            guard.start(guard.cut_short() if known else 0)
-        self.s3.delete_object(Bucket=self.bucket, Key=self.key)
+            ConversionAttempts(self.s3, self.layout, self.dataset, self.partition, version, self.owner).charge(owner)
+        self.s3.delete_object(Bucket=self.bucket, Key=key)
         return suspects
 
     def start(self, versions: Sequence[FileVersion]) -> None:
         body = {
             "versions": [v.version_id for v in versions],
             "started_at": datetime.now(timezone.utc).isoformat(),
+            "owner": self.owner.to_json(),
         }
         s3_objects.put_bytes(self.s3, self.bucket, self.key, json.dumps(body).encode(), "application/json")
 
