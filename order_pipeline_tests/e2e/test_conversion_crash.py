@@ -19,7 +19,7 @@ from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_generator import generate_orders
 from order_pipeline.layout import safe_name
-from order_pipeline.steps.lake.step_attempt import step_attempt_key
+from order_pipeline.steps.lake.step_attempt import STEP_ATTEMPT_PREFIX
 from order_pipeline_tests.support.faults import run_killed
 
 DAY = datetime.now(timezone.utc).date() - timedelta(days=1)
@@ -46,7 +46,9 @@ def test_a_file_that_kills_the_process_is_quarantined_after_three_attempts(pipel
         killed = run_killed("killing_definitions", safe_name(killer), DAY.isoformat())
         assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
         if attempt == 1:  # the step's own crash guard names the files it was converting; the next step charges them
-            step_key = step_attempt_key(pipeline.settings.layout, ORDERS, DAY.isoformat())
+            folder = pipeline.settings.layout.conversions_folder(ORDERS.name, DAY.isoformat())
+            listed = pipeline.s3.list_objects_v2(Bucket=pipeline.settings.bucket, Prefix=folder + STEP_ATTEMPT_PREFIX)
+            (step_key,) = [o["Key"] for o in listed["Contents"]]  # one per step attempt, named by its run
             assert killer.version_id in stored(step_key)["versions"]
         else:  # then the killer is converted alone, guarded by its attempts record
             assert stored(attempts)["attempts"] == attempt and stored(attempts)["source"] == killer.uri
