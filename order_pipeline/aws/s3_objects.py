@@ -65,6 +65,27 @@ def upload(client: Any, path: Path, bucket: str, key: str, content_type: str | N
     return f"s3://{bucket}/{key}"
 
 
+def put_file(client: Any, path: Path, bucket: str, key: str, content_type: str | None = None) -> str | None:
+    """A local file uploaded; below SINGLE_GET_BYTES in one PUT, whose ETag is returned (the transfer manager,
+    used above it, returns none)."""
+    if path.stat().st_size >= SINGLE_GET_BYTES:
+        upload(client, path, bucket, key, content_type)
+        return None
+    kwargs: dict[str, Any] = {"ContentType": content_type} if content_type else {}
+    with open(path, "rb") as body:
+        return client.put_object(Bucket=bucket, Key=key, Body=body, **kwargs).get("ETag")
+
+
+def get_file(client: Any, bucket: str, key: str, path: Path) -> None:
+    """The object written to `path` with one streamed GET (no HEAD first, as the transfer manager sends)."""
+    body = client.get_object(Bucket=bucket, Key=key)["Body"]
+    try:
+        with open(path, "wb") as out:
+            shutil.copyfileobj(body, out, 1 << 20)
+    finally:
+        body.close()
+
+
 def put_bytes(client: Any, bucket: str, key: str, body: bytes, content_type: str | None = None) -> str:
     kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": body}
     if content_type:

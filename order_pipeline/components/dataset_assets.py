@@ -17,9 +17,11 @@ from order_pipeline.components.policies import LOAD_RETRY_POLICY, WAREHOUSE_POOL
 from order_pipeline.components.quarantine_checks import quarantine_check_result, quarantine_check_spec
 from order_pipeline.components.reporting import report_conversions, report_converted_file, report_load
 from order_pipeline.components.resources import SNSResource
+from order_pipeline.components.run_status import run_ended
 from order_pipeline.components.warehouse_resource import WarehouseResource
 from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
+from order_pipeline.steps.lake.attempt_owner import current_owner
 from order_pipeline.steps.lake.convert_partition import convert_landing_date
 from order_pipeline.steps.lake.lake_files import ConvertedFile
 from order_pipeline.steps.warehouse.load_partition import load_landing_date
@@ -89,7 +91,10 @@ def lake_assets(
         def report_file(converted: ConvertedFile) -> None:
             report_converted_file(context, notifier, dataset, raw, specs[0].key, context.partition_key, converted)
 
-        run = convert_landing_date(s3.get_client(), layout, dataset, context.partition_key, on_converted=report_file)
+        owner = current_owner(context.run.run_id, run_ended=lambda run_id: run_ended(context.instance, run_id))
+        run = convert_landing_date(
+            s3.get_client(), layout, dataset, context.partition_key, owner, on_converted=report_file
+        )
         report_conversions(context, raw, run)
         for table, spec in zip(dataset.table_names, specs, strict=True):
             yield dg.MaterializeResult(asset_key=spec.key, metadata=lake_metadata(dataset, table, layout, run))

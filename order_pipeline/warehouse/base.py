@@ -24,6 +24,7 @@ class BatchFile:
     rows: Mapping[str, int] = field(default_factory=dict)  # table name -> rows in that Parquet
     status: FileStatus = "loaded"  # quarantined / dead_letter files carry no parts: only a ledger row
     error: str | None = None
+    part_etags: Mapping[str, str] = field(default_factory=dict)  # table -> ETag of its part (finds local copies)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,13 @@ class DuckDBWarehouse(SqlWarehouse):
                 {
                     t: (
                         dataset.arrow_schema(t).names,
-                        fetch_parts(self._s3, part_uris(batch, t), dataset.arrow_schema(t), folder / t),
+                        fetch_parts(
+                            self._s3,
+                            part_uris(batch, t),
+                            dataset.arrow_schema(t),
+                            folder / t,
+                            etags=[f.part_etags.get(t) for f in batch.files if f.status == "loaded" and t in f.parts],
+                        ),
                     )
                     for t in dataset.table_names
                 },

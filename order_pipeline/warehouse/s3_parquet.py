@@ -3,6 +3,8 @@ schemas checked against the canonical one before anything is staged."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,7 +13,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from order_pipeline.aws.s3_objects import parse_s3_uri
+from order_pipeline.aws.local_copies import LocalCopies
+from order_pipeline.aws.s3_objects import get_file, parse_s3_uri
 
 
 class PartReadError(RuntimeError):
@@ -28,11 +31,28 @@ def _fits(found: pa.DataType, canonical: pa.DataType) -> bool:
     return True
 
 
-def fetch_part(s3_client: Any, uri: str, schema: pa.Schema, path: Path) -> Path:
-    """One part downloaded to `path`, its schema checked: every canonical column, of a type that casts to it."""
+def _local_copy(bucket: str, key: str, etag: str | None, path: Path) -> bool:
+    """The lake step's local copy of the part (same ETag) put at `path`, when this machine has one."""
+    copy = LocalCopies().find(bucket, key, etag)
+    if copy is None:
+        return False
+    try:
+        os.link(copy, path)
+    except OSError:
+        try:
+            shutil.copyfile(copy, path)
+        except OSError:
+            return False
+    return True
+
+
+def fetch_part(s3_client: Any, uri: str, schema: pa.Schema, path: Path, etag: str | None = None) -> Path:
+    """One part put at `path` (from the local copy of the ETag `etag` when there is one, else one GET), its schema
+    checked: every canonical column, of a type that casts to it."""
     bucket, key = parse_s3_uri(uri)
     try:
-        s3_client.download_file(bucket, key, str(path))
+        if not _local_copy(bucket, key, etag, path):
+            get_file(s3_client, bucket, key, path)
         found = pq.read_schema(path)
     except Exception as exc:  # botocore and pyarrow raise many types; the caller needs the URI
         raise PartReadError(f"cannot read Parquet part {uri}: {exc}") from exc
@@ -50,7 +70,13 @@ def fetch_part(s3_client: Any, uri: str, schema: pa.Schema, path: Path) -> Path:
 
 
 def fetch_parts(
-    s3_client: Any, uris: Sequence[str], schema: pa.Schema, folder: Path, *, threads: int = 8
+    s3_client: Any,
+    uris: Sequence[str],
+    schema: pa.Schema,
+    folder: Path,
+    *,
+    threads: int = 8,
+    etags: Sequence[str | None] | None = None,
 ) -> list[Path]:
     """Every part downloaded into `folder`, in order. Memory stays flat whatever the partition's size: the rows are
     read by the warehouse straight from the files."""
@@ -58,4 +84,11 @@ def fetch_parts(
     paths = [folder / f"{index:06d}.parquet" for index in range(len(uris))]
     # boto3 clients are thread-safe; fetching in parallel hides S3 latency for many small parts.
     with ThreadPoolExecutor(max_workers=max(1, min(threads, len(uris)))) as pool:
-        return list(pool.map(lambda uri, path: fetch_part(s3_client, uri, schema, path), uris, paths))
+        return list(
+            pool.map(
+                lambda uri, path, etag: fetch_part(s3_client, uri, schema, path, etag),
+                uris,
+                paths,
+                etags if etags is not None else [None] * len(uris),
+            )
+        )

@@ -1,5 +1,6 @@
 """A file that kills the run process mid-conversion (as running out of memory would): after three attempts
-it is quarantined with the attempts named, and the other files of its date load, through the real sensor.
+it is quarantined with the attempts named (the first charged by the step's crash guard, the next two by the file's
+own), and the other files of its date load, through the real sensor.
 
 The S3 test double subclasses the real S3Resource and changes one thing: its client SIGKILLs the process when
 the lake step uploads the poison file's canonical Parquet (converted, not yet recorded), every time.
@@ -18,6 +19,7 @@ from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_generator import generate_orders
 from order_pipeline.layout import safe_name
+from order_pipeline.steps.lake.step_attempt import STEP_ATTEMPT_PREFIX
 from order_pipeline_tests.support.faults import run_killed
 
 DAY = datetime.now(timezone.utc).date() - timedelta(days=1)
@@ -37,11 +39,19 @@ def test_a_file_that_kills_the_process_is_quarantined_after_three_attempts(pipel
     ]
     attempts = pipeline.settings.layout.attempts_key(ORDERS.name, DAY.isoformat(), killer)
 
+    def stored(key: str) -> dict:
+        return json.loads(pipeline.s3.get_object(Bucket=pipeline.settings.bucket, Key=key)["Body"].read())
+
     for attempt in (1, 2, 3):
         killed = run_killed("killing_definitions", safe_name(killer), DAY.isoformat())
         assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
-        stored = json.loads(pipeline.s3.get_object(Bucket=pipeline.settings.bucket, Key=attempts)["Body"].read())
-        assert stored["attempts"] == attempt and stored["source"] == killer.uri
+        if attempt == 1:  # the step's own crash guard names the files it was converting; the next step charges them
+            folder = pipeline.settings.layout.conversions_folder(ORDERS.name, DAY.isoformat())
+            listed = pipeline.s3.list_objects_v2(Bucket=pipeline.settings.bucket, Prefix=folder + STEP_ATTEMPT_PREFIX)
+            (step_key,) = [o["Key"] for o in listed["Contents"]]  # one per step attempt, named by its run
+            assert killer.version_id in stored(step_key)["versions"]
+        else:  # then the killer is converted alone, guarded by its attempts record
+            assert stored(attempts)["attempts"] == attempt and stored(attempts)["source"] == killer.uri
 
     outcome = pipeline.tick()  # the normal definitions now: nothing kills, the guard must decide
 

@@ -15,6 +15,7 @@ from order_pipeline.config import Settings
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.steps.lake.conversion_attempts import MAX_ATTEMPTS
 from order_pipeline.steps.lake.convert_partition import convert_landing_file, convert_partition
+from order_pipeline.steps.lake.step_attempt import step_attempt_key
 from order_pipeline.steps.warehouse.load_partition import batch_file
 from order_pipeline_tests.support.order_samples import jsonl_bytes, order
 
@@ -82,27 +83,64 @@ def test_small_files_are_converted_two_at_a_time_in_file_order_and_a_cut_short_o
         Key=settings.layout.attempts_key(ORDERS.name, PARTITION, suspect),
         Body=json.dumps({"attempts": 1}).encode(),
     )
-    started_on: dict[str, str] = {}  # attempts records are written by the thread converting the file
+    started_on: dict[str, str] = {}  # a landing file is fetched by the thread converting it
+    attempts_written: list[str] = []
 
     def note_thread(params, **_) -> None:
-        if params["Key"].endswith(".attempts") and params["Key"] not in started_on:
-            started_on[params["Key"]] = threading.current_thread().name
+        started_on.setdefault(params["Key"], threading.current_thread().name)
 
-    s3_client.meta.events.register("provide-client-params.s3.PutObject", note_thread)
+    def note_attempts(params, **_) -> None:
+        if params["Key"].endswith(".attempts"):
+            attempts_written.append(params["Key"])
+
+    s3_client.meta.events.register("provide-client-params.s3.GetObject", note_thread)
+    s3_client.meta.events.register("provide-client-params.s3.PutObject", note_attempts)
     try:
         converted = list(convert_partition(s3_client, settings.layout, ORDERS, PARTITION, files))
     finally:
-        s3_client.meta.events.unregister("provide-client-params.s3.PutObject", note_thread)
+        s3_client.meta.events.unregister("provide-client-params.s3.GetObject", note_thread)
+        s3_client.meta.events.unregister("provide-client-params.s3.PutObject", note_attempts)
 
     assert [c.source.key for c, _ in converted] == [v.key for v in files]
     assert all(now and c.status == "converted" for c, now in converted)
-    threads = {
-        v.key.rsplit("/", 1)[-1]: started_on[settings.layout.attempts_key(ORDERS.name, PARTITION, v)] for v in files
-    }
+    threads = {v.key.rsplit("/", 1)[-1]: started_on[v.key] for v in files}
     assert threads.pop(suspect.key.rsplit("/", 1)[-1]) == threading.main_thread().name
     assert all(name.startswith("conversion") for name in threads.values()), threads
     assert len(set(threads.values())) == 2  # the others were shared between two threads
+    # only the suspect is guarded by an attempts record of its own; the others by the step's one object
+    assert attempts_written == [settings.layout.attempts_key(ORDERS.name, PARTITION, suspect)]
     assert not _exists(s3_client, bucket, settings.layout.attempts_key(ORDERS.name, PARTITION, suspect))
+    assert not _exists(s3_client, bucket, step_attempt_key(settings.layout, ORDERS, PARTITION))
+
+
+def test_a_step_that_died_charges_the_files_it_was_converting_and_converts_them_alone(s3_client, bucket) -> None:
+    settings = Settings(bucket=bucket)
+    versions = _land(s3_client, bucket, {f"orders-{i}.jsonl": jsonl_bytes([order(i)]) for i in range(5)})
+    files = sorted(versions.values(), key=lambda v: v.key)
+    # a step started all five, recorded the first and died: the next two may have been in flight
+    list(convert_partition(s3_client, settings.layout, ORDERS, PARTITION, files[:1]))
+    step_key = step_attempt_key(settings.layout, ORDERS, PARTITION)
+    s3_client.put_object(
+        Bucket=bucket, Key=step_key, Body=json.dumps({"versions": [v.version_id for v in files]}).encode()
+    )
+    charged: list[tuple[str, int]] = []
+
+    def note_attempts(params, **_) -> None:
+        if params["Key"].endswith(".attempts"):
+            charged.append((params["Key"], json.loads(params["Body"])["attempts"]))
+
+    s3_client.meta.events.register("provide-client-params.s3.PutObject", note_attempts)
+    try:
+        converted = list(convert_partition(s3_client, settings.layout, ORDERS, PARTITION, files))
+    finally:
+        s3_client.meta.events.unregister("provide-client-params.s3.PutObject", note_attempts)
+
+    assert [now for _, now in converted] == [False, True, True, True, True]
+    suspects = [settings.layout.attempts_key(ORDERS.name, PARTITION, v) for v in files[1:3]]
+    # charged one cut-short attempt each, then converted alone as their second attempt
+    assert charged == [(suspects[0], 1), (suspects[1], 1), (suspects[0], 2), (suspects[1], 2)]
+    assert [c.attempts for c, _ in converted[1:]] == [2, 2, 1, 1]
+    assert not any(_exists(s3_client, bucket, key) for key in [*suspects, step_key])
 
 
 def test_a_version_started_too_often_is_quarantined_instead_of_converted_again(s3_client, bucket) -> None:

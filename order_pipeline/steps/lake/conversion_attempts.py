@@ -17,6 +17,7 @@ from order_pipeline.aws import s3_objects
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
 from order_pipeline.layout import LakeLayout
+from order_pipeline.steps.lake.attempt_owner import AttemptOwner, current_owner
 
 log = logging.getLogger(__name__)
 
@@ -31,40 +32,72 @@ def cut_short_reason(version: FileVersion, attempts: int) -> str:
 
 
 class ConversionAttempts:
-    """The attempts counter of one file version (a small JSON object beside its conversion record)."""
+    """The attempts record of one file version (a small JSON object beside its conversion record): one entry per
+    attempt, keyed by its owner (run id and process), so that an attempt in flight in an overlapping run of the
+    date is never counted as cut short; only dead attempts are (attempt_owner)."""
 
-    def __init__(self, s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion) -> None:
+    def __init__(
+        self,
+        s3: Any,
+        layout: LakeLayout,
+        dataset: Dataset,
+        partition: str,
+        version: FileVersion,
+        owner: AttemptOwner | None = None,
+    ) -> None:
         self.s3, self.bucket, self.version = s3, layout.bucket, version
         self.key = layout.attempts_key(dataset.name, partition, version)
+        self.owner = owner or current_owner()
+        self._earlier = 0  # attempts counted by a record written before owners were recorded
+        self._runs: dict[str, Any] = {}  # attempt id -> owner, as last read
 
-    def cut_short(self) -> int:
-        """How many earlier attempts started and never finished."""
+    def _read(self) -> None:
         try:
             body = self.s3.get_object(Bucket=self.bucket, Key=self.key)["Body"].read()
         except self.s3.exceptions.NoSuchKey:
-            return 0
+            self._earlier, self._runs = 0, {}
+            return
         try:
-            return int(json.loads(body)["attempts"])
-        except (ValueError, KeyError, TypeError):
+            document = json.loads(body)
+            runs = document.get("runs")
+            self._runs = dict(runs) if isinstance(runs, dict) else {}
+            self._earlier = int(document.get("earlier", 0 if isinstance(runs, dict) else document["attempts"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("unreadable attempts record %s; counting it as one attempt", self.key)
-            return 1
+            self._earlier, self._runs = 1, {}
 
-    def start(self, previous: int) -> None:
+    def cut_short(self) -> int:
+        """How many earlier attempts started and died (attempts of live runs are in flight, not counted)."""
+        self._read()
+        return self._earlier + sum(1 for owner in self._runs.values() if self.owner.is_dead(owner))
+
+    def _write(self, runs: dict[str, Any]) -> None:
         body = {
             "source": self.version.uri,
             "etag": self.version.etag,
-            "attempts": previous + 1,
+            "attempts": self._earlier + len(runs),
+            "earlier": self._earlier,
+            "runs": runs,
             "last_started_at": datetime.now(timezone.utc).isoformat(),
         }
         s3_objects.put_bytes(self.s3, self.bucket, self.key, json.dumps(body).encode(), "application/json")
 
+    def start(self, previous: int | None = None) -> None:
+        """This attempt starts (its entry added to those read by `cut_short`; `previous` is not used)."""
+        self._write({**self._runs, self.owner.attempt_id: self.owner.to_json()})
+
+    def charge(self, dead: dict[str, Any] | None) -> None:
+        """A dead step's attempt at this file (its owner `dead`), charged once however many steps charge it."""
+        self._read()
+        attempt_id = f"{dead.get('run_id')}.{dead.get('pid')}" if isinstance(dead, dict) else "unowned"
+        self._write({**self._runs, attempt_id: dead if isinstance(dead, dict) else {}})
+
     def finish(self, previous: int | None = None) -> None:
-        """The attempt ended without killing the process: forget it (or go back to `previous` attempts, when
-        it ended with an exception that fails the step, so a retry is not counted as a crash)."""
+        """The attempt ended without killing the process: forget the record (or only this attempt, when it ended
+        with an exception that fails the step, so a retry is not counted as a crash)."""
         try:
-            if previous:
-                body = {"source": self.version.uri, "etag": self.version.etag, "attempts": previous}
-                s3_objects.put_bytes(self.s3, self.bucket, self.key, json.dumps(body).encode(), "application/json")
+            if previous is not None and (previous or self._runs):
+                self._write({k: v for k, v in self._runs.items() if k != self.owner.attempt_id})
             else:
                 self.s3.delete_object(Bucket=self.bucket, Key=self.key)
         except Exception as error:  # noqa: BLE001 - best effort: at worst the attempt counts as cut short

@@ -15,6 +15,7 @@ import json
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,7 @@ from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
 
 from order_pipeline.aws import s3_objects
+from order_pipeline.aws.local_copies import LocalCopies
 from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.conversion import ConversionResult, convert_file
 from order_pipeline.conversion.drift import probe_file, type_label
@@ -32,10 +34,12 @@ from order_pipeline.conversion.parallel import ordered_map
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion, is_hidden
 from order_pipeline.layout import LakeLayout
+from order_pipeline.steps.lake.attempt_owner import AttemptOwner, current_owner
 from order_pipeline.steps.lake.conversion_attempts import MAX_ATTEMPTS, ConversionAttempts, cut_short_reason
 from order_pipeline.steps.lake.lake_files import ConvertedFile
 from order_pipeline.steps.lake.lake_summary import LakeSummary
 from order_pipeline.steps.lake.schema_state import SchemaStateStore
+from order_pipeline.steps.lake.step_attempt import StepAttempt
 
 INFRASTRUCTURE_ERRORS = (OSError, BotoCoreError, ClientError, Boto3Error)
 PARALLEL_FILES = 2  # small files of a partition converted at once (the machines this runs on have 2+ cores)
@@ -43,9 +47,17 @@ ALONE_BYTES = 64 << 20  # a file this big is converted by itself
 
 
 def read_record(
-    s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion
+    s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, version: FileVersion, etag: str | None = None
 ) -> ConvertedFile | None:
+    """The version's conversion record (None: not converted yet); `etag`, when a listing gave it, lets a local
+    copy kept by the lake step on this machine answer without a request."""
     key = layout.record_key(dataset.name, partition, version)
+    copy = LocalCopies().find(layout.bucket, key, etag)
+    if copy is not None:
+        try:
+            return ConvertedFile.from_json(copy.read_bytes())
+        except (OSError, ValueError, TypeError, KeyError):
+            pass
     try:
         body = s3.get_object(Bucket=layout.bucket, Key=key)["Body"].read()
     except s3.exceptions.NoSuchKey:
@@ -54,14 +66,19 @@ def read_record(
 
 
 def _write_record(s3: Any, layout: LakeLayout, dataset: Dataset, converted: ConvertedFile) -> ConvertedFile:
-    s3_objects.put_bytes(
-        s3,
-        layout.bucket,
-        layout.record_key(dataset.name, converted.partition, converted.source),
-        converted.to_json().encode(),
-        "application/json",
-    )
+    key = layout.record_key(dataset.name, converted.partition, converted.source)
+    body = converted.to_json().encode()
+    written = s3.put_object(Bucket=layout.bucket, Key=key, Body=body, ContentType="application/json")
+    LocalCopies().keep(layout.bucket, key, written.get("ETag"), body)
     return converted
+
+
+def _upload_part(s3: Any, path: Path, bucket: str, key: str) -> tuple[str, str | None]:
+    """A canonical Parquet part uploaded (one PUT below the multipart threshold) and a local copy kept for the
+    warehouse step; returns its URI and ETag."""
+    etag = s3_objects.put_file(s3, path, bucket, key)
+    LocalCopies().keep(bucket, key, etag, path)
+    return f"s3://{bucket}/{key}", etag
 
 
 def _quarantine(
@@ -132,18 +149,25 @@ def _store_result(
     drift: dict[str, Any],
 ) -> ConvertedFile:
     parts: dict[str, str] = {}
+    part_etags: dict[str, str] = {}
+    uploads: list[tuple[str, Path, str]] = []  # (table, path, key): independent, so sent at once
     if result.status != "rejected":
-        for table, path in result.outputs.items():
-            parts[table] = s3_objects.upload(s3, path, layout.bucket, layout.part_key(table, partition, version))
+        uploads = [(t, path, layout.part_key(t, partition, version)) for t, path in result.outputs.items()]
     rejects_uri = None
-    if result.rejects_path is not None and result.rejected_records:
-        rejects_uri = s3_objects.upload(
-            s3,
-            result.rejects_path,
-            layout.bucket,
-            layout.quarantine_key(dataset.name, partition, version, ".rejects.jsonl"),
-            "application/x-ndjson",
-        )
+    with ThreadPoolExecutor(max_workers=max(1, len(uploads) + 1), thread_name_prefix="upload") as pool:
+        sent = {table: pool.submit(_upload_part, s3, path, layout.bucket, key) for table, path, key in uploads}
+        if result.rejects_path is not None and result.rejected_records:
+            rejects_uri = s3_objects.upload(
+                s3,
+                result.rejects_path,
+                layout.bucket,
+                layout.quarantine_key(dataset.name, partition, version, ".rejects.jsonl"),
+                "application/x-ndjson",
+            )
+        for table, future in sent.items():
+            parts[table], etag = future.result()
+            if etag:
+                part_etags[table] = etag
     quarantine_uri = None
     if result.status == "rejected":
         quarantine_uri = _quarantine(
@@ -168,6 +192,7 @@ def _store_result(
             input_format=result.input_format,
             total_records=result.total_records,
             parts=parts,
+            part_etags=part_etags,
             rows=dict(result.rows),
             rejected_records=result.rejected_records,
             rejects_uri=rejects_uri,
@@ -229,13 +254,19 @@ def convert_landing_file(
     *,
     attempts_recorded: bool = True,
     schema: SchemaStateStore | None = None,
+    guarded: bool = True,
+    owner: AttemptOwner | None = None,
 ) -> ConvertedFile:
     """One landing file converted (or quarantined); `attempts_recorded=False` when a listing showed no attempts
     record for the version, which saves reading it; `schema`: the dataset's schema state shared by the files of
-    a step (default: read for this file)."""
+    a step (default: read for this file); `guarded=False` when the step's own crash guard (step_attempt) covers
+    the file, which saves writing and removing its attempts record."""
     if is_hidden(version.key):
         return _hidden_name(s3, layout, dataset, partition, version)
-    guard = ConversionAttempts(s3, layout, dataset, partition, version)
+    schema = schema or SchemaStateStore(s3, layout, dataset)
+    if not guarded:
+        return _convert(s3, layout, schema, partition, version, 1)
+    guard = ConversionAttempts(s3, layout, dataset, partition, version, owner)
     cut_short = guard.cut_short() if attempts_recorded else 0
     if cut_short >= MAX_ATTEMPTS:
         converted = _quarantined_record(
@@ -245,9 +276,7 @@ def convert_landing_file(
         return converted
     guard.start(cut_short)
     try:
-        converted = _convert(
-            s3, layout, schema or SchemaStateStore(s3, layout, dataset), partition, version, cut_short + 1
-        )
+        converted = _convert(s3, layout, schema, partition, version, cut_short + 1)
     except BaseException:
         guard.finish(previous=cut_short)  # we are alive to see it: not a crash, the step's retry tries again
         raise
@@ -256,36 +285,81 @@ def convert_landing_file(
 
 
 def convert_partition(
-    s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, files: Sequence[FileVersion]
+    s3: Any,
+    layout: LakeLayout,
+    dataset: Dataset,
+    partition: str,
+    files: Sequence[FileVersion],
+    owner: AttemptOwner | None = None,
 ) -> Iterator[tuple[ConvertedFile, bool]]:
     """Convert every file not converted yet; yields (record, converted_now) per file, in file order.
 
-    Small files are converted PARALLEL_FILES at a time, so that both cores work while one file waits on S3 or
-    runs Python; a file of ALONE_BYTES or more is converted alone (it already parses on every core, and memory
-    stays within one conversion's bound). A file whose earlier attempt was cut short (its process died) is
-    converted alone too: were it the one killing the process, an innocent neighbour must not be charged the crash.
+    A file whose earlier attempt was cut short (its process died) is converted first and alone, guarded by its
+    own attempts record: were it the one killing the process, an innocent neighbour must not be charged the crash.
+    The others are guarded by one object for the whole step (step_attempt: no request per file). Small files are
+    converted PARALLEL_FILES at a time, so that both cores work while one file waits on S3 or runs Python; a file of
+    ALONE_BYTES or more is converted alone (it already parses on every core, and memory stays within one
+    conversion's bound).
     """
     listed = {
-        item.key
+        item.key: item.etag
         for item in s3_objects.list_prefix(s3, layout.bucket, layout.conversions_folder(dataset.name, partition))
     }
+    LocalCopies().prune()
     schema = SchemaStateStore(s3, layout, dataset)
+    owner = owner or current_owner()  # whose attempts these are: overlapping runs' in flight are not crashes
+    step = StepAttempt(s3, layout, dataset, partition, owner)
+    listed.update({layout.attempts_key(dataset.name, partition, v): "" for v in step.charge_cut_short(files, listed)})
 
-    def one(version: FileVersion) -> tuple[ConvertedFile, bool]:
-        if layout.record_key(dataset.name, partition, version) in listed:
-            existing = read_record(s3, layout, dataset, partition, version)
-            if existing is not None:
-                return existing, False
-        attempts = layout.attempts_key(dataset.name, partition, version) in listed
+    def suspect(version: FileVersion) -> bool:
+        return layout.attempts_key(dataset.name, partition, version) in listed
+
+    def done(version: FileVersion) -> ConvertedFile | None:
+        etag = listed.get(layout.record_key(dataset.name, partition, version))
+        return None if etag is None else read_record(s3, layout, dataset, partition, version, etag)
+
+    def converted_before(version: FileVersion) -> bool:  # read back when its turn comes: memory stays bounded
+        return layout.record_key(dataset.name, partition, version) in listed
+
+    suspects = {
+        f.version_id: convert_landing_file(s3, layout, dataset, partition, f, schema=schema, owner=owner)
+        for f in files
+        if not converted_before(f) and suspect(f)
+    }
+    rest = [f for f in files if not converted_before(f) and f.version_id not in suspects]
+
+    def one(version: FileVersion) -> ConvertedFile:
         return convert_landing_file(
-            s3, layout, dataset, partition, version, attempts_recorded=attempts, schema=schema
-        ), True
+            s3, layout, dataset, partition, version, attempts_recorded=False, schema=schema, guarded=False
+        )
 
     def alone(version: FileVersion) -> bool:
-        return version.size >= ALONE_BYTES or layout.attempts_key(dataset.name, partition, version) in listed
+        return version.size >= ALONE_BYTES
 
-    for by_itself, group in itertools.groupby(files, key=alone):
-        yield from ordered_map(one, group, 1 if by_itself else PARALLEL_FILES)
+    def converted_rest() -> Iterator[ConvertedFile]:
+        if not rest:
+            return
+        step.start(rest)
+        try:
+            for by_itself, group in itertools.groupby(rest, key=alone):
+                yield from ordered_map(one, group, 1 if by_itself else PARALLEL_FILES)
+        finally:
+            step.finish()
+
+    now = converted_rest()
+    for version in files:
+        if converted_before(version):
+            record = done(version)
+            if record is not None:
+                yield record, False
+            else:  # its record could not be read back: convert it again, alone
+                yield convert_landing_file(s3, layout, dataset, partition, version, schema=schema, owner=owner), True
+        elif version.version_id in suspects:
+            yield suspects[version.version_id], True
+        else:
+            yield next(now), True
+    for _ in now:  # nothing is left: this closes the step's guard
+        pass
 
 
 @dataclass(frozen=True)
@@ -307,6 +381,7 @@ def convert_landing_date(
     layout: LakeLayout,
     dataset: Dataset,
     partition: str,
+    owner: AttemptOwner | None = None,
     *,
     on_converted: Callable[[ConvertedFile], None] | None = None,
 ) -> LakeRun:
@@ -315,7 +390,7 @@ def convert_landing_date(
     started = time.monotonic()
     files = list_landing_day(s3, layout.bucket, layout.landing_root(dataset.name), date.fromisoformat(partition))
     summary = LakeSummary()
-    for converted, converted_now in convert_partition(s3, layout, dataset, partition, files):
+    for converted, converted_now in convert_partition(s3, layout, dataset, partition, files, owner):
         summary.add(converted, converted_now)
         if converted_now and on_converted is not None:
             on_converted(converted)

@@ -26,6 +26,7 @@ class ConvertedFile:
     total_records: int = 0
     parts: dict[str, str] = field(default_factory=dict)  # table -> s3:// URI of the canonical Parquet
     rows: dict[str, int] = field(default_factory=dict)
+    part_etags: dict[str, str] = field(default_factory=dict)  # table -> ETag S3 gave its part (finds local copies)
     rejected_records: int = 0
     rejects_uri: str | None = None  # quarantined rejected records (JSON Lines with reasons)
     quarantine_uri: str | None = None  # the whole file, when it was rejected

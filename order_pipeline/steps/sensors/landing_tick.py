@@ -191,7 +191,7 @@ def _landing_version(s3: Any, source: LandingSource, created: ObjectCreated) -> 
     ), ""
 
 
-_JOURNAL_NAME = re.compile(r"[0-9a-f]{24}\.json")
+JOURNAL_NAME = r"[0-9a-f]{24}\.json"  # what _write_handles names a journal below the sensor's acks prefix
 
 
 def _write_handles(s3: Any, source: LandingSource, handles: list[str]) -> str:
@@ -201,52 +201,40 @@ def _write_handles(s3: Any, source: LandingSource, handles: list[str]) -> str:
     return key
 
 
+def own_journal(source: LandingSource, key: str) -> bool:
+    """Whether `key` can be a journal this sensor wrote: named like one, directly below its own acks prefix. The
+    cursor names the journal the next tick reads and deletes, and anyone may edit a cursor in the UI."""
+    return bool(source.acks_prefix) and re.fullmatch(re.escape(source.acks_prefix) + JOURNAL_NAME, key) is not None
+
+
+def _held_by_ledger(
+    ledger: LedgerReader, versions: dict[str, list[FileVersion]]
+) -> tuple[dict[str, list[FileVersion]], list[FileVersion], str]:
+    """The announced versions the ledger holds no row for, those it holds (an identical re-upload: same key,
+    same ETag), and why none were checked (the ledger could not be read: every version is requested, and the
+    run loads nothing twice)."""
+    if not versions:
+        return versions, [], ""
+    try:
+        held = ledger(sorted(versions))
+    except Exception as error:  # noqa: BLE001 - WarehouseBusy or a failure: the run reads the ledger itself
+        return versions, [], f"{type(error).__name__}: {error}"
+    new: dict[str, list[FileVersion]] = {}
+    known: list[FileVersion] = []
+    for partition, group in versions.items():
+        fresh = not_in_ledger(group, held.get(partition, set()))
+        known.extend(v for v in group if v not in fresh)
+        if fresh:
+            new[partition] = fresh
+    return new, known, ""
+
+
 def _read_handles(s3: Any, bucket: str, key: str) -> list[str]:
     """The handles a committed cursor names; none when a tick that failed after acknowledging removed them."""
     try:
         return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except s3.exceptions.NoSuchKey:
         return []
-
-
-def own_journal(source: LandingSource, key: str) -> bool:
-    """Whether `key` names an acknowledgement journal this sensor writes (`_write_handles`): directly under its
-    own journal prefix, named by the digest. The cursor can be edited in the UI: nothing else is read or deleted."""
-    return (
-        bool(source.acks_prefix)
-        and key.startswith(source.acks_prefix)
-        and bool(_JOURNAL_NAME.fullmatch(key[len(source.acks_prefix) :]))
-    )
-
-
-def _without_held(
-    ledger: LedgerReader, grouped: dict[str, list[FileVersion]]
-) -> tuple[dict[str, list[FileVersion]], str]:
-    """The announced file versions the ledger holds no row for, and a note of those skipped: an identical
-    re-upload (same key, same bytes, same ETag) or an event delivered again loads nothing, so it requests no run.
-    When the ledger cannot be read now, every version is requested: the run checks the ledger itself."""
-    if not grouped:
-        return grouped, ""
-    try:
-        held = ledger(sorted(grouped))
-    except WarehouseBusy as busy:
-        return grouped, f"; ledger not checked ({busy}): the runs check it"
-    except Exception as error:  # noqa: BLE001 - the runs read the ledger themselves, and fail loudly if they can't
-        return grouped, f"; ledger not checked ({type(error).__name__}: {error}): the runs check it"
-    kept: dict[str, list[FileVersion]] = {}
-    skipped: list[FileVersion] = []
-    for partition, group in grouped.items():
-        unloaded = not_in_ledger(group, held.get(partition, set()))
-        skipped.extend(v for v in group if v not in unloaded)
-        if unloaded:
-            kept[partition] = unloaded
-    if not skipped:
-        return kept, ""
-    first = skipped[0]
-    return kept, (
-        f"; skipped {len(skipped)} file versions the ledger already holds (same key and ETag, "
-        f"e.g. {first.uri} ETag {first.etag})"
-    )
 
 
 def events_tick(
@@ -268,8 +256,8 @@ def events_tick(
     if cursor.pending_acks and not own_journal(source, cursor.pending_acks):
         warnings.append(
             f"the cursor names s3://{source.bucket}/{cursor.pending_acks} as its acknowledgement journal, which is "
-            f"not one of this sensor's (s3://{source.bucket}/{source.acks_prefix}<digest>.json): left alone; "
-            "its messages are delivered again and load nothing twice"
+            f"not a journal of this sensor (those are s3://{source.bucket}/{source.acks_prefix}<name>.json): "
+            "ignored, nothing deleted; its messages are delivered again and load nothing twice"
         )
     elif cursor.pending_acks:
         # the cursor naming these handles is committed, and with it the run requests of their messages
@@ -307,14 +295,19 @@ def events_tick(
     grouped = group_by_partition(versions)
     in_range = {p: v for p, v in grouped.items() if source.in_range(p, today)}
     warnings.extend(_out_of_range(source, set(grouped) - set(in_range), today))
-    in_range, held_note = _without_held(ledger, in_range)
+    new, known, unchecked = _held_by_ledger(ledger, in_range)
     caught = catch_up(s3, ledger, source, cursor, today, backlog_dates_per_tick)
-    requests = [PartitionRequest(partition, tuple(group), "event") for partition, group in in_range.items()]
+    requests = [PartitionRequest(partition, tuple(group), "event") for partition, group in new.items()]
     looked_at.insert(
         0,
         f"received {len(messages)} messages from {queue_url}: {len(versions)} landed files, "
-        f"{len(ignored)} events ignored" + (f" (e.g. {ignored[0]})" if ignored else "") + held_note,
+        f"{len(ignored)} events ignored" + (f" (e.g. {ignored[0]})" if ignored else ""),
     )
+    if known:
+        names = ", ".join(v.version_id for v in known[:5]) + (f", … (+{len(known) - 5} more)" if len(known) > 5 else "")
+        looked_at.insert(1, f"skipped {len(known)} file versions the ledger already holds ({names})")
+    if unchecked:
+        looked_at.insert(1, f"announced files requested without checking the ledger ({unchecked})")
     pending = _write_handles(s3, source, acks) if acks else None
     return TickResult(
         requests=merge_requests([*requests, *caught.requests]),

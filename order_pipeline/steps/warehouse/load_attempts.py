@@ -25,12 +25,20 @@ MAX_LOAD_ATTEMPTS = 3
 
 
 class LoadAttempts:
-    def __init__(self, s3: Any, layout: LakeLayout, dataset: Dataset, partition: str) -> None:
+    def __init__(self, s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, *, recorded: bool = True) -> None:
+        """`recorded=False` when a listing showed no such object: nothing to read. The counts last read or written
+        are kept (one step loads a partition at a time), so starting and ending a load costs one request each."""
         self.s3, self.bucket = s3, layout.bucket
         self.key = layout.load_attempts_key(dataset.name, partition)
+        self._known: dict[str, int] | None = None if recorded else {}
 
     def cut_short(self) -> dict[str, int]:
         """version_id -> loads of it that started and never ended."""
+        if self._known is None:
+            self._known = self._read()
+        return dict(self._known)
+
+    def _read(self) -> dict[str, int]:
         try:
             body = self.s3.get_object(Bucket=self.bucket, Key=self.key)["Body"].read()
         except self.s3.exceptions.NoSuchKey:
@@ -54,12 +62,14 @@ class LoadAttempts:
         self._write(counts)
 
     def _write(self, counts: dict[str, int]) -> None:
+        self._known = None  # unknown until the write below succeeds
         if counts:
             s3_objects.put_bytes(
                 self.s3, self.bucket, self.key, json.dumps(counts, sort_keys=True).encode(), "application/json"
             )
         else:
             self.s3.delete_object(Bucket=self.bucket, Key=self.key)
+        self._known = dict(counts)
 
 
 def cut_short_reason(version: FileVersion, attempts: int) -> str:

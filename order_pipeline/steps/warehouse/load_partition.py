@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from order_pipeline.aws import s3_objects
+from order_pipeline.aws.local_copies import LocalCopies
 from order_pipeline.aws.s3_landing import list_landing_day
+from order_pipeline.aws.s3_objects import parse_s3_uri
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion
 from order_pipeline.layout import LakeLayout
@@ -75,7 +78,19 @@ def batch_file(converted: ConvertedFile, *, dead_letter_error: str | None = None
         return BatchFile(source=converted.source, status="dead_letter", error=dead_letter_error)
     if not converted.loadable:  # rejected, or an ignored marker: a ledger row with the reason, no rows
         return BatchFile(source=converted.source, status="quarantined", error=converted.error)
-    return BatchFile(source=converted.source, parts=dict(converted.parts), rows=dict(converted.rows))
+    return BatchFile(
+        source=converted.source,
+        parts=dict(converted.parts),
+        rows=dict(converted.rows),
+        part_etags=dict(converted.part_etags),
+    )
+
+
+def conversions_listing(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str) -> dict[str, str]:
+    """key -> ETag of the partition's conversion records and crash guards: one listing answers which files were
+    converted (and finds the local copies of their records) instead of a GET per file."""
+    folder = layout.conversions_folder(dataset.name, partition)
+    return {item.key: item.etag for item in s3_objects.list_prefix(s3, layout.bucket, folder)}
 
 
 def pending_batches(
@@ -87,9 +102,11 @@ def pending_batches(
     files: Sequence[FileVersion],
     plan: PartitionLoad,
     max_files: int,
+    listed: dict[str, str],
 ) -> Iterator[list[ConvertedFile]]:
     """The date's converted, not yet loaded files, max_files at a time, each part in the dataset's current layout;
-    the ledger is asked max_files versions at a time, and at most one batch of records is held."""
+    the ledger is asked max_files versions at a time, and at most one batch of records is held. `listed` (the
+    conversions listing) says which files were converted, so a file not converted costs no request."""
     batch: list[ConvertedFile] = []
     for start in range(0, len(files), max_files):
         chunk = files[start : start + max_files]
@@ -97,7 +114,8 @@ def pending_batches(
         for version in chunk:
             if (version.key, version.etag) in loaded:
                 continue
-            record = read_record(s3, layout, dataset, partition, version)
+            etag = listed.get(layout.record_key(dataset.name, partition, version))
+            record = None if etag is None else read_record(s3, layout, dataset, partition, version, etag)
             if record is None:
                 plan.pending_conversion(version)
                 continue
@@ -133,10 +151,15 @@ def load_partition(
     dataset = SchemaStateStore(s3, layout, dataset).effective()
     warehouse.ensure_tables(dataset)
     plan = PartitionLoad(dataset=dataset)
-    attempts = LoadAttempts(s3, layout, dataset, partition)
+    listed = conversions_listing(s3, layout, dataset, partition)
+    attempts = LoadAttempts(
+        s3, layout, dataset, partition, recorded=layout.load_attempts_key(dataset.name, partition) in listed
+    )
     cut_short = attempts.cut_short()
-    for pending in pending_batches(s3, warehouse, layout, dataset, partition, files, plan, max_files):
-        _load_one_batch(warehouse, plan, attempts, cut_short, pending, partition, run_id, isolate_failures)
+    for pending in pending_batches(s3, warehouse, layout, dataset, partition, files, plan, max_files, listed):
+        loaded = _load_one_batch(warehouse, plan, attempts, cut_short, pending, partition, run_id, isolate_failures)
+        if loaded:  # the lake step's local copies of what was just loaded are not needed any more
+            _drop_local_copies(layout, dataset, pending, listed)
     return plan
 
 
@@ -149,7 +172,8 @@ def _load_one_batch(
     partition: str,
     run_id: str,
     isolate_failures: bool,
-) -> None:
+) -> bool:
+    """Load one batch in a transaction of its own; True when it loaded whole (False: file by file)."""
     assert plan.dataset is not None
     dataset = plan.dataset
     if any(cut_short.get(c.source.version_id) for c in pending):
@@ -160,7 +184,7 @@ def _load_one_batch(
             len(pending),
         )
         _one_by_one(warehouse, plan, attempts, cut_short, pending, partition, run_id)
-        return
+        return False
     versions = [c.source for c in pending]
     batch = LoadBatch(
         dataset=dataset,
@@ -171,7 +195,7 @@ def _load_one_batch(
     attempts.start(versions)
     try:
         plan.loaded(pending, warehouse.load_batch(batch))
-        return
+        return True
     except ClientTimeout:
         raise  # the server may still hold the statement's locks: neither retried nor loaded file by file
     except Exception:
@@ -187,6 +211,20 @@ def _load_one_batch(
     finally:
         attempts.finish(versions)
     _one_by_one(warehouse, plan, attempts, {}, pending, partition, run_id)
+    return False
+
+
+def _drop_local_copies(
+    layout: LakeLayout, dataset: Dataset, loaded: Sequence[ConvertedFile], listed: dict[str, str]
+) -> None:
+    """The lake step's local copies of what was just loaded are not needed any more."""
+    copies = LocalCopies()
+    for converted in loaded:
+        record_key = layout.record_key(dataset.name, converted.partition, converted.source)
+        copies.drop(layout.bucket, record_key, listed.get(record_key))
+        for table, uri in converted.parts.items():
+            bucket, key = parse_s3_uri(uri)
+            copies.drop(bucket, key, converted.part_etags.get(table))
 
 
 def _one_by_one(
