@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_upsert.py
 	$(BIN)/python benchmarks/bench_sensor.py
 	$(BIN)/python benchmarks/bench_s3_requests.py
+	$(BIN)/python benchmarks/bench_partition_memory.py
 	$(BIN)/python benchmarks/bench_e2e.py
 	$(BIN)/python benchmarks/bench_redshift_load.py
 	$(BIN)/python benchmarks/bench_schema_check.py
