@@ -31,6 +31,8 @@ TARGET_DAEMON_S = 45.0
 TARGET_VS_BASELINE = 1.0
 TARGET_ONE_FILE_S = 6.0
 TARGET_RSS_MB = 500.0
+TARGET_TIMES_BASELINE = 3.0  # issue 24: headless <= 3x the bulk baseline's time
+TARGET_VS_DLT = 3.0  # issue 24: headless >= 3x faster than dlt
 STEPS = {"lake_orders": "lake", "warehouse_orders": "warehouse", "analytics__daily_order_summary": "analytics"}
 
 _VMHWM = """
@@ -151,6 +153,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--files-per-day", type=int, default=25)
     parser.add_argument("--skip-daemon", action="store_true")
+    parser.add_argument("--skip-dlt", action="store_true", help="leave out the dlt peer (issue 24 item 1)")
     args = parser.parse_args()
 
     from order_pipeline.commands.generate import GenerateOptions, write_to_folder
@@ -177,6 +180,16 @@ def main() -> None:
     baseline = float(seconds)
     print(f"baseline  DuckDB read_json_auto + INSERT: {baseline:.1f}s, {int(rows):,} rows, peak {float(rss):.0f} MB\n")
 
+    peer = None
+    if not args.skip_dlt:
+        import dlt_peer
+
+        peer = dlt_peer.run(work / "files", work / "dlt")
+        print(
+            f"dlt {peer['version']} (local copy of the files, items child table, merge on order_id): "
+            f"{peer['wall']:.1f}s, {peer['orders']:,} orders, {peer['items']:,} items, peak {peer['peak_mb']:.0f} MB\n"
+        )
+
     port = free_port()
     moto = start_moto_server("127.0.0.1", port, log_path=work / "moto.log")
     try:
@@ -184,7 +197,7 @@ def main() -> None:
         daemon = None if args.skip_daemon else run_daemon(work, port, files, today)
     finally:
         moto.terminate()
-    report(baseline, headless, daemon, args.orders)
+    report(baseline, headless, daemon, args.orders, peer)
 
 
 def stack_env(work: Path, port: int, name: str) -> tuple[dict[str, str], object]:
@@ -355,7 +368,7 @@ def stages(result: dict) -> dict[str, float]:
     return split
 
 
-def report(baseline: float, headless: dict, daemon: dict | None, orders: int) -> None:
+def report(baseline: float, headless: dict, daemon: dict | None, orders: int, peer: dict | None = None) -> None:
     print("\nper stage, seconds (summed over runs; the daemon runs partitions concurrently, bounded by the pool)")
     for name, result in (("headless", headless), ("daemon", daemon)):
         if result:
@@ -382,6 +395,21 @@ def report(baseline: float, headless: dict, daemon: dict | None, orders: int) ->
             f"{baseline / headless['wall']:.2f}x",
         ),
     ]
+    targets.append(
+        (
+            f"headless <= {TARGET_TIMES_BASELINE:.0f}x the DuckDB baseline's time",
+            headless["wall"] <= TARGET_TIMES_BASELINE * baseline,
+            f"{headless['wall'] / baseline:.2f}x",
+        )
+    )
+    if peer:
+        targets.append(
+            (
+                f"headless >= {TARGET_VS_DLT:.0f}x faster than dlt",
+                peer["wall"] >= TARGET_VS_DLT * headless["wall"],
+                f"{peer['wall'] / headless['wall']:.1f}x (dlt {peer['wall']:.1f}s)",
+            )
+        )
     if daemon:
         targets += [
             (
