@@ -31,6 +31,9 @@ TARGET_DAEMON_S = 45.0
 TARGET_VS_BASELINE = 1.0
 TARGET_ONE_FILE_S = 6.0
 TARGET_RSS_MB = 500.0
+TARGET_TIMES_BASELINE = 3.0  # issue 24: headless <= 3x the bulk baseline's time
+TARGET_FIRST_STEP_S = 1.5  # issue 24: run start -> first step start through the daemon
+TARGET_VS_DLT = 3.0  # issue 24: headless >= 3x faster than dlt
 STEPS = {"lake_orders": "lake", "warehouse_orders": "warehouse", "analytics__daily_order_summary": "analytics"}
 
 _VMHWM = """
@@ -151,6 +154,7 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--files-per-day", type=int, default=25)
     parser.add_argument("--skip-daemon", action="store_true")
+    parser.add_argument("--skip-dlt", action="store_true", help="leave out the dlt peer (issue 24 item 1)")
     args = parser.parse_args()
 
     from order_pipeline.commands.generate import GenerateOptions, write_to_folder
@@ -177,6 +181,16 @@ def main() -> int:
     baseline = float(seconds)
     print(f"baseline  DuckDB read_json_auto + INSERT: {baseline:.1f}s, {int(rows):,} rows, peak {float(rss):.0f} MB\n")
 
+    peer = None
+    if not args.skip_dlt:
+        import dlt_peer
+
+        peer = dlt_peer.run(work / "files", work / "dlt")
+        print(
+            f"dlt {peer['version']} (local copy of the files, items child table, merge on order_id): "
+            f"{peer['wall']:.1f}s, {peer['orders']:,} orders, {peer['items']:,} items, peak {peer['peak_mb']:.0f} MB\n"
+        )
+
     port = free_port()
     moto = start_moto_server("127.0.0.1", port, log_path=work / "moto.log")
     try:
@@ -184,7 +198,7 @@ def main() -> int:
         daemon = None if args.skip_daemon else run_daemon(work, port, files, today)
     finally:
         moto.terminate()
-    report(baseline, headless, daemon, args.orders)
+    report(baseline, headless, daemon, args.orders, peer)
 
 
 def stack_env(work: Path, port: int, name: str) -> tuple[dict[str, str], object]:
@@ -278,6 +292,8 @@ def run_daemon(work: Path, port: int, files: list[Path], today) -> dict:
             land(stack, [one], work / "files" / "one")
             (single,) = wait_for_runs(instance, expected_partitions=1, since=since)
             result["one_file"] = single.end_time - single.start_time
+            result["first_step"] = [first_step_delay(instance, r) for r in [*runs, single]]
+            result["launch_first_step"] = [launch_to_first_step(instance, r) for r in [*runs, single]]
     finally:
         os.killpg(dev.pid, signal.SIGTERM)
         try:
@@ -336,6 +352,22 @@ def wait_for_runs(instance, *, expected_partitions: int, since: float, timeout: 
     raise RuntimeError("the runs did not finish in time")
 
 
+def first_step_delay(instance, record) -> float:
+    """Run start (the run worker's RUN_START) -> its first step's start, seconds."""
+    stats = instance.get_run_step_stats(record.dagster_run.run_id)
+    return min(stat.start_time for stat in stats) - record.start_time
+
+
+def launch_to_first_step(instance, record) -> float:
+    """The daemon launching the run (RUN_STARTING: before the run worker process starts and loads the code
+    location) -> its first step's start, seconds."""
+    import dagster as dg
+
+    (starting, *_) = instance.all_logs(record.dagster_run.run_id, of_type=dg.DagsterEventType.RUN_STARTING)
+    stats = instance.get_run_step_stats(record.dagster_run.run_id)
+    return min(stat.start_time for stat in stats) - starting.timestamp
+
+
 def step_seconds(instance, runs: list) -> dict[str, float]:
     totals: dict[str, float] = defaultdict(float)
     for record in runs:
@@ -355,7 +387,7 @@ def stages(result: dict) -> dict[str, float]:
     return split
 
 
-def report(baseline: float, headless: dict, daemon: dict | None, orders: int) -> None:
+def report(baseline: float, headless: dict, daemon: dict | None, orders: int, peer: dict | None = None) -> None:
     print("\nper stage, seconds (summed over runs; the daemon runs partitions concurrently, bounded by the pool)")
     for name, result in (("headless", headless), ("daemon", daemon)):
         if result:
@@ -366,6 +398,11 @@ def report(baseline: float, headless: dict, daemon: dict | None, orders: int) ->
         [v for k, v in (daemon or {}).get("peaks", {}).items() if k in ("run worker", "step worker")]
         or [headless["peak_mb"]]
     )
+    if daemon:
+        print(
+            "RUN_START -> first step start, s (excludes the run worker's process start): "
+            + ", ".join(f"{s:.2f}" for s in daemon["first_step"])
+        )
     print(
         f"\nspeed vs baseline (baseline seconds / ours): headless {baseline / headless['wall']:.2f}x"
         + (f", daemon {baseline / daemon['wall']:.2f}x" if daemon else "")
@@ -382,6 +419,21 @@ def report(baseline: float, headless: dict, daemon: dict | None, orders: int) ->
             f"{baseline / headless['wall']:.2f}x",
         ),
     ]
+    targets.append(
+        (
+            f"headless <= {TARGET_TIMES_BASELINE:.0f}x the DuckDB baseline's time",
+            headless["wall"] <= TARGET_TIMES_BASELINE * baseline,
+            f"{headless['wall'] / baseline:.2f}x",
+        )
+    )
+    if peer:
+        targets.append(
+            (
+                f"headless >= {TARGET_VS_DLT:.0f}x faster than dlt",
+                peer["wall"] >= TARGET_VS_DLT * headless["wall"],
+                f"{peer['wall'] / headless['wall']:.1f}x (dlt {peer['wall']:.1f}s)",
+            )
+        )
     if daemon:
         targets += [
             (
@@ -393,6 +445,11 @@ def report(baseline: float, headless: dict, daemon: dict | None, orders: int) ->
                 "daemon >= 1.0x the DuckDB baseline",
                 baseline / daemon["wall"] >= TARGET_VS_BASELINE,
                 f"{baseline / daemon['wall']:.2f}x",
+            ),
+            (
+                f"run launched -> first step start <= {TARGET_FIRST_STEP_S}s (slowest run)",
+                max(daemon["launch_first_step"]) <= TARGET_FIRST_STEP_S,
+                ", ".join(f"{s:.2f}s" for s in daemon["launch_first_step"]),
             ),
             (
                 f"one-file partition run start -> success <= {TARGET_ONE_FILE_S:.0f}s",

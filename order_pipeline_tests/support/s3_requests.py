@@ -9,8 +9,9 @@ from typing import Any
 import boto3
 
 
-def counting_s3_client() -> tuple[Any, Counter]:
-    """A client and the Counter of its requests by operation name (e.g. "GetObject")."""
-    client, calls = boto3.client("s3"), Counter()
+def counting_s3_client(**client_options: Any) -> tuple[Any, Counter]:
+    """A client (`client_options` passed to boto3.client) and the Counter of its requests by operation name (e.g.
+    "GetObject")."""
+    client, calls = boto3.client("s3", **client_options), Counter()
     client.meta.events.register("before-call.s3.*", lambda event_name, **_: calls.update([event_name.split(".")[-1]]))
     return client, calls
