@@ -84,7 +84,7 @@ def lake_assets(
     def lake(
         context: dg.AssetExecutionContext, s3: S3Resource, notifier: SNSResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        run = convert_landing_date(s3.get_client(), layout, dataset, context.partition_key)
+        run = convert_landing_date(s3.get_client(), layout, dataset, context.partition_key, settings.conversion_limits)
         report_conversions(context, notifier, dataset, raw, specs[0].key, run)
         for table, spec in zip(dataset.table_names, specs, strict=True):
             yield dg.MaterializeResult(asset_key=spec.key, metadata=lake_metadata(dataset, table, layout, run))

@@ -28,6 +28,7 @@ from order_pipeline.aws import s3_objects
 from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.conversion import ConversionResult, convert_file
 from order_pipeline.conversion.drift import probe_file, type_label
+from order_pipeline.conversion.limits import DEFAULT_LIMITS, ConversionLimits
 from order_pipeline.conversion.parallel import ordered_map
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion, is_hidden
@@ -180,10 +181,12 @@ def _store_result(
     )
 
 
-def _drift(store: SchemaStateStore, local: Path, version: FileVersion) -> tuple[Dataset, dict[str, Any]]:
+def _drift(
+    store: SchemaStateStore, local: Path, version: FileVersion, limits: ConversionLimits
+) -> tuple[Dataset, dict[str, Any]]:
     """Undeclared fields of the file recorded in the dataset's schema state (evolving it when the dataset adds new
     columns); returns the dataset to convert with and what the conversion record keeps of it."""
-    fields = probe_file(store.effective(), local, version.uri)
+    fields = probe_file(store.effective(), local, version.uri, limits)
     effective, seen = store.observe([(f.path, f.type, f.top_level) for f in fields], version.uri)
     return effective, {
         "undeclared": {f.path: type_label(f.type) for f in fields},
@@ -194,15 +197,26 @@ def _drift(store: SchemaStateStore, local: Path, version: FileVersion) -> tuple[
 
 
 def _convert(
-    s3: Any, layout: LakeLayout, schema: SchemaStateStore, partition: str, version: FileVersion, attempts: int
+    s3: Any,
+    layout: LakeLayout,
+    schema: SchemaStateStore,
+    partition: str,
+    version: FileVersion,
+    attempts: int,
+    limits: ConversionLimits,
 ) -> ConvertedFile:
     with tempfile.TemporaryDirectory(prefix="order-pipeline-") as tmp:
         local = Path(tmp) / "source"
         s3_objects.download(s3, version.uri, local, size=version.size)
-        dataset, drift = _drift(schema, local, version)
+        dataset, drift = _drift(schema, local, version, limits)
         try:
             result = convert_file(
-                dataset, local, Path(tmp) / "out", source_name=version.uri, landed_at=version.last_modified
+                dataset,
+                local,
+                Path(tmp) / "out",
+                source_name=version.uri,
+                landed_at=version.last_modified,
+                limits=limits,
             )
         except INFRASTRUCTURE_ERRORS:
             raise
@@ -228,6 +242,7 @@ def convert_landing_file(
     *,
     attempts_recorded: bool = True,
     schema: SchemaStateStore | None = None,
+    limits: ConversionLimits = DEFAULT_LIMITS,
 ) -> ConvertedFile:
     """One landing file converted (or quarantined); `attempts_recorded=False` when a listing showed no attempts
     record for the version, which saves reading it; `schema`: the dataset's schema state shared by the files of
@@ -245,7 +260,7 @@ def convert_landing_file(
     guard.start(cut_short)
     try:
         converted = _convert(
-            s3, layout, schema or SchemaStateStore(s3, layout, dataset), partition, version, cut_short + 1
+            s3, layout, schema or SchemaStateStore(s3, layout, dataset), partition, version, cut_short + 1, limits
         )
     except BaseException:
         guard.finish(previous=cut_short)  # we are alive to see it: not a crash, the step's retry tries again
@@ -255,7 +270,12 @@ def convert_landing_file(
 
 
 def convert_partition(
-    s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, files: Sequence[FileVersion]
+    s3: Any,
+    layout: LakeLayout,
+    dataset: Dataset,
+    partition: str,
+    files: Sequence[FileVersion],
+    limits: ConversionLimits = DEFAULT_LIMITS,
 ) -> Iterator[tuple[ConvertedFile, bool]]:
     """Convert every file not converted yet; yields (record, converted_now) per file, in file order.
 
@@ -277,7 +297,7 @@ def convert_partition(
                 return existing, False
         attempts = layout.attempts_key(dataset.name, partition, version) in listed
         return convert_landing_file(
-            s3, layout, dataset, partition, version, attempts_recorded=attempts, schema=schema
+            s3, layout, dataset, partition, version, attempts_recorded=attempts, schema=schema, limits=limits
         ), True
 
     def alone(version: FileVersion) -> bool:
@@ -297,13 +317,15 @@ class LakeRun:
     seconds: float
 
 
-def convert_landing_date(s3: Any, layout: LakeLayout, dataset: Dataset, partition: str) -> LakeRun:
+def convert_landing_date(
+    s3: Any, layout: LakeLayout, dataset: Dataset, partition: str, limits: ConversionLimits = DEFAULT_LIMITS
+) -> LakeRun:
     """Every landing file of the date converted once: those converted by an earlier run are only read back."""
     started = time.monotonic()
     files = list_landing_day(s3, layout.bucket, layout.landing_root(dataset.name), date.fromisoformat(partition))
     records: list[ConvertedFile] = []
     now: list[ConvertedFile] = []
-    for converted, converted_now in convert_partition(s3, layout, dataset, partition, files):
+    for converted, converted_now in convert_partition(s3, layout, dataset, partition, files, limits):
         records.append(converted)
         if converted_now:
             now.append(converted)
