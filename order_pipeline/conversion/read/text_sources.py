@@ -275,26 +275,24 @@ class _DocumentReader:
         first = self._peek()
         if not first:
             raise self._error("unexpected end of input")
-        if first in "[{":
-            end, deepest = self._container_end()
-            if deepest > self.limits.max_nesting_depth:
-                text = self.buffer[self.pos : end]
-                self.pos = end
-                reason = limit_reason(
-                    f"nested deeper than {self.limits.max_nesting_depth} levels ({deepest} levels): not read",
-                    "max_nesting_depth",
-                    self.limits.max_nesting_depth,
-                )
-                head = text[:OVERSIZED_HEAD_BYTES].encode("utf-8", "surrogateescape")
-                return OversizedLine(len(text), head, reason)
+        scanned = False
         while True:
             try:
                 _, end = self.json.raw_decode(self.buffer, self.pos)
-            except json.JSONDecodeError as exc:
+            except (json.JSONDecodeError, RecursionError) as exc:
+                message = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+                if first in "[{" and not scanned:
+                    # Not complete in what was read (or too deep for the json module): find its end once,
+                    # scanning each byte once, instead of parsing it again from its start after every read.
+                    scanned = True
+                    end, deepest = self._container_end()
+                    if deepest > self.limits.max_nesting_depth:
+                        return self._too_deep(end, deepest)
+                    continue
                 if len(self.buffer) - self.pos > self.limits.max_record_bytes:
                     raise self._too_long() from exc
                 if not self._fill():
-                    raise self._error(exc.msg) from exc
+                    raise self._error(message) from exc
                 continue
             if end == len(self.buffer) and not self.eof:  # a number may continue in the next read
                 self._fill()
@@ -303,6 +301,17 @@ class _DocumentReader:
             self.pos = end
             # JSON strings cannot hold raw line breaks, so this keeps the value intact on one line.
             return text.replace("\n", " ").replace("\r", " ")
+
+    def _too_deep(self, end: int, deepest: int) -> OversizedLine:
+        """The element up to `end`, nested `deepest` levels, skipped unparsed and reported as rejected."""
+        text = self.buffer[self.pos : end]
+        self.pos = end
+        limit = self.limits.max_nesting_depth
+        reason = limit_reason(
+            f"nested deeper than {limit} levels ({deepest} levels): not read", "max_nesting_depth", limit
+        )
+        head = text[:OVERSIZED_HEAD_BYTES].encode("utf-8", "surrogateescape")[:OVERSIZED_HEAD_BYTES]
+        return OversizedLine(len(text), head, reason)
 
     def values(self) -> Iterator[str | OversizedLine]:
         if self._peek() != "[":
