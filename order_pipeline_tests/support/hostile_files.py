@@ -8,6 +8,7 @@ import gzip
 import io
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -131,3 +132,52 @@ ATTACKS: dict[str, Callable[[Path], Path]] = {
     "many_columns_parquet": many_columns_parquet,
     "deep_element_document": deep_element_document,
 }
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """One attack of the small corpus the tests run: its file and what must become of it."""
+
+    path: Path
+    status: str  # "rejected" (quarantined whole), "partial" (the attack element rejected), "converted"
+    reason: str  # what the file's error (rejected) or its first reject's reason (partial) must contain
+    good_rows: int  # orders that land
+
+
+# The limits the small corpus is converted with (as the settings of `order-pipeline convert`).
+SMALL_DECOMPRESSED_LIMIT = 8 << 20
+SMALL_LIMITS = {"max_decompressed_bytes": SMALL_DECOMPRESSED_LIMIT, "document_chunk_bytes": 1 << 20}
+SMALL_LIMIT_SETTINGS = {
+    "ORDER_PIPELINE_MAX_DECOMPRESSED_BYTES": str(SMALL_DECOMPRESSED_LIMIT),
+    "ORDER_PIPELINE_DOCUMENT_CHUNK_BYTES": str(1 << 20),
+}
+
+
+def small_corpus(folder: Path) -> dict[str, Hostile]:
+    """Every attack at a size a test can afford (under SMALL_LIMIT_SETTINGS), plus a good neighbour.
+    `name` -> Hostile; the files are written into `folder` (one subfolder each: names may repeat)."""
+
+    def sub(name: str) -> Path:
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        return folder / name
+
+    neighbour = sub("neighbour") / "neighbour.jsonl"
+    neighbour.write_bytes(jsonl_bytes([order(n) for n in range(900, 905)]))
+    return {
+        "neighbour": Hostile(neighbour, "converted", "", 5),
+        "empty_objects": Hostile(
+            empty_objects_gzip(sub("empty_objects"), 300_000), "rejected", "limit of 100 invalid records", 0
+        ),
+        "over_decompressed": Hostile(
+            valid_lines_gzip(sub("over_decompressed"), 3 * SMALL_DECOMPRESSED_LIMIT),
+            "rejected",
+            "max_decompressed_bytes",
+            0,
+        ),
+        "big_elements": Hostile(big_elements_array(sub("big_elements"), 16, 256 << 10), "converted", "", 16),
+        "undeclared_blob": Hostile(undeclared_blob_parquet(sub("undeclared_blob"), 16 << 20, 64), "converted", "", 64),
+        "many_columns": Hostile(
+            many_columns_parquet(sub("many_columns"), 1500, 5), "rejected", "max_parquet_columns", 0
+        ),
+        "deep_element": Hostile(deep_element_document(sub("deep_element"), 1 << 20), "partial", "max_nesting_depth", 2),
+    }
