@@ -97,3 +97,11 @@ def test_foreign_notifications_on_the_bucket_are_kept(settings):
     ids = {c["Id"] for c in s3.get_bucket_notification_configuration(Bucket=settings.bucket)["QueueConfigurations"]}
     assert ids == {"someone-else", "order-pipeline-orders-landing", "order-pipeline-customers-landing"}
     assert "no changes" in describe(bootstrap(clients, infrastructure(settings, ["orders", "customers"])))
+
+
+def test_the_topic_is_created_with_server_side_encryption(settings):
+    bootstrap(aws_clients(settings.region), infrastructure(settings, ["orders"]))
+    sns = boto3.client("sns")
+    name = infrastructure(settings, ["orders"]).topic_name
+    (arn,) = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{name}")]
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["KmsMasterKeyId"] == "alias/aws/sns"
