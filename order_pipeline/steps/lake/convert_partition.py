@@ -10,6 +10,7 @@ Whatever is wrong with one file quarantines that file, never the partition: only
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
 import tempfile
@@ -40,6 +41,12 @@ from order_pipeline.steps.lake.schema_state import SchemaStateStore
 INFRASTRUCTURE_ERRORS = (OSError, BotoCoreError, ClientError, Boto3Error)
 PARALLEL_FILES = 2  # small files of a partition converted at once (the machines this runs on have 2+ cores)
 ALONE_BYTES = 64 << 20  # a file this big is converted by itself
+LOCAL_FAULTS = (errno.ENOSPC, errno.EDQUOT)  # the local disk full while converting: may be the file's own doing
+
+
+class CountedAttempt(OSError):
+    """A local fault (disk full, out of memory) while converting one file: the step fails and is retried, but
+    the attempt counts against the file (issue 20 item 4), so a file that fills the disk is not retried forever."""
 
 
 def read_record(
@@ -218,6 +225,14 @@ def _convert(
                 landed_at=version.last_modified,
                 limits=limits,
             )
+        except (OSError, MemoryError) as error:
+            if isinstance(error, OSError) and error.errno not in LOCAL_FAULTS:
+                raise
+            cause = f"{type(error).__name__}: {str(error)[:300]}"
+            if attempts < MAX_ATTEMPTS:
+                raise CountedAttempt(f"{version.uri}: attempt {attempts} failed on a local fault ({cause})") from error
+            reason = f"{version.uri}: conversion failed {attempts} times on a local fault ({cause}); quarantined"
+            return _quarantined_record(s3, layout, dataset, partition, version, reason, attempts)
         except INFRASTRUCTURE_ERRORS:
             raise
         except Exception as error:  # noqa: BLE001 - convert_file isolates bad data; this is a safety net
@@ -262,6 +277,9 @@ def convert_landing_file(
         converted = _convert(
             s3, layout, schema or SchemaStateStore(s3, layout, dataset), partition, version, cut_short + 1, limits
         )
+    except CountedAttempt:
+        guard.finish(previous=cut_short + 1)  # the fault may be the file's own: it counts
+        raise
     except BaseException:
         guard.finish(previous=cut_short)  # we are alive to see it: not a crash, the step's retry tries again
         raise
