@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+from order_pipeline.conversion.limits import DEFAULT_LIMITS, LIMIT_NAMES, ConversionLimits
 from order_pipeline.layout import LakeLayout
 
 WarehouseBackend = Literal["duckdb", "redshift"]
@@ -50,6 +51,14 @@ class Settings:
     warehouse_freshness_hours: int = 24  # a warehouse table not refreshed for this long fails its freshness policy
     ui_base_url: str = "http://127.0.0.1:3000"
     region: str = "us-east-1"
+    # What one input file may cost (conversion/limits.py; README "Conversion limits"): a breach quarantines it.
+    max_decompressed_bytes: int = DEFAULT_LIMITS.max_decompressed_bytes
+    max_compression_ratio: int = DEFAULT_LIMITS.max_compression_ratio
+    max_record_bytes: int = DEFAULT_LIMITS.max_record_bytes
+    max_nesting_depth: int = DEFAULT_LIMITS.max_nesting_depth
+    max_row_group_bytes: int = DEFAULT_LIMITS.max_row_group_bytes
+    max_parquet_columns: int = DEFAULT_LIMITS.max_parquet_columns
+    document_chunk_bytes: int = DEFAULT_LIMITS.document_chunk_bytes
 
     def __post_init__(self) -> None:
         if self.duckdb_path is None:
@@ -59,6 +68,10 @@ class Settings:
     def layout(self) -> LakeLayout:
         """Every object key in the bucket (steps and commands take this, not the settings)."""
         return LakeLayout(self.bucket, self.landing_prefix, self.lake_prefix, self.quarantine_prefix)
+
+    @property
+    def conversion_limits(self) -> ConversionLimits:
+        return ConversionLimits(**{name: getattr(self, name) for name in LIMIT_NAMES})
 
     def landing_root(self, dataset: str) -> str:
         return self.layout.landing_root(dataset)

@@ -135,7 +135,8 @@ def _ensure_topic(sns: Any, name: str, region: str, account: str, dry_run: bool)
     except sns.exceptions.NotFoundException:
         pass
     if not dry_run:
-        arn = sns.create_topic(Name=name)["TopicArn"]
+        # Server-side encrypted with the AWS-managed key (issue 20 item 6): alerts may name files and fields.
+        arn = sns.create_topic(Name=name, Attributes={"KmsMasterKeyId": "alias/aws/sns"})["TopicArn"]
     return arn, Change("create", f"sns topic {arn}")
 
 

@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 
 from order_pipeline.commands.arguments import dataset_argument
+from order_pipeline.config import load_settings
 from order_pipeline.conversion import ConversionResult, convert_file
+from order_pipeline.conversion.limits import DEFAULT_LIMITS, ConversionLimits
 from order_pipeline.datasets.declaration import Dataset
 
 
@@ -46,9 +48,14 @@ def plan_outputs(sources: list[Path], out_dir: Path) -> tuple[dict[Path, Path], 
     return planned, problems
 
 
-def convert_paths(dataset: Dataset, planned: dict[Path, Path]) -> list[ConversionResult]:
+def convert_paths(
+    dataset: Dataset, planned: dict[Path, Path], limits: ConversionLimits = DEFAULT_LIMITS
+) -> list[ConversionResult]:
     """Convert each file into its folder: `<table>.parquet` per table (+ rejects.jsonl when any)."""
-    return [convert_file(dataset, source, folder, source_name=str(source)) for source, folder in planned.items()]
+    return [
+        convert_file(dataset, source, folder, source_name=str(source), limits=limits)
+        for source, folder in planned.items()
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         print("convert: nothing converted", file=sys.stderr)
         return 2
     failed = 0
-    for result, folder in zip(convert_paths(dataset, planned), planned.values(), strict=True):
+    limits = load_settings().conversion_limits  # ORDER_PIPELINE_MAX_* (README, Conversion limits)
+    for result, folder in zip(convert_paths(dataset, planned, limits), planned.values(), strict=True):
         print(
             f"{result.source_name}: {result.status}, rows {result.rows}, rejected {result.rejected_records}"
             + (f" ({result.file_error})" if result.file_error else "")

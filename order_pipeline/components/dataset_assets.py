@@ -93,7 +93,13 @@ def lake_assets(
 
         owner = current_owner(context.run.run_id, run_ended=lambda run_id: run_ended(context.instance, run_id))
         run = convert_landing_date(
-            s3.get_client(), layout, dataset, context.partition_key, owner, on_converted=report_file
+            s3.get_client(),
+            layout,
+            dataset,
+            context.partition_key,
+            owner,
+            settings.conversion_limits,
+            on_converted=report_file,
         )
         report_conversions(context, raw, run)
         for table, spec in zip(dataset.table_names, specs, strict=True):

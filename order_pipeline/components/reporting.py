@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from order_pipeline.components.reject_summary import reject_summary
 from order_pipeline.components.resources import SNSResource
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.notifications import PipelineEvent
@@ -83,7 +84,7 @@ def report_converted_file(
                     "file": source.uri,
                     "rejected_records": converted.rejected_records,
                     "rejects": converted.rejects_uri,
-                    "first_rejects": converted.first_rejects[:3],
+                    "first_rejects": [reject_summary(r) for r in converted.first_rejects[:3]],
                 },
             )
         )

@@ -1,8 +1,8 @@
 """What a file holds that its dataset does not declare (schema drift), found before the file is converted so that
 schema evolution can add the columns first.
 
-Parquet: from the file's schema (every column). JSON: from a sample, the records of the first MiB (at most
-SAMPLE_RECORDS): a field first appearing later in a file is found in a later file, not in this one.
+Parquet: from the file's schema (every column; no data is read). JSON: from a sample, the records of the first MiB
+(at most SAMPLE_RECORDS): a field first appearing later in a file is found in a later file, not in this one.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from order_pipeline.conversion.limits import DEFAULT_LIMITS, ConversionLimits
 from order_pipeline.conversion.read.csv_reading import undeclared_csv_columns
 from order_pipeline.conversion.read.formats import HEAD_BYTES, sniff
 from order_pipeline.conversion.read.schema_check import Tree, UndeclaredField, declared_tree, undeclared_fields
@@ -80,14 +81,15 @@ def type_label(type_: pa.DataType) -> str:
     return "mixed JSON values" if type_ == MIXED else str(type_)
 
 
-def sample_records(source: Path, name: str) -> list[Any]:
-    """The first records of a JSON file (at most SAMPLE_RECORDS, from its first MiB)."""
+def sample_records(source: Path, name: str, limits: ConversionLimits = DEFAULT_LIMITS) -> list[Any]:
+    """The first records of a JSON file (at most SAMPLE_RECORDS, from its first MiB, counted in bytes for JSON
+    documents too: big elements make a small sample)."""
     fmt = sniff(_head(source), name)
-    with open_stream(source, fmt) as stream:
+    with open_stream(source, fmt, limits, name) as stream:
         chunks = (
-            jsonl_chunks(stream, SAMPLE_BYTES, name)
+            jsonl_chunks(stream, SAMPLE_BYTES, name, limits.max_record_bytes)
             if fmt.kind == "jsonl"
-            else document_chunks(stream, SAMPLE_RECORDS, name)
+            else document_chunks(stream, SAMPLE_BYTES, name, limits)
         )
         chunk = next(iter(chunks), None)
     records = []
@@ -104,7 +106,9 @@ def _head(source: Path) -> bytes:
         return file.read(HEAD_BYTES)
 
 
-def probe_file(dataset: Dataset, source: Path, name: str) -> list[UndeclaredField]:
+def probe_file(
+    dataset: Dataset, source: Path, name: str, limits: ConversionLimits = DEFAULT_LIMITS
+) -> list[UndeclaredField]:
     """The undeclared fields of `source`; nothing when the file cannot be read (the conversion says why)."""
     try:
         fmt = sniff(_head(source), name)
@@ -113,6 +117,6 @@ def probe_file(dataset: Dataset, source: Path, name: str) -> list[UndeclaredFiel
             return undeclared_fields(dataset, schema)
         if fmt.kind in ("csv", "tsv"):
             return undeclared_csv_columns(dataset, source, fmt, name)
-        return list(undeclared_in_records(sample_records(source, name), declared_tree(dataset), ""))
+        return list(undeclared_in_records(sample_records(source, name, limits), declared_tree(dataset), ""))
     except Exception:  # noqa: BLE001 - drift is best effort; an unreadable file is quarantined by the conversion
         return []

@@ -8,12 +8,13 @@ local disk: OSError) raise. Every record is accounted for: read = written + reje
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 from order_pipeline.conversion.accounting import AccountingError, RecordCounts, check_batch, check_file
 from order_pipeline.conversion.errors import ConversionError, SchemaMismatch
+from order_pipeline.conversion.limits import DEFAULT_LIMITS, ConversionLimits
 from order_pipeline.conversion.parallel import ordered_map
 from order_pipeline.conversion.read.batch import ParsedBatch, Reject
 from order_pipeline.conversion.read.csv_reading import csv_batches
@@ -22,6 +23,7 @@ from order_pipeline.conversion.read.input_schema import input_schema, raw_json_f
 from order_pipeline.conversion.read.json_reading import JsonChunkReader
 from order_pipeline.conversion.read.parquet_reading import parquet_batches
 from order_pipeline.conversion.read.text_sources import TextChunk, document_chunks, jsonl_chunks, open_stream
+from order_pipeline.conversion.read.text_split import ramped
 from order_pipeline.conversion.result import ConversionResult, ConversionStatus
 from order_pipeline.conversion.validate.validation import Reasons, Validated, validate
 from order_pipeline.conversion.write.reject_log import RejectLog
@@ -35,6 +37,7 @@ CHUNK_BYTES_PER_ROW = 64
 MIN_CHUNK_BYTES = 1024
 MAX_CHUNK_BYTES = 4 << 20
 THREADS = max(2, min(4, os.cpu_count() or 2))  # reading + validating batches
+FIRST_CHUNK_RECORDS = 1024  # JSON chunks start this small and double up to batch_rows records (see text_split)
 
 
 def _sniff_file(source: Path, name: str) -> InputFormat:
@@ -42,23 +45,33 @@ def _sniff_file(source: Path, name: str) -> InputFormat:
         return sniff(file.read(HEAD_BYTES), name)
 
 
-def _json_chunks(source: Path, fmt: InputFormat, chunk_bytes: int, name: str) -> Iterator[TextChunk]:
-    with open_stream(source, fmt) as stream:
+def _json_chunks(
+    source: Path, fmt: InputFormat, chunk_bytes: int, name: str, limits: ConversionLimits, batch_rows: int
+) -> Iterator[TextChunk]:
+    with open_stream(source, fmt, limits, name) as stream:
         if fmt.kind == "jsonl":
-            yield from jsonl_chunks(stream, chunk_bytes, name)
+            chunks = jsonl_chunks(stream, chunk_bytes, name, limits.max_record_bytes)
         else:
-            yield from document_chunks(stream, max(1, chunk_bytes // 512), name)
+            chunks = document_chunks(stream, min(chunk_bytes, limits.document_chunk_bytes), name, limits)
+        yield from ramped(chunks, min(FIRST_CHUNK_RECORDS, batch_rows), batch_rows)
 
 
 def _validated_batches(
-    dataset: Dataset, source: Path, fmt: InputFormat, batch_rows: int, chunk_bytes: int, name: str, landed_at: datetime
-) -> Iterator[Validated]:
+    dataset: Dataset,
+    source: Path,
+    fmt: InputFormat,
+    batch_rows: int,
+    chunk_bytes: int,
+    name: str,
+    landed_at: datetime,
+    limits: ConversionLimits,
+) -> Generator[Validated, None, None]:
     """The file's batches, validated, in file order with ordinals counted from the start of the file.
     Reading (JSON parsing) and validation of a batch run together on one of THREADS threads, so both cores
     work on the file; the caller writes while the next batches are being read."""
     if fmt.kind in ("parquet", "csv", "tsv"):  # ordinals already count from the file
         if fmt.kind == "parquet":
-            batches = parquet_batches(source, dataset, batch_rows, name)
+            batches = parquet_batches(source, dataset, batch_rows, name, limits=limits)
         else:
             batches = csv_batches(source, fmt, dataset, batch_rows, name)
         yield from ordered_map(lambda batch: validate(dataset, batch, name, landed_at), batches, THREADS)
@@ -68,13 +81,15 @@ def _validated_batches(
         dataset.extra_fields == "reject",
         raw_json_fields(dataset),
         input_schema(dataset, with_json=True),
+        limits.max_record_bytes,
     )
 
     def read_and_validate(chunk: TextChunk) -> Validated:
         return validate(dataset, reader.read(chunk), name, landed_at)
 
     records = 0
-    for validated in ordered_map(read_and_validate, _json_chunks(source, fmt, chunk_bytes, name), THREADS):
+    chunks = _json_chunks(source, fmt, chunk_bytes, name, limits, batch_rows)
+    for validated in ordered_map(read_and_validate, chunks, THREADS):
         yield validated.shifted(records)
         records += validated.batch.records
 
@@ -92,16 +107,32 @@ def _threshold_error(dataset: Dataset, total: int, bad: int, name: str) -> str |
     return f"{name}: {bad} of {total} records invalid ({share:.0%}), above the dataset's limit of {limit}"
 
 
-def _batch_rejects(batch: ParsedBatch, reasons: Reasons) -> list[Reject]:
-    rejects = list(batch.read_rejects)
-    for row, why in reasons.items():
+def _stopped_early(dataset: Dataset, total: int, bad: int, kept: int, name: str) -> str:
+    """The threshold error of a file rejected as soon as its bad records passed max_bad_records."""
+    return (
+        f"{_threshold_error(dataset, total, bad, name)}; the file is rejected whatever follows, so reading stopped "
+        f"after record {total} (the first {kept} rejects are kept with their reasons)"
+    )
+
+
+def _batch_rejects(batch: ParsedBatch, reasons: Reasons, room: int) -> tuple[list[Reject], int]:
+    """The batch's first `room` rejects in record order (their raw records recovered) and how many it holds."""
+    rows = sorted(reasons, key=lambda row: int(batch.ordinals[row]))
+    pending = sorted(
+        [(reject.record, reject) for reject in batch.read_rejects] + [(int(batch.ordinals[row]), row) for row in rows],
+        key=lambda entry: entry[0],
+    )
+    rejects = []
+    for ordinal, entry in pending[: max(room, 0)]:
+        if isinstance(entry, Reject):
+            rejects.append(entry)
+            continue
         try:
-            line, raw = batch.origin(row)
+            line, raw = batch.origin(entry)
         except Exception as exc:  # noqa: BLE001 - the reject is kept even when its raw record cannot be shown
             line, raw = None, f"(the raw record could not be recovered: {type(exc).__name__}: {exc})"
-        rejects.append(Reject(int(batch.ordinals[row]), line, why, raw))
-    rejects.sort(key=lambda reject: reject.record)
-    return rejects
+        rejects.append(Reject(ordinal, line, reasons[entry], raw))
+    return rejects, len(pending)
 
 
 def _record(dataset: Dataset, validated: Validated, name: str, outputs: TableOutputs, rejects: RejectLog) -> None:
@@ -114,7 +145,8 @@ def _record(dataset: Dataset, validated: Validated, name: str, outputs: TableOut
             f"{len(reasons)} rejects; the file is quarantined instead of loading a partial result"
         )
     if batch.read_rejects or reasons:
-        rejects.add(_batch_rejects(batch, reasons))
+        kept, found = _batch_rejects(batch, reasons, rejects.room)
+        rejects.add(kept, found)
     for table_set in tables:
         outputs.write(table_set)
 
@@ -135,13 +167,16 @@ def convert_file(
     batch_rows: int = 65_536,
     chunk_bytes: int | None = None,
     landed_at: datetime | None = None,
+    limits: ConversionLimits = DEFAULT_LIMITS,
 ) -> ConversionResult:
     """Convert one input file (JSON Lines, JSON array or object, Parquet, CSV or TSV; gzip or not) into
     `out_dir/<table>.parquet` for every table of `dataset`, plus `out_dir/rejects.jsonl` if any record is
     rejected. Bad data gives a "rejected" result; only environment problems raise. `chunk_bytes` overrides
     the JSON read chunk size (tests use small ones to cross chunk boundaries often). `landed_at` is when the
     file landed (the version of its records when the dataset has no version column); default: the local
-    file's modification time.
+    file's modification time. `limits`: what the file may cost (a breach quarantines it, naming the limit).
+    As soon as more than `dataset.max_bad_records` records are rejected the file is rejected without reading on;
+    the rejects report keeps the first `max_bad_records + 1` rejects (the count covers all found).
     Nothing already in `out_dir` is removed or overwritten: FileExistsError when it holds one of those outputs."""
     name = source_name or str(source)
     source, out_dir = Path(source), Path(out_dir)
@@ -150,7 +185,7 @@ def convert_file(
     out_dir.mkdir(parents=True, exist_ok=True)
     if chunk_bytes is None:
         chunk_bytes = min(max(batch_rows * CHUNK_BYTES_PER_ROW, MIN_CHUNK_BYTES), MAX_CHUNK_BYTES)
-    rejects = RejectLog(out_dir, name)
+    rejects = RejectLog(out_dir, name, keep=dataset.max_bad_records + 1)
     outputs = TableOutputs(dataset, out_dir, batch_rows)
     label = ""
     total = 0
@@ -158,10 +193,14 @@ def convert_file(
         try:
             fmt = _sniff_file(source, name)
             label = fmt.label
-            for validated in _validated_batches(dataset, source, fmt, batch_rows, chunk_bytes, name, landed_at):
+            batches = _validated_batches(dataset, source, fmt, batch_rows, chunk_bytes, name, landed_at, limits)
+            for validated in batches:
                 check_batch(validated.batch, total + 1, name)
                 _record(dataset, validated, name, outputs, rejects)
                 total += validated.batch.records
+                if rejects.count > dataset.max_bad_records:
+                    batches.close()  # stops the readers: pending chunks are cancelled
+                    raise ConversionError(_stopped_early(dataset, total, rejects.count, rejects.kept, name))
             error = _threshold_error(dataset, total, rejects.count, name)
             if error:
                 raise ConversionError(error)

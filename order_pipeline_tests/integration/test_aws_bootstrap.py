@@ -109,3 +109,11 @@ def test_dry_run_lists_the_queue_and_notification_of_a_feed_declared_in_yaml(set
     planned = capsys.readouterr().out
     assert settings.queue_name("shipments") in planned and settings.queue_name("orders") in planned, planned
     assert settings.landing_root("shipments") in planned, planned  # the bucket notification's prefix
+
+
+def test_the_topic_is_created_with_server_side_encryption(settings):
+    bootstrap(aws_clients(settings.region), infrastructure(settings, ["orders"]))
+    sns = boto3.client("sns")
+    name = infrastructure(settings, ["orders"]).topic_name
+    (arn,) = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{name}")]
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["KmsMasterKeyId"] == "alias/aws/sns"

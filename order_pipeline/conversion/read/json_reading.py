@@ -47,8 +47,10 @@ class JsonChunkReader:
         reject_extra: bool,
         raw_fields: Sequence[RawJsonField] = (),
         diagnose_schema: pa.Schema | None = None,
+        max_line_bytes: int = MAX_LINE_BYTES,
     ) -> None:
         self.schema = schema
+        self.max_line_bytes = max_line_bytes
         self.reject_extra = reject_extra
         self.raw_fields = tuple(raw_fields)
         self.diagnose_schema = diagnose_schema if diagnose_schema is not None else schema
@@ -89,10 +91,12 @@ class JsonChunkReader:
         return ParsedBatch(table, ordinals, table.num_rows, lines.origin)
 
     def _oversized(self, line: int | None, oversized: OversizedLine) -> ParsedBatch:
+        limit = self.max_line_bytes
         reason = (
-            f"line is {oversized.size} bytes long, more than the limit of {MAX_LINE_BYTES} bytes: not read "
-            f"(the report keeps its first {len(oversized.head)} bytes)"
-        )
+            oversized.reason
+            or f"line is {oversized.size} bytes long, more than the limit of {limit} bytes "
+            f"(max_record_bytes, ORDER_PIPELINE_MAX_RECORD_BYTES): not read"
+        ) + f" (the report keeps its first {len(oversized.head)} bytes)"
         reject = Reject(1, line, [(None, reason)], _text(oversized.head), raw_bytes=oversized.size)
         return ParsedBatch(self.schema.empty_table(), np.zeros(0, dtype=np.int64), 1, _no_rows, [reject])
 

@@ -13,10 +13,17 @@ import numpy as np
 import pyarrow as pa
 
 from order_pipeline.conversion.errors import ConversionError
+from order_pipeline.conversion.limits import (
+    DEFAULT_LIMITS,
+    RATIO_GRACE_BYTES,
+    ConversionLimits,
+    LimitExceeded,
+    limit_reason,
+)
 from order_pipeline.conversion.read.formats import UTF8_BOM, InputFormat
+from order_pipeline.conversion.read.nesting import ElementScanner
 
 READ_BYTES = 1 << 20
-MAX_RECORD_CHARS = 64 << 20  # a JSON document element larger than this is not a record, the file is broken
 # A JSON Lines line longer than this is rejected as a record without being held in memory (its head is kept
 # for the report). Chunks stay below the Arrow block size (json_reading.ARROW_BLOCK_BYTES) with this bound.
 MAX_LINE_BYTES = 32 << 20
@@ -25,15 +32,16 @@ MIN_CHUNK_BYTES = 16  # room for the BOM check
 _NEWLINE = ord("\n")
 
 _WHITESPACE = re.compile(r"[ \t\r\n\ufeff]*")
-_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*(?P<close>")?|[\[\]{}]')  # strings (closed or not) and brackets
 
 
 @dataclass(frozen=True)
 class OversizedLine:
-    """A line longer than MAX_LINE_BYTES: skipped while reading; only its size and head are known."""
+    """A line longer than MAX_LINE_BYTES (or a document element beyond a limit, `reason` saying which): skipped
+    while reading; only its size and head are known."""
 
     size: int
     head: bytes
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,9 +55,49 @@ class TextChunk:
     oversized: OversizedLine | None = None
 
 
-def open_stream(source: Path, fmt: InputFormat) -> pa.NativeFile:
+class BoundedStream:
+    """A gzip stream that stops with LimitExceeded once it expanded past the decompressed-bytes limit, or past
+    the compression-ratio limit (judged after RATIO_GRACE_BYTES): a small file cannot make us read gigabytes."""
+
+    def __init__(self, stream: pa.NativeFile, compressed: int, limits: ConversionLimits, name: str) -> None:
+        self.stream, self.compressed, self.limits, self.name = stream, max(compressed, 1), limits, name
+        self.read_bytes = 0
+
+    def read(self, size: int) -> bytes:
+        data = self.stream.read(size)
+        self.read_bytes += len(data)
+        limits = self.limits
+        if self.read_bytes > limits.max_decompressed_bytes:
+            raise LimitExceeded(
+                self.name,
+                f"gzip data expands to more than {limits.max_decompressed_bytes} bytes",
+                "max_decompressed_bytes",
+                limits.max_decompressed_bytes,
+            )
+        if self.read_bytes > max(RATIO_GRACE_BYTES, limits.max_compression_ratio * self.compressed):
+            raise LimitExceeded(
+                self.name,
+                f"{self.compressed} bytes of gzip expand to more than {self.read_bytes} bytes "
+                f"(over {self.read_bytes // self.compressed} times)",
+                "max_compression_ratio",
+                limits.max_compression_ratio,
+            )
+        return data
+
+    def __enter__(self) -> BoundedStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stream.close()
+
+
+def open_stream(
+    source: Path, fmt: InputFormat, limits: ConversionLimits = DEFAULT_LIMITS, name: str = ""
+) -> pa.NativeFile | BoundedStream:
     raw = pa.OSFile(str(source), "rb")
-    return pa.CompressedInputStream(raw, "gzip") if fmt.gzip else raw
+    if not fmt.gzip:
+        return raw
+    return BoundedStream(pa.CompressedInputStream(raw, "gzip"), source.stat().st_size, limits, name or str(source))
 
 
 def _read(stream: pa.NativeFile, size: int, name: str) -> bytes:
@@ -155,11 +203,16 @@ def jsonl_chunks(
 
 
 class _DocumentReader:
-    """Top-level values of a JSON document stream (`[v, v, ...]` or `v v ...`), each as one-line text."""
+    """Top-level values of a JSON document stream (`[v, v, ...]` or `v v ...`), each as one-line text, or as an
+    OversizedLine when it is nested deeper than the limit (then it is not parsed: found by ElementScanner).
 
-    def __init__(self, stream: pa.NativeFile, name: str) -> None:
+    Every byte is looked at a bounded number of times: an array or object that does not end in the text read
+    so far is scanned on from where its scan stopped (linear), not parsed again from its start."""
+
+    def __init__(self, stream: pa.NativeFile, name: str, limits: ConversionLimits = DEFAULT_LIMITS) -> None:
         self.stream = stream
         self.name = name
+        self.limits = limits
         # Invalid bytes become lone surrogates and are restored by document_chunks, so that a record holding
         # them is rejected on its own (by the chunk reader's UTF-8 check) rather than failing the whole file.
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
@@ -193,23 +246,54 @@ class _DocumentReader:
         where = self.offset + self.pos
         return ConversionError(f"{self.name}: invalid JSON document: {what} at character {where}")
 
-    def value(self) -> str:
-        if not self._peek():
+    def _too_long(self) -> LimitExceeded:
+        limit = self.limits.max_record_bytes
+        return LimitExceeded(
+            self.name,
+            f"a JSON document element at character {self.offset + self.pos} is longer than {limit} bytes",
+            "max_record_bytes",
+            limit,
+        )
+
+    def _container_end(self) -> tuple[int, int]:
+        """(end, deepest nesting) of the array or object at self.pos, reading on as needed."""
+        scanner = ElementScanner()
+        scanned = self.pos  # what was scanned so far ends here
+        while True:
+            found = scanner.feed(self.buffer[scanned:])
+            if found is not None:
+                return scanned + found, scanner.deepest
+            if len(self.buffer) - self.pos > self.limits.max_record_bytes:
+                raise self._too_long()
+            before = self.pos
+            scanned = len(self.buffer)
+            if not self._fill():
+                raise self._error("unexpected end of input")
+            scanned -= before  # the buffer now starts at the old self.pos
+
+    def value(self) -> str | OversizedLine:
+        first = self._peek()
+        if not first:
             raise self._error("unexpected end of input")
+        scanned = False
         while True:
             try:
                 _, end = self.json.raw_decode(self.buffer, self.pos)
-            except json.JSONDecodeError as exc:
-                if len(self.buffer) - self.pos > MAX_RECORD_CHARS or not self._fill():
-                    raise self._error(exc.msg) from exc
-                continue
-            except RecursionError:  # nested too deeply for the json module: find its end, the reader rejects it
-                found = _nested_value_end(self.buffer, self.pos)
-                if found is None:
-                    if len(self.buffer) - self.pos > MAX_RECORD_CHARS or not self._fill():
-                        raise self._error("unterminated deeply nested value") from None
+            except (json.JSONDecodeError, RecursionError) as exc:
+                message = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+                if first in "[{" and not scanned:
+                    # Not complete in what was read (or too deep for the json module): find its end once,
+                    # scanning each byte once, instead of parsing it again from its start after every read.
+                    scanned = True
+                    end, deepest = self._container_end()
+                    if deepest > self.limits.max_nesting_depth:
+                        return self._too_deep(end, deepest)
                     continue
-                end = found
+                if len(self.buffer) - self.pos > self.limits.max_record_bytes:
+                    raise self._too_long() from exc
+                if not self._fill():
+                    raise self._error(message) from exc
+                continue
             if end == len(self.buffer) and not self.eof:  # a number may continue in the next read
                 self._fill()
                 continue
@@ -218,7 +302,18 @@ class _DocumentReader:
             # JSON strings cannot hold raw line breaks, so this keeps the value intact on one line.
             return text.replace("\n", " ").replace("\r", " ")
 
-    def values(self) -> Iterator[str]:
+    def _too_deep(self, end: int, deepest: int) -> OversizedLine:
+        """The element up to `end`, nested `deepest` levels, skipped unparsed and reported as rejected."""
+        text = self.buffer[self.pos : end]
+        self.pos = end
+        limit = self.limits.max_nesting_depth
+        reason = limit_reason(
+            f"nested deeper than {limit} levels ({deepest} levels): not read", "max_nesting_depth", limit
+        )
+        head = text[:OVERSIZED_HEAD_BYTES].encode("utf-8", "surrogateescape")[:OVERSIZED_HEAD_BYTES]
+        return OversizedLine(len(text), head, reason)
+
+    def values(self) -> Iterator[str | OversizedLine]:
         if self._peek() != "[":
             while self._peek():
                 yield self.value()
@@ -239,34 +334,29 @@ class _DocumentReader:
             raise self._error("unexpected data after the array")
 
 
-def _nested_value_end(text: str, pos: int) -> int | None:
-    """Where the array or object starting at `pos` ends, found without recursion; None if `text` ends first."""
-    depth = 0
-    for match in _STRUCTURE.finditer(text, pos):
-        token = match.group()
-        if token[0] == '"':
-            if match.group("close") is None:
-                return None
-        elif token in ("[", "{"):
-            depth += 1
-        else:
-            depth -= 1
-            if depth <= 0:
-                return match.end()
-    return None
-
-
 def _encode(texts: list[str]) -> bytes:
     return ("\n".join(texts) + "\n").encode("utf-8", "surrogateescape")
 
 
-def document_chunks(stream: pa.NativeFile, batch_rows: int, name: str) -> Iterator[TextChunk]:
-    """Elements of a JSON array (or the objects of a JSON document stream), `batch_rows` per chunk."""
+def document_chunks(
+    stream: pa.NativeFile, chunk_bytes: int, name: str, limits: ConversionLimits = DEFAULT_LIMITS
+) -> Iterator[TextChunk]:
+    """Elements of a JSON array (or the objects of a JSON document stream) in chunks of about `chunk_bytes`
+    (characters, counted as bytes): a chunk is cut by size, not by element count, so big elements make small
+    chunks. An element nested deeper than the limit comes alone, as `oversized`."""
     pending: list[str] = []
-    for text in _DocumentReader(stream, name).values():
+    size = 0
+    for text in _DocumentReader(stream, name, limits).values():
+        if isinstance(text, OversizedLine):
+            if pending:
+                yield TextChunk(_encode(pending), None)
+                pending, size = [], 0
+            yield TextChunk(b"", None, text)
+            continue
         pending.append(text)
-        if len(pending) >= batch_rows:
+        size += len(text) + 1
+        if size >= chunk_bytes:
             yield TextChunk(_encode(pending), None)
-            pending = []
+            pending, size = [], 0
     if pending:
         yield TextChunk(_encode(pending), None)

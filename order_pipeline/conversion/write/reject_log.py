@@ -49,25 +49,39 @@ def _preview(line: bytes) -> dict[str, Any]:
 
 
 class RejectLog:
-    """Appends reject reports to `out_dir/rejects.jsonl` (created on the first reject; refused if it exists)."""
+    """Appends reject reports to `out_dir/rejects.jsonl` (created on the first reject; refused if it exists):
+    the first `keep` of them; the others are only counted (a file with more is rejected anyway)."""
 
-    def __init__(self, out_dir: Path, source_name: str) -> None:
+    def __init__(self, out_dir: Path, source_name: str, keep: int | None = None) -> None:
         self.path = out_dir / REJECTS_FILE
         if self.path.exists():  # never removed nor overwritten: a file this conversion did not write is not its own
             raise FileExistsError(f"{self.path} already exists: convert into a folder without earlier outputs")
         self.source_name = source_name
-        self.count = 0
+        self.count = 0  # rejects found
+        self.kept = 0  # rejects written to the report
+        self.keep = keep
         self.first: list[dict[str, Any]] = []
         self._file: Any = None
 
-    def add(self, rejects: list[Reject]) -> None:
+    @property
+    def room(self) -> int:
+        """How many more rejects the report keeps."""
+        if self.keep is None:
+            return 1 << 62
+        return max(self.keep - self.kept, 0)
+
+    def add(self, rejects: list[Reject], found: int | None = None) -> None:
+        """Report `rejects` (as many as there is room for); `found`: how many rejects they stand for, when the
+        caller already left out those without room."""
+        self.count += len(rejects) if found is None else found
+        rejects = rejects[: self.room]
         if not rejects:
             return
         if self._file is None:
             self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
         lines = [_dump(reject.report(self.source_name)) for reject in rejects]
         self._file.write(b"".join(line + b"\n" for line in lines))
-        self.count += len(lines)
+        self.kept += len(lines)
         self.first.extend(_preview(line) for line in lines[: FIRST_REJECTS - len(self.first)])
 
     def close(self) -> Path | None:

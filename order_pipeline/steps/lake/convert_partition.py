@@ -10,6 +10,7 @@ Whatever is wrong with one file quarantines that file, never the partition: only
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
 import tempfile
@@ -30,6 +31,7 @@ from order_pipeline.aws.local_copies import LocalCopies
 from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.conversion import ConversionResult, convert_file
 from order_pipeline.conversion.drift import probe_file, type_label
+from order_pipeline.conversion.limits import DEFAULT_LIMITS, ConversionLimits
 from order_pipeline.conversion.parallel import ordered_map
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.landing import FileVersion, is_hidden
@@ -44,6 +46,12 @@ from order_pipeline.steps.lake.step_attempt import StepAttempt
 INFRASTRUCTURE_ERRORS = (OSError, BotoCoreError, ClientError, Boto3Error)
 PARALLEL_FILES = 2  # small files of a partition converted at once (the machines this runs on have 2+ cores)
 ALONE_BYTES = 64 << 20  # a file this big is converted by itself
+LOCAL_FAULTS = (errno.ENOSPC, errno.EDQUOT)  # the local disk full while converting: may be the file's own doing
+
+
+class CountedAttempt(OSError):
+    """A local fault (disk full, out of memory) while converting one file: the step fails and is retried, but
+    the attempt counts against the file (issue 20 item 4), so a file that fills the disk is not retried forever."""
 
 
 def read_record(
@@ -206,10 +214,12 @@ def _store_result(
     )
 
 
-def _drift(store: SchemaStateStore, local: Path, version: FileVersion) -> tuple[Dataset, dict[str, Any]]:
+def _drift(
+    store: SchemaStateStore, local: Path, version: FileVersion, limits: ConversionLimits
+) -> tuple[Dataset, dict[str, Any]]:
     """Undeclared fields of the file recorded in the dataset's schema state (evolving it when the dataset adds new
     columns); returns the dataset to convert with and what the conversion record keeps of it."""
-    fields = probe_file(store.effective(), local, version.uri)
+    fields = probe_file(store.effective(), local, version.uri, limits)
     effective, seen = store.observe([(f.path, f.type, f.top_level) for f in fields], version.uri)
     return effective, {
         "undeclared": {f.path: type_label(f.type) for f in fields},
@@ -220,16 +230,35 @@ def _drift(store: SchemaStateStore, local: Path, version: FileVersion) -> tuple[
 
 
 def _convert(
-    s3: Any, layout: LakeLayout, schema: SchemaStateStore, partition: str, version: FileVersion, attempts: int
+    s3: Any,
+    layout: LakeLayout,
+    schema: SchemaStateStore,
+    partition: str,
+    version: FileVersion,
+    attempts: int,
+    limits: ConversionLimits,
 ) -> ConvertedFile:
     with tempfile.TemporaryDirectory(prefix="order-pipeline-") as tmp:
         local = Path(tmp) / "source"
         s3_objects.download(s3, version.uri, local, size=version.size)
-        dataset, drift = _drift(schema, local, version)
+        dataset, drift = _drift(schema, local, version, limits)
         try:
             result = convert_file(
-                dataset, local, Path(tmp) / "out", source_name=version.uri, landed_at=version.last_modified
+                dataset,
+                local,
+                Path(tmp) / "out",
+                source_name=version.uri,
+                landed_at=version.last_modified,
+                limits=limits,
             )
+        except (OSError, MemoryError) as error:
+            if isinstance(error, OSError) and error.errno not in LOCAL_FAULTS:
+                raise
+            cause = f"{type(error).__name__}: {str(error)[:300]}"
+            if attempts < MAX_ATTEMPTS:
+                raise CountedAttempt(f"{version.uri}: attempt {attempts} failed on a local fault ({cause})") from error
+            reason = f"{version.uri}: conversion failed {attempts} times on a local fault ({cause}); quarantined"
+            return _quarantined_record(s3, layout, dataset, partition, version, reason, attempts)
         except INFRASTRUCTURE_ERRORS:
             raise
         except Exception as error:  # noqa: BLE001 - convert_file isolates bad data; this is a safety net
@@ -256,6 +285,7 @@ def convert_landing_file(
     schema: SchemaStateStore | None = None,
     guarded: bool = True,
     owner: AttemptOwner | None = None,
+    limits: ConversionLimits = DEFAULT_LIMITS,
 ) -> ConvertedFile:
     """One landing file converted (or quarantined); `attempts_recorded=False` when a listing showed no attempts
     record for the version, which saves reading it; `schema`: the dataset's schema state shared by the files of
@@ -265,7 +295,7 @@ def convert_landing_file(
         return _hidden_name(s3, layout, dataset, partition, version)
     schema = schema or SchemaStateStore(s3, layout, dataset)
     if not guarded:
-        return _convert(s3, layout, schema, partition, version, 1)
+        return _convert(s3, layout, schema, partition, version, 1, limits)
     guard = ConversionAttempts(s3, layout, dataset, partition, version, owner)
     cut_short = guard.cut_short() if attempts_recorded else 0
     if cut_short >= MAX_ATTEMPTS:
@@ -276,7 +306,10 @@ def convert_landing_file(
         return converted
     guard.start(cut_short)
     try:
-        converted = _convert(s3, layout, schema, partition, version, cut_short + 1)
+        converted = _convert(s3, layout, schema, partition, version, cut_short + 1, limits)
+    except CountedAttempt:
+        guard.finish(previous=cut_short + 1)  # the fault may be the file's own: it counts
+        raise
     except BaseException:
         guard.finish(previous=cut_short)  # we are alive to see it: not a crash, the step's retry tries again
         raise
@@ -291,6 +324,7 @@ def convert_partition(
     partition: str,
     files: Sequence[FileVersion],
     owner: AttemptOwner | None = None,
+    limits: ConversionLimits = DEFAULT_LIMITS,
 ) -> Iterator[tuple[ConvertedFile, bool]]:
     """Convert every file not converted yet; yields (record, converted_now) per file, in file order.
 
@@ -322,7 +356,7 @@ def convert_partition(
         return layout.record_key(dataset.name, partition, version) in listed
 
     suspects = {
-        f.version_id: convert_landing_file(s3, layout, dataset, partition, f, schema=schema, owner=owner)
+        f.version_id: convert_landing_file(s3, layout, dataset, partition, f, schema=schema, owner=owner, limits=limits)
         for f in files
         if not converted_before(f) and suspect(f)
     }
@@ -330,7 +364,15 @@ def convert_partition(
 
     def one(version: FileVersion) -> ConvertedFile:
         return convert_landing_file(
-            s3, layout, dataset, partition, version, attempts_recorded=False, schema=schema, guarded=False
+            s3,
+            layout,
+            dataset,
+            partition,
+            version,
+            attempts_recorded=False,
+            schema=schema,
+            guarded=False,
+            limits=limits,
         )
 
     def alone(version: FileVersion) -> bool:
@@ -353,7 +395,12 @@ def convert_partition(
             if record is not None:
                 yield record, False
             else:  # its record could not be read back: convert it again, alone
-                yield convert_landing_file(s3, layout, dataset, partition, version, schema=schema, owner=owner), True
+                yield (
+                    convert_landing_file(
+                        s3, layout, dataset, partition, version, schema=schema, owner=owner, limits=limits
+                    ),
+                    True,
+                )
         elif version.version_id in suspects:
             yield suspects[version.version_id], True
         else:
@@ -382,6 +429,7 @@ def convert_landing_date(
     dataset: Dataset,
     partition: str,
     owner: AttemptOwner | None = None,
+    limits: ConversionLimits = DEFAULT_LIMITS,
     *,
     on_converted: Callable[[ConvertedFile], None] | None = None,
 ) -> LakeRun:
@@ -390,7 +438,7 @@ def convert_landing_date(
     started = time.monotonic()
     files = list_landing_day(s3, layout.bucket, layout.landing_root(dataset.name), date.fromisoformat(partition))
     summary = LakeSummary()
-    for converted, converted_now in convert_partition(s3, layout, dataset, partition, files, owner):
+    for converted, converted_now in convert_partition(s3, layout, dataset, partition, files, owner, limits):
         summary.add(converted, converted_now)
         if converted_now and on_converted is not None:
             on_converted(converted)
