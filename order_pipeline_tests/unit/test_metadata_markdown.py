@@ -12,6 +12,7 @@ from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.landing import FileVersion
 from order_pipeline.layout import LakeLayout
 from order_pipeline.steps.lake.convert_partition import LakeRun
+from order_pipeline.steps.lake.lake_summary import LakeSummary
 from order_pipeline.steps.lake.lake_files import ConvertedFile
 
 IMAGE = "![x](https://example.org/t.png)"
@@ -26,7 +27,9 @@ def rendered(markdown: str) -> str:
 def test_a_key_holding_markdown_shows_as_text_in_the_files_table() -> None:
     source = FileVersion("bucket", KEY, "e1", 10, datetime(2026, 11, 20, tzinfo=timezone.utc))
     record = ConvertedFile(source=source, partition="2026-11-20", status="converted", total_records=3)
-    run = LakeRun(partition="2026-11-20", records=[record], converted_now=[record], seconds=0.1)
+    summary = LakeSummary()
+    summary.add(record, converted_now=True)
+    run = LakeRun(partition="2026-11-20", summary=summary, seconds=0.1)
     markdown = lake_metadata(ORDERS, "orders", LakeLayout("bucket"), run)["files_processed"].value
     html = rendered(markdown)
     assert "<img" not in html and "<a " not in html and "<em>" not in html and "<code>" not in html, html
