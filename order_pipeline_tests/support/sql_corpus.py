@@ -8,7 +8,7 @@ from sqlglot import exp
 from order_pipeline.datasets.declaration import Column, Dataset
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_summary import DAILY_ORDER_SUMMARY
-from order_pipeline.warehouse import sql_copy, sql_ddl, sql_load
+from order_pipeline.warehouse import sql_copy, sql_ddl, sql_history, sql_load
 from order_pipeline.warehouse.sql_names import FILES_STAGE, losers_name, stage_name
 
 # Every name a reserved word: the SQL builders must quote each one everywhere.
@@ -80,6 +80,9 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
     out["ledger.partitions.35"] = (sql_load.ledger_partitions_sql(35), exp.Select)
     out["ledger.exists"] = (sql_load.ledger_table_exists_sql(), exp.Select)
     out["columns"] = (sql_ddl.existing_columns_sql(), exp.Select)
+    out["load_history.create"] = (sql_history.load_history_view_sql(), exp.Create)
+    out["load_history.1"] = (sql_history.history_sql(1), exp.Select)
+    out["load_history.35"] = (sql_history.history_sql(35), exp.Select)
     drop, create, count = sql_ddl.rebuild_table_sql("daily_order_summary", DAILY_ORDER_SUMMARY.select_sql)
     out["rebuild.drop"], out["rebuild.create"], out["rebuild.count"] = (
         (drop, exp.Drop),
