@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from datetime import date
 from pathlib import Path
 
 COMMANDS = "order_pipeline.commands"
@@ -70,6 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("uris", nargs="+", help="s3:// URIs of quarantined files, .rejects.jsonl or landing files")
     replay.add_argument("--fixed", type=Path, help="a fixed local copy to land instead (one URI only)")
     replay.add_argument("--dataset", default="orders", help="a declared dataset (order_pipeline.datasets)")
+
+    status = _command(
+        commands,
+        "status",
+        "status:run",
+        help="per landing date: files landed, loaded, quarantined, dead-lettered, not loaded; rows; lag "
+        "(exits 1 while a file older than the reconcile's minimum age is not loaded)",
+    )
+    status.add_argument("--dataset", help="one declared dataset (default: all)")
+    status.add_argument(
+        "--since", type=date.fromisoformat, help="first landing date, YYYY-MM-DD (default: the reconcile's depth)"
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
 
     aws = commands.add_parser("aws", help="AWS resources: create or update them from the configuration")
     aws_actions = aws.add_subparsers(dest="action", required=True)
