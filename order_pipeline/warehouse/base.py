@@ -59,6 +59,7 @@ class HistoryRow:
     loaded_at: datetime
     lag_seconds: float | None
     error: str | None
+    run_id: str | None = None
 
 
 class LoadError(RuntimeError):

@@ -49,11 +49,11 @@ def load_history_view_sql() -> str:
 
 
 def history_sql(dates: int) -> str:
-    """(partition, key, etag, status, rows, landed_at, loaded_at, lag_seconds, error) of a dataset's load history
-    in `dates` landing dates. Parameters: dataset, then the dates."""
+    """(partition, key, etag, status, rows, landed_at, loaded_at, lag_seconds, error, run_id) of a dataset's load
+    history in `dates` landing dates. Parameters: dataset, then the dates."""
     if dates < 1:
         raise ValueError("at least one date")
-    names = ("partition", "key", "etag", "status", "rows", "landed_at", "loaded_at", "lag_seconds", "error")
+    names = ("partition", "key", "etag", "status", "rows", "landed_at", "loaded_at", "lag_seconds", "error", "run_id")
     placeholders = ", ".join("?" for _ in range(dates))
     return (
         f"SELECT {', '.join(quote_ident(n) for n in names)} FROM {quote_ident(LOAD_HISTORY_VIEW)} "

@@ -159,7 +159,7 @@ class SqlWarehouse(Warehouse):
         for start in range(0, len(wanted), KEYS_PER_QUERY):
             chunk = wanted[start : start + KEYS_PER_QUERY]
             for row in self.query(sql_history.history_sql(len(chunk)), [dataset.name, *chunk]):
-                partition, key, etag, status, count, landed, loaded, lag, error = row
+                partition, key, etag, status, count, landed, loaded, lag, error, run_id = row
                 rows.append(
                     HistoryRow(
                         str(partition),
@@ -171,6 +171,7 @@ class SqlWarehouse(Warehouse):
                         loaded,
                         None if lag is None else float(lag),
                         error,
+                        run_id,
                     )
                 )
         return rows
