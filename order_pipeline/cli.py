@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rebuild.add_argument("--dataset", help="only this declared dataset's derived tables (default: every dataset)")
     rebuild.add_argument("--table", help="only this derived table, e.g. daily_order_summary")
+    status = _command(
+        commands,
+        "status",
+        "status:run",
+        help="per landing date: files landed, loaded, quarantined, dead-lettered, not loaded; rows; lag "
+        "(exits 1 while a file older than the reconcile's minimum age is not loaded)",
+    )
+    status.add_argument("--dataset", help="one declared dataset (default: all)")
+    status.add_argument(
+        "--since", type=date.fromisoformat, help="first landing date, YYYY-MM-DD (default: the reconcile's depth)"
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
 
     aws = commands.add_parser("aws", help="AWS resources: create or update them from the configuration")
     aws_actions = aws.add_subparsers(dest="action", required=True)

@@ -48,6 +48,7 @@ class Settings:
     reconcile_min_age_seconds: int = 900  # younger files are still the landing sensor's to load
     partition_start: date = date(2024, 1, 1)
     max_files_per_batch: int = 500  # a date's files loaded per warehouse transaction (and its ledger rows) at most
+    max_lag_minutes: int = 120  # a file loaded later than this after landing fails the completeness check
     warehouse_freshness_hours: int = 24  # a warehouse table not refreshed for this long fails its freshness policy
     ui_base_url: str = "http://127.0.0.1:3000"
     region: str = "us-east-1"

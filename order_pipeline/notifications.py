@@ -20,6 +20,7 @@ EventType = Literal[
     "check_failed",
     "files_unloaded",
     "schema_drift",
+    "lag_exceeded",
 ]
 
 _SUBJECTS: dict[str, str] = {
@@ -31,6 +32,7 @@ _SUBJECTS: dict[str, str] = {
     "check_failed": "Check failed: {asset} {partition}",
     "files_unloaded": "Landed {dataset} files still not loaded in {partition}",
     "schema_drift": "New undeclared {dataset} fields in {partition}",
+    "lag_exceeded": "{dataset} files of {partition} loaded later than the lag SLA",
 }
 
 SNS_MAX_BYTES = 256 * 1024  # an SNS message, attributes and subject included

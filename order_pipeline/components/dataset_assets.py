@@ -11,6 +11,11 @@ from dataclasses import dataclass
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
+from order_pipeline.components.completeness_check import (
+    completeness_check_result,
+    completeness_check_spec,
+    lag_metadata,
+)
 from order_pipeline.components.keys import lake_key, raw_key, warehouse_key
 from order_pipeline.components.metadata import column_schema, lake_metadata, warehouse_metadata
 from order_pipeline.components.policies import LOAD_RETRY_POLICY, WAREHOUSE_POOL, warehouse_freshness_policy
@@ -24,6 +29,7 @@ from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.steps.lake.attempt_owner import current_owner
 from order_pipeline.steps.lake.convert_partition import convert_landing_date
 from order_pipeline.steps.lake.lake_files import ConvertedFile
+from order_pipeline.steps.warehouse.completeness import check_completeness
 from order_pipeline.steps.warehouse.load_partition import load_landing_date
 from order_pipeline.warehouse.base import ClientTimeout
 
@@ -147,7 +153,7 @@ def warehouse_assets(
         partitions_def=partitions_def,
         retry_policy=LOAD_RETRY_POLICY,
         pool=WAREHOUSE_POOL,
-        check_specs=[unique],
+        check_specs=[unique, completeness_check_spec(dataset, specs[0].key, settings.max_lag_minutes, partitions_def)],
     )
     def warehouse(
         context: dg.AssetExecutionContext, s3: S3Resource, warehouse: WarehouseResource, notifier: SNSResource
@@ -166,6 +172,16 @@ def warehouse_assets(
                     isolate_failures=last_attempt,
                     max_files=settings.max_files_per_batch,
                 )
+                completeness = check_completeness(
+                    client,
+                    db,
+                    settings.layout,
+                    dataset,
+                    context.partition_key,
+                    context.run.run_id,
+                    min_age_seconds=settings.reconcile_min_age_seconds,
+                    max_lag_seconds=settings.max_lag_minutes * 60,
+                )
         except ClientTimeout as cut:  # the server may still run the statement: a retry would queue behind it
             raise dg.Failure(description=str(cut), allow_retries=False) from cut
         report_load(
@@ -178,7 +194,10 @@ def warehouse_assets(
             check_name=unique.name,
         )
         for table, spec in zip(dataset.table_names, specs, strict=True):
-            yield dg.MaterializeResult(asset_key=spec.key, metadata=warehouse_metadata(dataset, table, run))
+            yield dg.MaterializeResult(
+                asset_key=spec.key, metadata={**warehouse_metadata(dataset, table, run), **lag_metadata(completeness)}
+            )
+        yield completeness_check_result(dataset, settings.layout, client, specs[0].key, completeness, notifier)
         yield dg.AssetCheckResult(
             check_name=unique.name,
             asset_key=specs[0].key,

@@ -10,7 +10,8 @@ import dagster as dg
 from dagster_aws.s3 import S3Resource
 
 from order_pipeline.aws import sqs_queue
-from order_pipeline.components.keys import raw_key
+from order_pipeline.components.completeness_check import reconcile_check_evaluation
+from order_pipeline.components.keys import raw_key, warehouse_key
 from order_pipeline.components.resources import SNSResource, SQSResource
 from order_pipeline.components.warehouse_resource import WarehouseResource
 from order_pipeline.config import Settings
@@ -214,6 +215,13 @@ def build_reconcile_sensor(dataset: Dataset, settings: Settings, job_name: str, 
             )
             return dg.SensorResult(skip_reason=f"{reason}: {result.looked_at}", cursor=cursor)
         context.log.info(result.looked_at)
-        return dg.SensorResult(run_requests=run_requests(result.plan.requests, dataset, source.root), cursor=cursor)
+        # each date with a gap shows its completeness check failed, naming the files, until the run loads them
+        gaps = [
+            reconcile_check_evaluation(dataset, warehouse_key(dataset.name), r.partition, r.versions)
+            for r in result.plan.requests
+        ]
+        return dg.SensorResult(
+            run_requests=run_requests(result.plan.requests, dataset, source.root), cursor=cursor, asset_events=gaps
+        )
 
     return reconcile_sensor

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from order_pipeline.datasets.declaration import Dataset, DerivedTable
@@ -66,6 +67,22 @@ class ClientTimeout(RuntimeError):
     Never retried (a retry would wait behind the abandoned statement): the message names the setting."""
 
 
+@dataclass(frozen=True)
+class HistoryRow:
+    """One row of the load_history view (warehouse/sql_history.py): a file version and its fate."""
+
+    partition: str
+    key: str
+    etag: str
+    status: str
+    rows: int | None
+    landed_at: datetime | None
+    loaded_at: datetime
+    lag_seconds: float | None
+    error: str | None
+    run_id: str | None = None
+
+
 class LoadError(RuntimeError):
     """A load batch failed and was rolled back: the message names the batch's files and the cause."""
 
@@ -103,6 +120,10 @@ class Warehouse(abc.ABC):
     @abc.abstractmethod
     def ledger_by_partition(self, dataset: Dataset, partitions: Iterable[str]) -> dict[str, set[tuple[str, str]]]:
         """partition -> the (key, etag) pairs the ledger holds for those landing dates; {} before any load."""
+
+    @abc.abstractmethod
+    def load_history(self, dataset: Dataset, partitions: Iterable[str]) -> list[HistoryRow]:
+        """The load_history rows of those landing dates (one per file version in the ledger); [] before any load."""
 
     @abc.abstractmethod
     def load_batch(self, batch: LoadBatch, *, after_stage: Callable[[], None] | None = None) -> LoadResult:

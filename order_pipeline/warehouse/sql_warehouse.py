@@ -24,11 +24,12 @@ from typing import Any, TypeVar
 
 from order_pipeline.datasets.declaration import Dataset, DerivedTable
 from order_pipeline.landing import FileVersion
-from order_pipeline.warehouse import sql_checks, sql_ddl, sql_derived, sql_load
+from order_pipeline.warehouse import sql_checks, sql_ddl, sql_derived, sql_history, sql_load
 from order_pipeline.warehouse.base import (
     LEDGER_TABLE,
     ClientTimeout,
     DerivedRefresh,
+    HistoryRow,
     LoadBatch,
     LoadError,
     LoadResult,
@@ -123,6 +124,8 @@ class SqlWarehouse(Warehouse):
                 for column in columns:
                     if column.name not in existing:
                         self._execute(sql_ddl.add_column_sql(table, column, self.dialect))
+            if not self._scalar(sql_load.ledger_table_exists_sql(), [sql_history.LOAD_HISTORY_VIEW]):
+                self._execute(sql_history.load_history_view_sql())
 
         for attempt in range(1, ENSURE_ATTEMPTS + 1):
             try:
@@ -230,6 +233,41 @@ class SqlWarehouse(Warehouse):
             for partition, key, etag in self.query(sql_load.ledger_partitions_sql(len(chunk)), [dataset.name, *chunk]):
                 found.setdefault(str(partition), set()).add((key, etag))
         return found
+
+    def load_history(self, dataset: Dataset, partitions: Iterable[str]) -> list[HistoryRow]:
+        wanted = sorted(set(partitions))
+        if not wanted or not self._ledger_exists():
+            return []
+        self.ensure_history_view()
+        rows: list[HistoryRow] = []
+        for start in range(0, len(wanted), KEYS_PER_QUERY):
+            chunk = wanted[start : start + KEYS_PER_QUERY]
+            for row in self.query(sql_history.history_sql(len(chunk)), [dataset.name, *chunk]):
+                partition, key, etag, status, count, landed, loaded, lag, error, run_id = row
+                rows.append(
+                    HistoryRow(
+                        str(partition),
+                        key,
+                        etag,
+                        status,
+                        None if count is None else int(count),
+                        landed,
+                        loaded,
+                        None if lag is None else float(lag),
+                        error,
+                        run_id,
+                    )
+                )
+        return rows
+
+    def ensure_history_view(self) -> None:
+        """The load_history view, created if missing (a ledger written before the view existed gets it here)."""
+
+        def work() -> None:
+            if not self._scalar(sql_load.ledger_table_exists_sql(), [sql_history.LOAD_HISTORY_VIEW]):
+                self._execute(sql_history.load_history_view_sql())
+
+        self._transaction(work)
 
     def load_batch(self, batch: LoadBatch, *, after_stage: Callable[[], None] | None = None) -> LoadResult:
         check_batch(batch)

@@ -297,3 +297,45 @@ def test_reserved_words_as_table_and_column_names(open_warehouse, s3_client, buc
     assert wh.load_batch(make_batch(RESERVED, newer)).updated == 1
     assert [tuple(r) for r in wh.query('SELECT "order", "user" FROM "group"')] == [(2, "u")]
     assert [tuple(r) for r in wh.query('SELECT "limit", "column" FROM "table"')] == [(1, "y")]
+
+
+def test_load_history_has_one_row_per_file_version_with_its_status_and_lag(warehouse, s3_client, bucket):
+    first = orders_file(s3_client, bucket, "a", Order("o-1", at(0)))
+    bad = rejected_file(bucket, ORDERS, "b", "quarantined")
+    dead = rejected_file(bucket, ORDERS, "c", "dead_letter")
+    warehouse.load_batch(make_batch(ORDERS, first, bad, dead))
+    # a second version of the first file's key, landed later and loaded by another run: a row of its own
+    again = dataclasses.replace(first.source, etag="second-version", last_modified=at(3))
+    second = data_file(s3_client, bucket, ORDERS, "a", {"orders": [], "order_items": []}, source=again)
+    warehouse.load_batch(make_batch(ORDERS, second, run_id="run-2"))
+
+    history = warehouse.load_history(ORDERS, ["2026-11-20", "2026-11-21"])
+    by_version = {(row.key, row.etag): row for row in history}
+    assert len(history) == len(by_version) == 4
+    expected = {
+        (first.source.key, first.source.etag): ("loaded", 1, "run-1", T0),
+        (bad.source.key, bad.source.etag): ("quarantined", None, "run-1", T0),
+        (dead.source.key, dead.source.etag): ("dead_letter", None, "run-1", T0),
+        (again.key, again.etag): ("loaded", 0, "run-2", at(3)),
+    }
+    rows = warehouse.query(
+        'SELECT "key", "etag", "status", "rows", "run_id", "landed_at", "loaded_at", "lag_seconds", "error", '
+        '"partition", "dataset" FROM "load_history"'
+    )
+    assert len(rows) == 4
+    for key, etag, status, count, run_id, landed_at, loaded_at, lag, error, partition, dataset in rows:
+        assert (status, count, run_id, landed_at) == expected[(key, etag)]
+        assert (partition, dataset) == ("2026-11-20", "orders")
+        assert abs(float(lag) - (loaded_at - landed_at).total_seconds()) < 0.001
+        assert float(lag) > 0
+        assert error == {"quarantined": "b is not valid JSON", "dead_letter": "c is not valid JSON"}.get(status)
+        row = by_version[(key, etag)]
+        assert (row.status, row.rows, row.landed_at, row.loaded_at) == (status, count, landed_at, loaded_at)
+        assert row.lag_seconds == float(lag)
+    assert warehouse.load_history(ORDERS, ["2026-11-21"]) == []
+
+
+def test_load_history_view_comes_with_the_ledger_and_survives_ensure_tables_again(open_warehouse):
+    wh = open_warehouse(ORDERS)
+    wh.ensure_tables(ORDERS)
+    assert wh.query('SELECT COUNT(*) FROM "load_history"')[0][0] == 0

@@ -10,7 +10,7 @@ from sqlglot import exp
 from order_pipeline.datasets.declaration import Column, Dataset
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_summary import DAILY_ORDER_SUMMARY
-from order_pipeline.warehouse import sql_checks, sql_copy, sql_ddl, sql_derived, sql_load
+from order_pipeline.warehouse import sql_checks, sql_copy, sql_ddl, sql_derived, sql_history, sql_load
 from order_pipeline.warehouse.sql_names import FILES_STAGE, losers_name, stage_name
 
 # Every name a reserved word: the SQL builders must quote each one everywhere.
@@ -99,6 +99,9 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
     out["checks.merged_duplicates"] = (sql_checks.merged_duplicates_sql(ORDERS), exp.Select)
     out["checks.all_duplicates"] = (sql_checks.all_duplicates_sql(ORDERS), exp.Select)
     out["temp_tables.3"] = (sql_ddl.own_temp_tables_sql(3, dialect), exp.Select)
+    out["load_history.create"] = (sql_history.load_history_view_sql(), exp.Create)
+    out["load_history.1"] = (sql_history.history_sql(1), exp.Select)
+    out["load_history.35"] = (sql_history.history_sql(35), exp.Select)
     if dialect == "redshift":
         out["load_errors.sys"] = (sql_copy.sys_load_errors_sql(2), exp.Select)
         out["load_errors.stl"] = (sql_copy.stl_load_errors_sql(), exp.Select)

@@ -12,8 +12,8 @@ from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.landing import FileVersion
 from order_pipeline.layout import LakeLayout
 from order_pipeline.steps.lake.convert_partition import LakeRun
-from order_pipeline.steps.lake.lake_summary import LakeSummary
 from order_pipeline.steps.lake.lake_files import ConvertedFile
+from order_pipeline.steps.lake.lake_summary import LakeSummary
 
 IMAGE = "![x](https://example.org/t.png)"
 KEY = f"landing/orders/2026/11/20/{IMAGE} <img src=x onerror=alert(1)> *b* `c` www.example.org|d.jsonl"
