@@ -46,7 +46,11 @@ def _rows(result) -> list[dict]:
 
 @pytest.mark.parametrize(
     ("name", "head", "expected"),
-    [("a.csv", b"a,b\n1,2\n", "csv"), ("a.CSV.gz", gzip.compress(b"a,b\n", mtime=0), "csv"), ("a.tsv", b"a\tb\n", "tsv")],
+    [
+        ("a.csv", b"a,b\n1,2\n", "csv"),
+        ("a.CSV.gz", gzip.compress(b"a,b\n", mtime=0), "csv"),
+        ("a.tsv", b"a\tb\n", "tsv"),
+    ],
 )
 def test_csv_and_tsv_are_told_by_their_suffix(name: str, head: bytes, expected: str) -> None:
     assert detect_format(head, name) == expected
