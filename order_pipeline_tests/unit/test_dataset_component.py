@@ -72,10 +72,14 @@ def test_the_component_builds_exactly_the_python_definitions():
     graph, expected_graph = built.resolve_asset_graph(), expected.resolve_asset_graph()
     assert graph.get_all_asset_keys() == expected_graph.get_all_asset_keys()
     assert graph.asset_check_keys == expected_graph.asset_check_keys and graph.asset_check_keys
-    assert {j.name for j in built.jobs} == {j.name for j in expected.jobs} == {
-        "shipments_load_job",
-        full_checks_job_name(shipments_dataset()),
-    }
+    assert (
+        {j.name for j in built.jobs}
+        == {j.name for j in expected.jobs}
+        == {
+            "shipments_load_job",
+            full_checks_job_name(shipments_dataset()),
+        }
+    )
     assert {s.name for s in built.schedules} == {s.name for s in expected.schedules} and len(built.schedules) == 1
     assert (
         {s.name for s in built.sensors}
