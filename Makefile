@@ -2,7 +2,7 @@
 #   make run    — local stack + sample orders + Dagster UI with the sensor on (Ctrl-C stops all of it)
 #   make test   — the whole test suite (what .ci/run calls)
 # Test tiers (folders of order_pipeline_tests/, markers set by its conftest.py):
-#   make test-fast    unit + integration on DuckDB alone: the inner loop
+#   make test-fast    unit + integration + wiring on DuckDB alone: the inner loop
 #   make test-e2e     headless scenarios through the real sensor and runs, both warehouses
 #   make test-system  real processes: deployment, daemon faults, run/demo commands, browser, wheel, image, IAM
 # Both create .venv and install what they need first.
@@ -43,7 +43,7 @@ test: install lint
 	$(PYTEST) -m system --durations=25
 
 test-fast: install
-	ORDER_PIPELINE_TEST_WAREHOUSES=duckdb $(PYTEST) -m "(unit or integration) and not slow" --durations=10
+	ORDER_PIPELINE_TEST_WAREHOUSES=duckdb $(PYTEST) -m "(unit or integration or wiring) and not slow" --durations=10
 
 test-e2e: install
 	bash scripts/ensure-postgres.sh

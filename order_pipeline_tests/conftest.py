@@ -1,6 +1,6 @@
 """The suite's tiers and shared fixtures.
 
-Tiers follow from the folder a test lives in (markers `unit`, `integration`, `e2e`, `system`, `emulator`; the
+Tiers follow from the folder a test lives in (markers `unit`, `integration`, `wiring`, `e2e`, `system`, `emulator`; the
 Makefile's targets select by them); which warehouses a run covers comes from ORDER_PIPELINE_TEST_WAREHOUSES
 (support/warehouses.py). Shared fixtures: a real local AWS endpoint (moto's server over HTTP) reached through
 AWS_ENDPOINT_URL, and (support/redshift_fixtures.py) the local Redshift-compatible endpoint.
@@ -17,6 +17,7 @@ import pytest
 
 from order_pipeline.commands.moto_server import free_port, start_moto_server
 from order_pipeline_tests.support.env import patched_environ
+from order_pipeline_tests.support.pipeline_harness import local_pipeline
 from order_pipeline_tests.support.warehouses import warehouses_under_test
 
 pytest_plugins = ["order_pipeline_tests.support.redshift_fixtures"]
@@ -24,6 +25,7 @@ pytest_plugins = ["order_pipeline_tests.support.redshift_fixtures"]
 TIERS = {
     "unit": "unit",
     "integration": "integration",
+    "wiring": "wiring",
     "e2e": "e2e",
     "system": "system",
     "redshift_endpoint": "emulator",
@@ -83,3 +85,10 @@ def bucket(s3_client) -> str:
     name = f"test-{uuid.uuid4().hex[:16]}"
     s3_client.create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture
+def pipeline(aws_endpoint, bucket, tmp_path):
+    """The whole pipeline on the embedded default (DuckDB): wiring tests drive its single objects, e2e its runs."""
+    with local_pipeline(aws_endpoint, bucket, tmp_path) as running:
+        yield running

@@ -18,7 +18,7 @@ from order_pipeline.components.completeness_check import (
 )
 from order_pipeline.components.keys import lake_key, raw_key, warehouse_key
 from order_pipeline.components.metadata import column_schema, lake_metadata, warehouse_metadata
-from order_pipeline.components.policies import LOAD_RETRY_POLICY, WAREHOUSE_POOL, warehouse_freshness_policy
+from order_pipeline.components.policies import LOAD_RETRY_POLICY, WAREHOUSE_POOL
 from order_pipeline.components.quarantine_checks import quarantine_check_result, quarantine_check_spec
 from order_pipeline.components.reporting import report_conversions, report_converted_file, report_load
 from order_pipeline.components.resources import SNSResource
@@ -135,7 +135,6 @@ def warehouse_assets(
                 "dagster/column_schema": column_schema(dataset.table_columns(table)),
                 "dagster/table_name": table,
             },
-            freshness_policy=warehouse_freshness_policy(settings),
         )
         for table in dataset.table_names
     ]

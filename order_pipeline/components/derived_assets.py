@@ -6,7 +6,7 @@ from dagster_aws.s3 import S3Resource
 
 from order_pipeline.components.keys import derived_key, warehouse_key
 from order_pipeline.components.metadata import column_schema, markdown_table
-from order_pipeline.components.policies import LOAD_RETRY_POLICY, WAREHOUSE_POOL, warehouse_freshness_policy
+from order_pipeline.components.policies import LOAD_RETRY_POLICY, WAREHOUSE_POOL
 from order_pipeline.components.resources import SNSResource
 from order_pipeline.components.warehouse_resource import WarehouseResource
 from order_pipeline.config import Settings
@@ -41,7 +41,6 @@ def build_derived_asset(
         retry_policy=LOAD_RETRY_POLICY,
         pool=WAREHOUSE_POOL,
         check_specs=checks,
-        freshness_policy=warehouse_freshness_policy(settings),
         metadata={"dagster/column_schema": column_schema(derived.columns), "dagster/table_name": derived.name},
     )
     def derived_table(

@@ -14,6 +14,7 @@ from order_pipeline.components.full_checks import build_full_checks
 from order_pipeline.components.keys import job_name
 from order_pipeline.components.landing_sensors import build_landing_sensor, build_reconcile_sensor
 from order_pipeline.components.partitions import landing_date_partitions
+from order_pipeline.components.policies import with_warehouse_freshness
 from order_pipeline.components.resources import build_resources
 from order_pipeline.components.run_failure_alert import build_run_failure_alert
 from order_pipeline.components.run_worker_watchdog import build_run_worker_watchdog
@@ -26,11 +27,8 @@ def dataset_definitions(dataset: Dataset, settings: Settings) -> dg.Definitions:
     """A dataset's assets (raw → lake → warehouse → derived), its partition job, landing sensor and reconcile."""
     partitions_def = landing_date_partitions(settings.partition_start)
     built = build_dataset_assets(dataset, settings, partitions_def)
-    loaded = [
-        built.lake,
-        built.warehouse,
-        *(build_derived_asset(derived, dataset, settings, partitions_def) for derived in dataset.derived),
-    ]
+    tables = [built.warehouse, *(build_derived_asset(d, dataset, settings, partitions_def) for d in dataset.derived)]
+    loaded = [built.lake, *with_warehouse_freshness(tables, settings)]
     # One process per run, its steps in sequence: three step processes, each importing Dagster, pyarrow and
     # DuckDB, cost more than the steps themselves on small dates. The `warehouse` pool still bounds
     # concurrent loads (the in-process executor claims pool slots per step, as the multiprocess one does).

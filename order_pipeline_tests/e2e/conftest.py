@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from order_pipeline_tests.support.pipeline_harness import local_pipeline
 from order_pipeline_tests.support.redshift_fixtures import redshift_pipeline_env
 from order_pipeline_tests.support.warehouses import warehouses_under_test
 
@@ -17,10 +16,3 @@ def warehouse_env(request, bucket) -> dict[str, str]:
     if request.param == "duckdb":
         return {}
     return redshift_pipeline_env(request.getfixturevalue("redshift_endpoint"), bucket.replace("-", "_"))
-
-
-@pytest.fixture
-def pipeline(aws_endpoint, bucket, tmp_path):
-    """The whole pipeline on the embedded default (DuckDB)."""
-    with local_pipeline(aws_endpoint, bucket, tmp_path) as running:
-        yield running
