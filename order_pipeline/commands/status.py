@@ -19,8 +19,8 @@ from order_pipeline.commands.arguments import dataset_argument
 from order_pipeline.components.landing_sensors import landing_source
 from order_pipeline.components.resources import open_warehouse
 from order_pipeline.config import Settings, load_settings
-from order_pipeline.datasets import DATASETS
 from order_pipeline.datasets.declaration import Dataset
+from order_pipeline.datasets.registry import registered_datasets
 from order_pipeline.steps.load_status import DatasetStatus, load_status
 
 
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         datasets: tuple[Dataset, ...] = (dataset,)
     else:
-        datasets = DATASETS
+        datasets = registered_datasets()  # Python and defs.yaml declarations
     now = datetime.now(timezone.utc)
     try:
         statuses = read_status(load_settings(), datasets, args.since, now)
