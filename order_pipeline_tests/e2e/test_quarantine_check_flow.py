@@ -4,6 +4,7 @@ counts, the reasons and the quarantine location — not a silent green run over 
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 from datetime import datetime, timezone
 
@@ -72,8 +73,9 @@ def test_a_partition_whose_every_file_is_quarantined_fails_its_check(aws_endpoin
         metadata = {key: value.value for key, value in check.metadata.items()}
         assert metadata["failure"] == "all 2 file(s) of the partition were quarantined"
         assert (metadata["files"], metadata["files_quarantined"], metadata["files_loadable"]) == (2, 2, 0)
-        assert "`amount` is bool, expected decimal(12,2)" in metadata["reasons"]
-        assert "notes.txt" in metadata["reasons"] and "not JSON" in metadata["reasons"]
+        reasons = html.unescape(metadata["reasons"])  # the table's cells are markdown-escaped
+        assert "`amount` is bool, expected decimal(12,2)" in reasons
+        assert "notes.txt" in reasons and "not JSON" in reasons
         assert metadata["quarantine_location"] == f"s3://{bucket}/quarantine/payments/dt={TODAY.isoformat()}/"
         assert pipeline.query('SELECT COUNT(*) FROM "payments"') == [(0,)]
         failed = [m for m in pipeline.notifications() if m["event_type"] == "check_failed"]

@@ -32,7 +32,7 @@ def test_each_attack_is_quarantined_naming_its_limit_and_the_neighbour_loads(s3_
 
     records = {
         names[c.source.key]: c
-        for c, _ in convert_partition(s3_client, settings.layout, ORDERS, "2026-11-20", files, limits)
+        for c, _ in convert_partition(s3_client, settings.layout, ORDERS, "2026-11-20", files, limits=limits)
     }
 
     assert set(records) == set(corpus)

@@ -37,13 +37,15 @@ def _both_steps(bucket: str, warehouse_path, day: date) -> Counter:
     settings = Settings(bucket=bucket)
     client, calls = counting_s3_client()
     lake = convert_landing_date(client, settings.layout, ORDERS, day.isoformat())
-    assert all(r.status == "converted" for r in lake.records)
+    assert lake.summary.files == lake.converted_now and not lake.summary.quarantined
     warehouse = DuckDBWarehouse(warehouse_path, client)
     try:
-        loaded = load_landing_date(client, warehouse, settings.layout, ORDERS, day.isoformat(), "run-1")
+        loaded = load_landing_date(
+            client, warehouse, settings.layout, ORDERS, day.isoformat(), "run-1", max_files=settings.max_files_per_batch
+        )
     finally:
         warehouse.close()
-    assert len(loaded.load.loaded_files) == len(lake.records)
+    assert loaded.load.files_loaded == lake.summary.files
     return calls
 
 

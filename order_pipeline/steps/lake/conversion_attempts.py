@@ -92,6 +92,13 @@ class ConversionAttempts:
         attempt_id = f"{dead.get('run_id')}.{dead.get('pid')}" if isinstance(dead, dict) else "unowned"
         self._write({**self._runs, attempt_id: dead if isinstance(dead, dict) else {}})
 
+    def count_failure(self) -> None:
+        """This attempt failed in a way that may be the file's own doing (out of disk or memory while converting
+        it): it counts as an attempt, like a crash, so the file is quarantined after MAX_ATTEMPTS."""
+        self._read()
+        self._earlier += 1
+        self._write({k: v for k, v in self._runs.items() if k != self.owner.attempt_id})
+
     def finish(self, previous: int | None = None) -> None:
         """The attempt ended without killing the process: forget the record (or only this attempt, when it ended
         with an exception that fails the step, so a retry is not counted as a crash)."""

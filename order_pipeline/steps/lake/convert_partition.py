@@ -308,7 +308,7 @@ def convert_landing_file(
     try:
         converted = _convert(s3, layout, schema, partition, version, cut_short + 1, limits)
     except CountedAttempt:
-        guard.finish(previous=cut_short + 1)  # the fault may be the file's own: it counts
+        guard.count_failure()  # the fault may be the file's own: it counts
         raise
     except BaseException:
         guard.finish(previous=cut_short)  # we are alive to see it: not a crash, the step's retry tries again
@@ -363,17 +363,21 @@ def convert_partition(
     rest = [f for f in files if not converted_before(f) and f.version_id not in suspects]
 
     def one(version: FileVersion) -> ConvertedFile:
-        return convert_landing_file(
-            s3,
-            layout,
-            dataset,
-            partition,
-            version,
-            attempts_recorded=False,
-            schema=schema,
-            guarded=False,
-            limits=limits,
-        )
+        try:
+            return convert_landing_file(
+                s3,
+                layout,
+                dataset,
+                partition,
+                version,
+                attempts_recorded=False,
+                schema=schema,
+                guarded=False,
+                limits=limits,
+            )
+        except CountedAttempt:  # the step's guard does not charge it: the file's own attempts record does
+            ConversionAttempts(s3, layout, dataset, partition, version, owner).count_failure()
+            raise
 
     def alone(version: FileVersion) -> bool:
         return version.size >= ALONE_BYTES

@@ -40,7 +40,10 @@ def conform_part(s3: Any, layout: LakeLayout, dataset: Dataset, converted: Conve
     sink = io.BytesIO()
     pq.write_table(conformed(table, dataset.arrow_schema()), sink, compression="snappy")
     put_bytes(s3, bucket, key, sink.getvalue())
-    updated = dataclasses.replace(converted, evolved=wanted)
+    # the lake step's local copy of the part (found by its old ETag) is the unconformed one: forget its ETag, so
+    # the load reads the rewritten part from S3
+    part_etags = {table: etag for table, etag in converted.part_etags.items() if table != dataset.name}
+    updated = dataclasses.replace(converted, evolved=wanted, part_etags=part_etags)
     put_bytes(
         s3,
         layout.bucket,
