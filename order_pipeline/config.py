@@ -55,6 +55,7 @@ class Settings:
     # What one input file may cost (conversion/limits.py; README "Conversion limits"): a breach quarantines it.
     max_decompressed_bytes: int = DEFAULT_LIMITS.max_decompressed_bytes
     max_compression_ratio: int = DEFAULT_LIMITS.max_compression_ratio
+    ratio_grace_bytes: int = DEFAULT_LIMITS.ratio_grace_bytes
     max_record_bytes: int = DEFAULT_LIMITS.max_record_bytes
     max_nesting_depth: int = DEFAULT_LIMITS.max_nesting_depth
     max_row_group_bytes: int = DEFAULT_LIMITS.max_row_group_bytes
