@@ -61,6 +61,8 @@ class Settings:
     max_row_group_bytes: int = DEFAULT_LIMITS.max_row_group_bytes
     max_parquet_columns: int = DEFAULT_LIMITS.max_parquet_columns
     document_chunk_bytes: int = DEFAULT_LIMITS.document_chunk_bytes
+    max_drift_paths: int = DEFAULT_LIMITS.max_drift_paths
+    max_evolved_columns: int = DEFAULT_LIMITS.max_evolved_columns
 
     def __post_init__(self) -> None:
         if self.duckdb_path is None:

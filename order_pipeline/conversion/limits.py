@@ -23,6 +23,10 @@ class ConversionLimits:
     max_row_group_bytes: int = 1 << 30  # uncompressed bytes of the read columns of one Parquet row group
     max_parquet_columns: int = 1000  # leaf columns of a Parquet file
     document_chunk_bytes: int = 4 << 20  # JSON document elements are parsed in chunks of about this many bytes
+    # Schema drift (datasets/evolution.py): undeclared paths a dataset's schema state keeps (and a file's record
+    # lists; the rest are counted), and columns `new_columns="add"` may add in all (the rest refused, told once).
+    max_drift_paths: int = 500
+    max_evolved_columns: int = 100
 
 
 DEFAULT_LIMITS = ConversionLimits()
@@ -38,6 +42,8 @@ SETTING = {
     "max_row_group_bytes": "ORDER_PIPELINE_MAX_ROW_GROUP_BYTES",
     "max_parquet_columns": "ORDER_PIPELINE_MAX_PARQUET_COLUMNS",
     "document_chunk_bytes": "ORDER_PIPELINE_DOCUMENT_CHUNK_BYTES",
+    "max_drift_paths": "ORDER_PIPELINE_MAX_DRIFT_PATHS",
+    "max_evolved_columns": "ORDER_PIPELINE_MAX_EVOLVED_COLUMNS",
 }
 
 
