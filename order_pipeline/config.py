@@ -63,6 +63,7 @@ class Settings:
     document_chunk_bytes: int = DEFAULT_LIMITS.document_chunk_bytes
     max_drift_paths: int = DEFAULT_LIMITS.max_drift_paths
     max_evolved_columns: int = DEFAULT_LIMITS.max_evolved_columns
+    notify_raw_preview: bool = False  # records_rejected notifications add a preview of the raw record (masked)
 
     def __post_init__(self) -> None:
         if self.duckdb_path is None:
@@ -85,6 +86,14 @@ class Settings:
         return f"{self.queue_prefix}-{dataset}-landing"
 
 
+def _flag(value: str) -> bool:
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise ValueError(f"must be true or false, not {value!r}")
+
+
 def _choice(*choices: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
         if value not in choices:
@@ -102,6 +111,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "partition_start": date.fromisoformat,
     "warehouse": _choice("duckdb", "redshift"),
     "sensor_mode": _choice("events", "listing"),
+    "notify_raw_preview": _flag,
 }
 _NOT_FROM_ENV = {"redshift", "region"}
 _REDSHIFT_PREFIX = "ORDER_PIPELINE_REDSHIFT_"

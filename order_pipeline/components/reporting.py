@@ -40,9 +40,11 @@ def report_converted_file(
     lake: dg.AssetKey,
     partition: str,
     converted: ConvertedFile,
+    raw_preview: bool = False,
 ) -> None:
     """One raw-asset event for a newly landed file version (the raw asset's partitions fill as files land), and
-    its notifications (schema drift, quarantine, rejected records); called as each file is converted."""
+    its notifications (schema drift, quarantine, rejected records); called as each file is converted.
+    `raw_preview`: ORDER_PIPELINE_NOTIFY_RAW_PREVIEW (reject_summary)."""
     source = converted.source
     publish_drift(notifier, dataset, partition, lake.to_user_string(), converted)
     context.log_event(
@@ -84,7 +86,7 @@ def report_converted_file(
                     "file": source.uri,
                     "rejected_records": converted.rejected_records,
                     "rejects": converted.rejects_uri,
-                    "first_rejects": [reject_summary(r) for r in converted.first_rejects[:3]],
+                    "first_rejects": [reject_summary(r, dataset, raw_preview) for r in converted.first_rejects[:3]],
                 },
             )
         )
