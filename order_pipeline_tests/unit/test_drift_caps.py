@@ -4,10 +4,15 @@ warehouse's 1,600 columns; a refusal is told once, as its field is first reporte
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 
+from order_pipeline.conversion.drift import MAP_KEYS, probe_file
 from order_pipeline.datasets.declaration import Column, Dataset
 from order_pipeline.datasets.evolution import WAREHOUSE_MAX_COLUMNS, SchemaState, column_room, observe
+from order_pipeline.datasets.orders import ORDERS
+from order_pipeline_tests.support.hostile_files import data_keyed_fields, many_new_fields
 
 WIDE = Dataset(
     name="wide",
@@ -63,3 +68,11 @@ def test_evolution_always_stays_below_the_warehouse_column_limit():
     assert room == WAREHOUSE_MAX_COLUMNS - len(wide.columns) - len(wide.lineage_columns) < 100
     seen = observe(SchemaState(), wide, _fields([f"x{n}" for n in range(50)]), "s3://b/a", AT, 1000, 100)
     assert len(seen.evolved) == room
+
+
+def test_data_keyed_siblings_are_one_path_and_plain_names_are_not(tmp_path: Path):
+    keyed = probe_file(ORDERS, data_keyed_fields(tmp_path / "keyed", 5000), "keyed.jsonl")
+    assert [(f.path, str(f.type)) for f in keyed] == [("*", "int64"), ("shipping_address.*", "int64")]
+    few = probe_file(ORDERS, data_keyed_fields(tmp_path / "few", MAP_KEYS - 1), "few.jsonl")
+    assert len(few) == 2 * (MAP_KEYS - 1)  # too few to call a map: each reported
+    assert len(probe_file(ORDERS, many_new_fields(tmp_path / "named", 2000), "named.jsonl")) == 2000
