@@ -55,11 +55,15 @@ class Settings:
     # What one input file may cost (conversion/limits.py; README "Conversion limits"): a breach quarantines it.
     max_decompressed_bytes: int = DEFAULT_LIMITS.max_decompressed_bytes
     max_compression_ratio: int = DEFAULT_LIMITS.max_compression_ratio
+    ratio_grace_bytes: int = DEFAULT_LIMITS.ratio_grace_bytes
     max_record_bytes: int = DEFAULT_LIMITS.max_record_bytes
     max_nesting_depth: int = DEFAULT_LIMITS.max_nesting_depth
     max_row_group_bytes: int = DEFAULT_LIMITS.max_row_group_bytes
     max_parquet_columns: int = DEFAULT_LIMITS.max_parquet_columns
     document_chunk_bytes: int = DEFAULT_LIMITS.document_chunk_bytes
+    max_drift_paths: int = DEFAULT_LIMITS.max_drift_paths
+    max_evolved_columns: int = DEFAULT_LIMITS.max_evolved_columns
+    notify_raw_preview: bool = False  # records_rejected notifications add a preview of the raw record (masked)
 
     def __post_init__(self) -> None:
         if self.duckdb_path is None:
@@ -82,6 +86,14 @@ class Settings:
         return f"{self.queue_prefix}-{dataset}-landing"
 
 
+def _flag(value: str) -> bool:
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise ValueError(f"must be true or false, not {value!r}")
+
+
 def _choice(*choices: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
         if value not in choices:
@@ -99,6 +111,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "partition_start": date.fromisoformat,
     "warehouse": _choice("duckdb", "redshift"),
     "sensor_mode": _choice("events", "listing"),
+    "notify_raw_preview": _flag,
 }
 _NOT_FROM_ENV = {"redshift", "region"}
 _REDSHIFT_PREFIX = "ORDER_PIPELINE_REDSHIFT_"

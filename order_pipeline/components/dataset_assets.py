@@ -95,7 +95,16 @@ def lake_assets(
         context: dg.AssetExecutionContext, s3: S3Resource, notifier: SNSResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         def report_file(converted: ConvertedFile) -> None:
-            report_converted_file(context, notifier, dataset, raw, specs[0].key, context.partition_key, converted)
+            report_converted_file(
+                context,
+                notifier,
+                dataset,
+                raw,
+                specs[0].key,
+                context.partition_key,
+                converted,
+                settings.notify_raw_preview,
+            )
 
         owner = current_owner(context.run.run_id, run_ended=lambda run_id: run_ended(context.instance, run_id))
         run = convert_landing_date(

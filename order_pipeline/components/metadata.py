@@ -116,10 +116,21 @@ def drift_metadata(summary: LakeSummary) -> dict[str, object]:
     if not summary.undeclared:
         return {}
     rows = [
-        (path, type_, files, "column added" if path in summary.evolved else "reported only")
-        for path, (type_, files) in sorted(summary.undeclared.items())
+        (path, type_, files, _warehouse(summary, path)) for path, (type_, files) in sorted(summary.undeclared.items())
     ]
+    counts = {
+        "undeclared_fields_not_listed": summary.undeclared_more,
+        "undeclared_fields_not_tracked": summary.drift_untracked,
+    }
     return {
         "schema_drift": markdown_table(["field", "type", "files", "warehouse"], rows),
         "undeclared_fields": dg.MetadataValue.json(sorted(summary.undeclared)[:LIST_LIMIT]),
+        **{name: count for name, count in counts.items() if count},
+        **({"columns_refused": dg.MetadataValue.json(summary.columns_refused)} if summary.columns_refused else {}),
     }
+
+
+def _warehouse(summary: LakeSummary, path: str) -> str:
+    if path in summary.evolved:
+        return "column added"
+    return "refused: over the cap of added columns" if path in summary.columns_refused else "reported only"

@@ -40,9 +40,11 @@ def report_converted_file(
     lake: dg.AssetKey,
     partition: str,
     converted: ConvertedFile,
+    raw_preview: bool = False,
 ) -> None:
     """One raw-asset event for a newly landed file version (the raw asset's partitions fill as files land), and
-    its notifications (schema drift, quarantine, rejected records); called as each file is converted."""
+    its notifications (schema drift, quarantine, rejected records); called as each file is converted.
+    `raw_preview`: ORDER_PIPELINE_NOTIFY_RAW_PREVIEW (reject_summary)."""
     source = converted.source
     publish_drift(notifier, dataset, partition, lake.to_user_string(), converted)
     context.log_event(
@@ -84,7 +86,7 @@ def report_converted_file(
                     "file": source.uri,
                     "rejected_records": converted.rejected_records,
                     "rejects": converted.rejects_uri,
-                    "first_rejects": [reject_summary(r) for r in converted.first_rejects[:3]],
+                    "first_rejects": [reject_summary(r, dataset, raw_preview) for r in converted.first_rejects[:3]],
                 },
             )
         )
@@ -151,9 +153,27 @@ def report_load(
 def publish_drift(
     notifier: SNSResource, dataset: Dataset, partition: str, asset: str, converted: ConvertedFile
 ) -> None:
-    """The fields this file was the first to show, once per field and dataset."""
-    if not converted.drift_reported:
+    """The fields this file was the first to show, once per field and dataset (the first LIST_LIMIT named, the
+    rest counted); the columns refused over ORDER_PIPELINE_MAX_EVOLVED_COLUMNS among them, by name; and, from the
+    one file that filled the schema state, how many fields it could not keep (later ones are counted in metadata)."""
+    if not converted.drift_reported and not converted.drift_state_filled:
         return
+    refused = [path for path, why in converted.drift_notes.items() if "MAX_EVOLVED_COLUMNS" in why]
+    details: dict[str, object] = {"file": converted.source.uri, "new_columns": dataset.new_columns}
+    if len(converted.drift_reported) > LIST_LIMIT:
+        details["more_fields"] = len(converted.drift_reported) - LIST_LIMIT
+    if refused:
+        details["columns_refused"] = {
+            "count": len(refused),
+            "fields": refused[:LIST_LIMIT],
+            "why": converted.drift_notes[refused[0]],
+        }
+    if converted.drift_state_filled:
+        details["fields_not_tracked"] = {
+            "count": converted.drift_untracked,
+            "why": "the dataset's schema state holds ORDER_PIPELINE_MAX_DRIFT_PATHS fields: further new fields "
+            "are counted in the lake asset's metadata, not kept or notified",
+        }
     fields = [
         {
             "field": path,
@@ -161,7 +181,7 @@ def publish_drift(
             "column_added": path in converted.evolved,
             **({"not_added": converted.drift_notes[path]} if path in converted.drift_notes else {}),
         }
-        for path in converted.drift_reported
+        for path in converted.drift_reported[:LIST_LIMIT]
     ]
     notifier.publish(
         PipelineEvent(
@@ -169,6 +189,6 @@ def publish_drift(
             dataset=dataset.name,
             partition=partition,
             asset=asset,
-            details={"file": converted.source.uri, "fields": fields, "new_columns": dataset.new_columns},
+            details={**details, "fields": fields},
         )
     )

@@ -7,6 +7,7 @@ Parquet: from the file's schema (every column; no data is read). JSON: from a sa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,11 @@ from order_pipeline.datasets.declaration import Dataset
 SAMPLE_BYTES = 1 << 20
 SAMPLE_RECORDS = 1000
 MIXED = pa.struct([])  # values of several JSON types: only a json column holds them all
+# Map-like objects (issue 20 item 5): when at least MAP_KEYS undeclared sibling keys are not names (a SKU, a number,
+# an id with dashes: anything but [A-Za-z_][A-Za-z0-9_]*), they are keyed by data and reported as one path `<at>.*`.
+MAP_KEYS = 32
+MAP_PATH = "*"
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _merge(types: Iterable[pa.DataType]) -> pa.DataType:
@@ -62,6 +68,10 @@ def undeclared_in_records(records: list[dict[str, Any]], tree: Tree, prefix: str
     for record in records:
         for key, value in record.items():
             keys.setdefault(key, []).append(value)
+    data_keys = [key for key in keys if key not in tree and not _NAME.fullmatch(key)]
+    if len(data_keys) >= MAP_KEYS:
+        yield UndeclaredField(f"{prefix}{MAP_PATH}", infer_type([v for key in data_keys for v in keys[key]]))
+        keys = {key: values for key, values in keys.items() if key in tree or _NAME.fullmatch(key)}
     for key, values in keys.items():
         path = f"{prefix}{key}"
         if key not in tree:

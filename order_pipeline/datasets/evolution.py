@@ -6,6 +6,11 @@ The state of one dataset is a small JSON document (kept in the lake by steps/lak
 - `evolved`: with `Dataset.new_columns == "add"`, the columns added for top-level undeclared fields, in the
   order they were first seen. They follow the lineage columns in the canonical Parquet, in staging and in the
   target table (ALTER TABLE ADD COLUMN appends), so COPY's by-position mapping holds; existing rows get NULL.
+- `untracked`: how many undeclared paths were seen (once per file) but not kept, because `reported` already held
+  `max_paths` of them (ORDER_PIPELINE_MAX_DRIFT_PATHS): the state stays small whatever the files hold.
+Columns added are capped too (`max_columns`, ORDER_PIPELINE_MAX_EVOLVED_COLUMNS, and always below the warehouse's
+limit of WAREHOUSE_MAX_COLUMNS): a field over the cap is refused, and the refusal is told once, as that field is
+first reported.
 
 Pure domain code: no Dagster, no boto3.
 """
@@ -24,6 +29,9 @@ from order_pipeline.datasets.declaration import Column, Dataset
 from order_pipeline.datasets.kinds import MAX_DECIMAL_PRECISION, family_of, plain_type
 from order_pipeline.datasets.reserved_names import column_name_problem
 
+WAREHOUSE_MAX_COLUMNS = 1600  # Redshift's limit of columns a table (a table past it fails every load)
+DEFAULT_MAX_PATHS = 500
+DEFAULT_MAX_COLUMNS = 100
 EVOLVED_STRING_BYTES = 65535  # Redshift's VARCHAR(MAX): an added string column must not reject long values
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]{0,126}")
 
@@ -73,15 +81,22 @@ def _column_to_json(column: Column) -> dict[str, Any]:
 class SchemaState:
     reported: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> type, first_seen, reported_at
     evolved: tuple[Column, ...] = ()
+    untracked: int = 0  # undeclared paths seen (once per file) but not kept: `reported` was full
 
     def to_json(self) -> bytes:
-        body = {"reported": self.reported, "evolved": [_column_to_json(c) for c in self.evolved]}
+        body: dict[str, Any] = {"reported": self.reported, "evolved": [_column_to_json(c) for c in self.evolved]}
+        if self.untracked:
+            body["untracked"] = self.untracked
         return json.dumps(body, indent=1, sort_keys=True).encode()
 
     @classmethod
     def from_json(cls, text: bytes | str) -> SchemaState:
         data = json.loads(text)
-        return cls(reported=dict(data.get("reported", {})), evolved=tuple(Column(**c) for c in data.get("evolved", [])))
+        return cls(
+            reported=dict(data.get("reported", {})),
+            evolved=tuple(Column(**c) for c in data.get("evolved", [])),
+            untracked=int(data.get("untracked", 0)),
+        )
 
     def columns_for(self, dataset: Dataset) -> tuple[Column, ...]:
         """The evolved columns `dataset` carries: none unless it adds new columns, and none it now declares."""
@@ -99,36 +114,66 @@ class Observation:
     reported: tuple[str, ...]  # paths reported for the first time
     evolved: tuple[str, ...]  # columns added
     not_evolved: dict[str, str]  # path -> why it was not added (with new_columns == "add")
+    untracked: int = 0  # this file's undeclared paths the state did not keep (it was full)
+    filled: bool = False  # this file is the first whose paths the state could not keep (told once)
+
+
+def _type_text(type_: pa.DataType) -> str:
+    text = str(type_)  # a struct of thousands of fields would make one huge entry
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def column_room(dataset: Dataset, max_columns: int) -> int:
+    """How many columns schema evolution may add to `dataset` in all: `max_columns`, and always fewer than would
+    take the table to the warehouse's limit."""
+    declared = len(dataset.columns) + len(dataset.lineage_columns)
+    return max(0, min(max_columns, WAREHOUSE_MAX_COLUMNS - declared))
 
 
 def observe(
-    state: SchemaState, dataset: Dataset, fields: Sequence[tuple[str, pa.DataType, bool]], first_seen: str, at: str
+    state: SchemaState,
+    dataset: Dataset,
+    fields: Sequence[tuple[str, pa.DataType, bool]],
+    first_seen: str,
+    at: str,
+    max_paths: int = DEFAULT_MAX_PATHS,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
 ) -> Observation:
-    """`state` after seeing `fields` (path, type, top level) undeclared in the file `first_seen`."""
+    """`state` after seeing `fields` (path, type, top level) undeclared in the file `first_seen`. At most
+    `max_paths` paths are kept (the rest counted), at most `max_columns` columns added (the rest refused)."""
     reported = dict(state.reported)
     evolved = list(state.evolved)
-    new_paths, added, refused = [], [], {}
+    new_paths, added, refused, untracked = [], [], {}, 0
     taken = {c.name for c in (*dataset.columns, *dataset.lineage_columns, *evolved)}
+    room = column_room(dataset, max_columns)
+    evolved_paths = {c.source_path for c in evolved}
     for path, type_, top_level in fields:
-        if path not in reported:
-            reported[path] = {"type": str(type_), "first_seen": first_seen, "reported_at": at}
+        full = path not in reported and len(reported) >= max_paths
+        if path not in reported and not full:
+            reported[path] = {"type": _type_text(type_), "first_seen": first_seen, "reported_at": at}
             new_paths.append(path)
-        if dataset.new_columns != "add" or path in {c.source_path for c in evolved}:
-            continue
-        if not top_level:
-            if path in new_paths:
-                refused[path] = "only top-level fields become columns"
-            continue
-        if path in taken:
-            refused[path] = "a column of that name exists"
-            continue
-        column, why = evolved_column(path, type_, first_seen)
-        if column is None:
-            if path in new_paths:
-                refused[path] = why
-            continue
-        evolved.append(column)
-        taken.add(column.name)
-        added.append(column.name)
-    new_state = SchemaState(reported=reported, evolved=tuple(evolved))
-    return Observation(new_state, tuple(new_paths), tuple(added), refused)
+        column, why, always = None, "", False
+        if dataset.new_columns == "add" and path not in evolved_paths:
+            if not top_level:
+                why = "only top-level fields become columns"
+            elif path in taken:
+                why, always = "a column of that name exists", True
+            else:
+                column, why = evolved_column(path, type_, first_seen)
+                if column is not None and len(evolved) >= room:
+                    column, why = None, f"over the cap of {room} added columns (ORDER_PIPELINE_MAX_EVOLVED_COLUMNS)"
+        if column is not None:
+            evolved.append(column)
+            evolved_paths.add(path)
+            taken.add(column.name)
+            added.append(column.name)
+            if full:  # an added column is always told, even past the cap of kept paths (so at most max_columns more)
+                reported[path] = {"type": _type_text(type_), "first_seen": first_seen, "reported_at": at}
+                new_paths.append(path)
+        elif full:
+            untracked += 1  # neither kept nor told: the file's record and the run's metadata count it
+        elif why and (path in new_paths or always):
+            refused[path] = why  # told once: as the path is first reported
+    new_state = SchemaState(reported=reported, evolved=tuple(evolved), untracked=state.untracked + untracked)
+    filled = untracked > 0 and state.untracked == 0
+    return Observation(new_state, tuple(new_paths), tuple(added), refused, untracked, filled)

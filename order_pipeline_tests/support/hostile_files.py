@@ -99,7 +99,9 @@ def many_columns_parquet(folder: Path, columns: int = 3000, rows: int = 100) -> 
 
 
 def data_keyed_fields(folder: Path, keys: int = 5000) -> Path:
-    """Valid orders whose undeclared `stock` map and top-level fields are keyed by data (SKUs), not names."""
+    """Valid orders, the first with `keys` undeclared top-level fields and `keys` undeclared address fields keyed by
+    data (SKUs, numbers), not names: 2 × `keys` undeclared paths."""
+    folder.mkdir(parents=True, exist_ok=True)
     record = order(1, **{f"SKU-{index:05d}": index for index in range(keys)})
     record["shipping_address"] = dict(record["shipping_address"], **{f"{index:05d}": 1 for index in range(keys)})
     path = folder / "data-keyed.jsonl"
@@ -109,6 +111,7 @@ def data_keyed_fields(folder: Path, keys: int = 5000) -> Path:
 
 def many_new_fields(folder: Path, fields: int = 2000) -> Path:
     """Valid orders with `fields` new top-level fields of plain names (each would become a column)."""
+    folder.mkdir(parents=True, exist_ok=True)
     extra = {f"field_{index:05d}": index for index in range(fields)}
     path = folder / "many-new-fields.jsonl"
     path.write_bytes(jsonl_bytes([order(n, **extra) for n in range(1, 4)]))

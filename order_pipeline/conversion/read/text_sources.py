@@ -15,7 +15,6 @@ import pyarrow as pa
 from order_pipeline.conversion.errors import ConversionError
 from order_pipeline.conversion.limits import (
     DEFAULT_LIMITS,
-    RATIO_GRACE_BYTES,
     ConversionLimits,
     LimitExceeded,
     limit_reason,
@@ -57,7 +56,7 @@ class TextChunk:
 
 class BoundedStream:
     """A gzip stream that stops with LimitExceeded once it expanded past the decompressed-bytes limit, or past
-    the compression-ratio limit (judged after RATIO_GRACE_BYTES): a small file cannot make us read gigabytes."""
+    the compression-ratio limit (judged after `ratio_grace_bytes`): a small file cannot make us read gigabytes."""
 
     def __init__(self, stream: pa.NativeFile, compressed: int, limits: ConversionLimits, name: str) -> None:
         self.stream, self.compressed, self.limits, self.name = stream, max(compressed, 1), limits, name
@@ -74,7 +73,7 @@ class BoundedStream:
                 "max_decompressed_bytes",
                 limits.max_decompressed_bytes,
             )
-        if self.read_bytes > max(RATIO_GRACE_BYTES, limits.max_compression_ratio * self.compressed):
+        if self.read_bytes > max(limits.ratio_grace_bytes, limits.max_compression_ratio * self.compressed):
             raise LimitExceeded(
                 self.name,
                 f"{self.compressed} bytes of gzip expand to more than {self.read_bytes} bytes "

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from order_pipeline.conversion.validate.casting import fits, null_where, true_mask
 from order_pipeline.conversion.validate.failures import Failures
-from order_pipeline.conversion.validate.kind_values import FLOAT32_MAX, convert_values
+from order_pipeline.conversion.validate.kind_values import FLOAT32_MAX, convert_values, masking
 from order_pipeline.conversion.validate.kind_values import show as _show
 from order_pipeline.datasets.declaration import Column
 from order_pipeline.datasets.kinds import STAGED_JSON_BYTES
@@ -141,7 +141,13 @@ def _check_json_text(values: pa.Array, target: ColumnTarget) -> None:
 
 def canonical_values(column: Column, values: pa.Array | None, target: ColumnTarget, rows: int) -> pa.Array:
     """`values` (None: the field is absent) as the column's canonical Arrow type; failures go to `target`.
-    The result is null where a value was invalid (its record is rejected anyway)."""
+    The result is null where a value was invalid (its record is rejected anyway). Reasons quote no value of a
+    column declared `sensitive`."""
+    with masking(column.sensitive):
+        return _canonical_values(column, values, target, rows)
+
+
+def _canonical_values(column: Column, values: pa.Array | None, target: ColumnTarget, rows: int) -> pa.Array:
     if values is None:
         values = pa.nulls(rows, pa.null())
     converted, bad, why = convert_values(column, values)

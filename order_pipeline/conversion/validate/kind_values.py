@@ -9,7 +9,9 @@ kind comes back in its canonical type.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 
 import numpy as np
@@ -31,7 +33,25 @@ _INT64_MAX = 2**63 - 1
 FLOAT32_MAX = 3.4028234663852886e38
 
 
+# Set while a column declared `sensitive` is checked: reasons then never echo its values (issue 20 item 6).
+_MASKED: ContextVar[bool] = ContextVar("order_pipeline_masked", default=False)
+MASKED_VALUE = "a value (masked: sensitive column)"
+
+
+@contextmanager
+def masking(on: bool) -> Iterator[None]:
+    """Reasons built inside show no values when `on` (thread- and context-local)."""
+    token = _MASKED.set(on)
+    try:
+        yield
+    finally:
+        _MASKED.reset(token)
+
+
 def show(values: pa.Array, index: int) -> str:
+    """A bad value as a reason quotes it: short, and masked for a sensitive column."""
+    if _MASKED.get():
+        return MASKED_VALUE
     value = values[index].as_py()
     text = str(value) if isinstance(value, Decimal) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -220,11 +220,19 @@ def _drift(
     """Undeclared fields of the file recorded in the dataset's schema state (evolving it when the dataset adds new
     columns); returns the dataset to convert with and what the conversion record keeps of it."""
     fields = probe_file(store.effective(), local, version.uri, limits)
-    effective, seen = store.observe([(f.path, f.type, f.top_level) for f in fields], version.uri)
+    effective, seen = store.observe(
+        [(f.path, f.type, f.top_level) for f in fields],
+        version.uri,
+        limits.max_drift_paths,
+        limits.max_evolved_columns,
+    )
     return effective, {
-        "undeclared": {f.path: type_label(f.type) for f in fields},
+        "undeclared": {f.path: type_label(f.type)[:200] for f in fields[: limits.max_drift_paths]},
+        "undeclared_more": max(0, len(fields) - limits.max_drift_paths),
         "drift_reported": list(seen.reported),
         "drift_notes": dict(seen.not_evolved),
+        "drift_untracked": seen.untracked,
+        "drift_state_filled": seen.filled,
         "evolved": [c.name for c in effective.evolved],
     }
 

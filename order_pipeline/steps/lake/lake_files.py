@@ -38,6 +38,9 @@ class ConvertedFile:
     undeclared: dict[str, str] = field(default_factory=dict)  # fields the file holds, not declared: path -> type
     drift_reported: list[str] = field(default_factory=list)  # of those, the ones this file reported first
     drift_notes: dict[str, str] = field(default_factory=dict)  # path -> why schema evolution did not add it
+    undeclared_more: int = 0  # undeclared fields past ORDER_PIPELINE_MAX_DRIFT_PATHS, not listed in `undeclared`
+    drift_untracked: int = 0  # undeclared fields the schema state did not keep (it was full): counted only
+    drift_state_filled: bool = False  # this file was the first the full schema state could not keep (told once)
     evolved: list[str] = field(default_factory=list)  # evolved columns its parent part holds, in order
 
     @property

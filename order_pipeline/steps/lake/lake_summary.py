@@ -10,6 +10,7 @@ from order_pipeline.steps.lake.lake_files import ConvertedFile
 from order_pipeline.steps.lake.partition_status import PartitionStatus, PartitionTally
 
 LIST_LIMIT = 50  # URIs kept per list: the first LIST_LIMIT, beside the count
+MAX_PATHS = 500  # undeclared paths kept for the date's drift table (the rest counted)
 SAMPLE_FILES = 21  # files kept for the per-file table (it shows 20 and "…")
 
 
@@ -36,6 +37,9 @@ class LakeSummary:
     samples: list[FileSample] = field(default_factory=list)
     undeclared: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (type, files holding it)
     evolved: set[str] = field(default_factory=set)
+    undeclared_more: int = 0  # undeclared paths past MAX_PATHS (or past a file record's list), counted only
+    drift_untracked: int = 0  # undeclared paths the schema state could not keep (it was full)
+    columns_refused: dict[str, str] = field(default_factory=dict)  # the first LIST_LIMIT fields refused, why
     tally: PartitionTally = field(default_factory=PartitionTally)
 
     def add(self, record: ConvertedFile, converted_now: bool) -> None:
@@ -64,7 +68,15 @@ class LakeSummary:
                 )
             )
         for path, type_ in record.undeclared.items():
-            self.undeclared[path] = (type_, self.undeclared.get(path, (type_, 0))[1] + 1)
+            if path in self.undeclared or len(self.undeclared) < MAX_PATHS:
+                self.undeclared[path] = (type_, self.undeclared.get(path, (type_, 0))[1] + 1)
+            else:
+                self.undeclared_more += 1
+        self.undeclared_more += record.undeclared_more
+        self.drift_untracked += record.drift_untracked
+        for path, why in record.drift_notes.items():
+            if "MAX_EVOLVED_COLUMNS" in why and len(self.columns_refused) < LIST_LIMIT:
+                self.columns_refused[path] = why
         self.evolved.update(record.evolved)
 
     def status(self, dataset: Dataset) -> PartitionStatus:

@@ -16,7 +16,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from order_pipeline.datasets.declaration import Dataset
-from order_pipeline.datasets.evolution import Observation, SchemaState, observe
+from order_pipeline.datasets.evolution import (
+    DEFAULT_MAX_COLUMNS,
+    DEFAULT_MAX_PATHS,
+    Observation,
+    SchemaState,
+    observe,
+)
 from order_pipeline.layout import LakeLayout
 
 MAX_UPDATE_ATTEMPTS = 8
@@ -85,9 +91,15 @@ class SchemaStateStore:
             f"{MAX_UPDATE_ATTEMPTS} attempts to update it"
         )
 
-    def observe(self, fields: list[tuple[str, Any, bool]], first_seen: str) -> tuple[Dataset, Observation]:
+    def observe(
+        self,
+        fields: list[tuple[str, Any, bool]],
+        first_seen: str,
+        max_paths: int = DEFAULT_MAX_PATHS,
+        max_columns: int = DEFAULT_MAX_COLUMNS,
+    ) -> tuple[Dataset, Observation]:
         """Record undeclared `fields` (path, Arrow type, top level) seen in `first_seen`; returns the dataset as
-        the file is to be converted (evolved columns included) and what was new."""
+        the file is to be converted (evolved columns included) and what was new. The caps: evolution.observe."""
         at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        result = self.update(lambda state: observe(state, self.dataset, fields, first_seen, at))
+        result = self.update(lambda state: observe(state, self.dataset, fields, first_seen, at, max_paths, max_columns))
         return self.dataset.with_evolved(result.state.columns_for(self.dataset)), result
