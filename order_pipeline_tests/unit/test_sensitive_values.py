@@ -10,6 +10,7 @@ import orjson
 from order_pipeline.components.reject_summary import MASK, reject_summary
 from order_pipeline.conversion import convert_file
 from order_pipeline.datasets.declaration import ChildTable, Column, Dataset
+from order_pipeline.datasets.orders import ORDERS
 
 SECRET = "zelda.quixote@example"
 SECRET_CODE = "hidden-code-42"
@@ -76,3 +77,7 @@ def test_the_raw_preview_is_off_by_default_and_masks_sensitive_fields_when_on() 
     assert SECRET not in reject_summary(unparsed, PEOPLE, raw_preview=True)["raw_preview"]
     long = dict(report, raw={"person_id": 2, "note": "n" * 5000})
     assert len(reject_summary(long, PEOPLE, raw_preview=True)["raw_preview"]) <= 501
+
+
+def test_the_orders_dataset_marks_the_recipient_s_name_street_and_postal_code_sensitive() -> None:
+    assert {c.name for c in ORDERS.columns if c.sensitive} == {"ship_name", "ship_street", "ship_postal_code"}
