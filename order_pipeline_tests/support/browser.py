@@ -3,12 +3,13 @@ driven by Playwright from pip. Playwright's own browser download is never used."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Locator, Page, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 # headless on a machine without a display or outside network: no sandbox (root), no GPU, no background traffic
@@ -45,3 +46,15 @@ def open_ui(page: Page, url: str) -> None:
         skip.click(timeout=3_000)
     except PlaywrightError:
         pass  # no modal (already skipped in this browser)
+
+
+def metadata_value(page: Page, label: str) -> Locator:
+    """The value cell of a metadata table's row `label` (an event's or a check evaluation's metadata)."""
+    row = page.locator("tr").filter(has=page.locator("td", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")))
+    return row.locator("td").nth(1)
+
+
+def open_tab(page: Page, name: str) -> None:
+    """Click a tab inside a page (an asset check's Overview, Execution history, Partitions…): buttons, where the
+    asset page's own tabs are links (both have role tab, and an asset and its check both have "Partitions")."""
+    page.locator("button[role=tab]", has_text=name).click()
