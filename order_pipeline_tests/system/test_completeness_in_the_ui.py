@@ -39,9 +39,13 @@ def shown_number(page: Page, label: str) -> float:
 
 
 def open_check(page: Page, ui: str, tab: str) -> None:
-    open_ui(page, f"{ui}/assets/warehouse/orders?view=checks")
-    page.get_by_text(CHECK, exact=True).first.click()
-    open_tab(page, tab)
+    open_ui(page, f"{ui}/assets/warehouse/orders?view=checks&checkDetail={CHECK}")
+    try:
+        open_tab(page, tab)
+    except Exception:
+        page.screenshot(path=SHOTS / "failure.png", full_page=True)
+        (SHOTS / "failure.html").write_text(page.content())
+        raise
 
 
 def reconcile_runs(deployment: Deployment, day: str) -> list[dg.DagsterRun]:
