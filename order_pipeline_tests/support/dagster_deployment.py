@@ -87,6 +87,19 @@ class Deployment:
     def land(self, key: str, body: bytes) -> str:
         return self.client("s3").put_object(Bucket=self.settings.bucket, Key=key, Body=body)["ETag"].strip('"')
 
+    @contextmanager
+    def events_lost(self) -> Iterator[None]:
+        """Files landed inside send no S3 event (the bucket's notifications are off meanwhile): the landing sensor
+        never hears of them, as when an event is lost; only the reconcile finds them."""
+        s3, bucket = self.client("s3"), self.settings.bucket
+        config = s3.get_bucket_notification_configuration(Bucket=bucket)
+        config.pop("ResponseMetadata", None)
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
+        try:
+            yield
+        finally:
+            s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+
     def land_generated(self, options: GenerateOptions) -> dict[str, bytes]:
         files = generated_files(options, self.settings.landing_root("orders").rstrip("/"))
         for key, content in files.items():
@@ -128,6 +141,11 @@ class Deployment:
 
     def in_progress(self) -> list[dg.DagsterRun]:
         return list(self.instance.get_runs(filters=dg.RunsFilter(statuses=list(IN_PROGRESS))))
+
+    def set_pool_limit(self, pool: str, limit: int) -> None:
+        """The pool's slots, as the UI's Deployment > Concurrency page sets them: with 0, steps of the pool wait in
+        their runs (granularity op) until the limit is raised."""
+        self.instance.event_log_storage.set_concurrency_slots(pool, limit)
 
     def events(self, run_id: str, event_type: dg.DagsterEventType) -> list[dg.EventLogEntry]:
         return list(self.instance.all_logs(run_id, of_type=event_type))
