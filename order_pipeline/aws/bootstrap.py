@@ -12,21 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-Action = Literal["create", "update", "unchanged"]
+from order_pipeline.aws.bootstrap_change import Action, Change
+from order_pipeline.aws.cloudwatch_alarms import Monitoring, alarms, ensure_alarms, ensure_email_subscription
+
+__all__ = ["Action", "Change", "Clients", "Infrastructure", "LandingQueue", "Monitoring", "bootstrap", "describe"]
 EVENTS = ["s3:ObjectCreated:*"]
 RETENTION_SECONDS = 14 * 24 * 3600  # the longest SQS allows: a long outage of the pipeline loses no event
-
-
-@dataclass(frozen=True)
-class Change:
-    action: Action
-    resource: str
-    detail: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.action:<10} {self.resource}" + (f"  ({self.detail})" if self.detail else "")
 
 
 @dataclass(frozen=True)
@@ -52,6 +45,8 @@ class Infrastructure:
     queues: tuple[LandingQueue, ...]
     visibility_seconds: int = 300
     max_receives: int = 5
+    monitoring: Monitoring | None = None  # CloudWatch alarms per dataset (a namespace is configured)
+    email: str | None = None  # subscribed to the topic (`--email`)
 
 
 @dataclass(frozen=True)
@@ -60,6 +55,7 @@ class Clients:
     sqs: Any
     sns: Any
     sts: Any
+    cloudwatch: Any = None  # needed when alarms are wanted
 
 
 def _queue_arn(region: str, account: str, name: str) -> str:
@@ -209,6 +205,17 @@ def bootstrap(clients: Clients, infra: Infrastructure, *, dry_run: bool = False)
         )
     else:
         changes.extend(_ensure_notifications(clients.s3, infra, arns, dry_run))
+    if infra.monitoring is not None:
+        if clients.cloudwatch is None:
+            raise ValueError("alarms are wanted (a CloudWatch namespace is configured) but no CloudWatch client given")
+        wanted = alarms(infra.monitoring, [q.dataset for q in infra.queues], topic_arn)
+        changes.extend(ensure_alarms(clients.cloudwatch, wanted, dry_run))
+    if infra.email:
+        changes.append(
+            ensure_email_subscription(
+                clients.sns, topic_arn, infra.email, topic_exists=topic_change.action != "create", dry_run=dry_run
+            )
+        )
     return changes
 
 
