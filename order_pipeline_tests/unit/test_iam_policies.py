@@ -21,6 +21,7 @@ VALUES = {
     "region": "eu-west-1",
     "account_id": ACCOUNT,
     "topic_arn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:orders-notifications",
+    "cloudwatch_namespace": "OrderPipeline",
 }
 
 
@@ -67,3 +68,30 @@ def test_the_copy_role_trusts_redshift_only_on_behalf_of_this_account():
     (statement,) = shipped("redshift-copy-trust.json")["Statement"]
     assert statement["Principal"] == {"Service": "redshift.amazonaws.com"}
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+def test_the_process_role_puts_metrics_in_the_configured_namespace_only_and_nothing_else_of_cloudwatch():
+    cloudwatch = [
+        statement
+        for statement in shipped("dagster-process.json")["Statement"]
+        if any(str(action).startswith("cloudwatch:") for action in _actions(statement))
+    ]
+    assert cloudwatch == [
+        {
+            "Sid": "PublishMetricsToTheNamespaceOnly",
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",  # PutMetricData has no resource-level permissions: the namespace condition scopes it
+            "Condition": {"StringEquals": {"cloudwatch:namespace": "OrderPipeline"}},
+        }
+    ]
+
+
+def test_without_a_namespace_the_process_role_gets_no_cloudwatch_statement():
+    policy = render_policy((IAM / "dagster-process.json").read_text(), {**VALUES, "cloudwatch_namespace": ""})
+    assert not [s for s in policy["Statement"] if any(a.startswith("cloudwatch:") for a in _actions(s))]
+    assert len(policy["Statement"]) == len(shipped("dagster-process.json")["Statement"]) - 1
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
