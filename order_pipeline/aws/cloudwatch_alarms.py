@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from order_pipeline.aws.bootstrap_change import Change
+from order_pipeline.aws.bootstrap_change import Action, Change
 from order_pipeline.aws.cloudwatch_metrics import dimensions
 
 UNLOADED_PERIOD_SECONDS = 3600
@@ -75,12 +75,14 @@ def alarms(monitoring: Monitoring, datasets: Sequence[str], topic_arn: str) -> l
 
 
 def _comparable(alarm: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
-    found = {key: alarm.get(key) for key in keys}
-    if found.get("Dimensions") is not None:
-        found["Dimensions"] = sorted((d["Name"], d["Value"]) for d in found["Dimensions"])
+    found: dict[str, Any] = {key: alarm.get(key) for key in keys}
+    dimensions_found = found.get("Dimensions")
+    if dimensions_found is not None:
+        found["Dimensions"] = sorted((d["Name"], d["Value"]) for d in dimensions_found)
     for key in ("AlarmActions", "OKActions"):
-        if found.get(key) is not None:
-            found[key] = sorted(found[key])
+        actions = found.get(key)
+        if actions is not None:
+            found[key] = sorted(actions)
     return found
 
 
@@ -91,6 +93,7 @@ def ensure_alarms(cloudwatch: Any, wanted: Sequence[dict[str, Any]], dry_run: bo
         response = cloudwatch.describe_alarms(AlarmNames=names[start : start + 100], AlarmTypes=["MetricAlarm"])
         existing.update({alarm["AlarmName"]: alarm for alarm in response.get("MetricAlarms", [])})
     changes = []
+    action: Action
     for alarm in wanted:
         resource = f"cloudwatch alarm {alarm['AlarmName']}"
         current = existing.get(alarm["AlarmName"])
