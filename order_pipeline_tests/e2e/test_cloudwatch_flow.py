@@ -1,7 +1,7 @@
 """CloudWatch metrics through the real sensors and runs (issue 21, item 4): after a load, the date's files landed,
 loaded, quarantined, dead-lettered and unloaded, its rows and the lag of the files loaded appear in the configured
 namespace with the ledger's values; the reconcile publishes the same counts over its dates. CloudWatch being
-unreachable does not fail the load: the materialization says the metrics were not published.
+unreachable fails neither the load (its materialization says the metrics were not published) nor the reconcile.
 
 DuckDB only (the local_pipeline harness); the metrics come from the ledger whatever the warehouse."""
 
@@ -78,9 +78,17 @@ def test_a_loads_metrics_appear_with_the_ledgers_values_and_the_reconcile_counts
 @pytest.mark.parametrize(
     "pipeline", [{"AWS_ENDPOINT_URL_CLOUDWATCH": "http://127.0.0.1:9"}], indirect=True
 )  # port 9: discard, closed
-def test_cloudwatch_unreachable_does_not_fail_the_load_and_the_materialization_says_so(pipeline, namespace):
+def test_cloudwatch_unreachable_fails_neither_the_load_nor_the_reconcile_and_the_materialization_says_so(
+    pipeline, namespace
+):
     land_day(pipeline, TODAY, "GOOD", (3,))
     (run,) = pipeline.tick().runs
     assert run.success
     assert shown(run)["cloudwatch_metrics"].startswith(f"NOT published to {namespace}: EndpointConnectionError")
     assert pipeline.query('SELECT COUNT(*) FROM "orders"') == [(3,)]
+    # nor the reconcile: its tick (which raises on any error) requests the date and the run loads the file
+    land_day(pipeline, TODAY, "LATE", (2,))
+    assert pipeline.tick(execute=False).requests
+    reconciled = pipeline.reconcile()
+    assert reconciled.partitions == [TODAY.isoformat()] and not reconciled.failed_runs
+    assert pipeline.query('SELECT COUNT(*) FROM "orders"') == [(5,)]
