@@ -48,7 +48,10 @@ def infrastructure(
 def aws_clients(region: str, **client_kwargs: str) -> Clients:
     """boto3 clients; the endpoint comes from AWS_ENDPOINT_URL (or `endpoint_url`) like everywhere else."""
     return Clients(
-        *(boto3.client(name, region_name=region, **client_kwargs) for name in ("s3", "sqs", "sns", "sts", "cloudwatch"))
+        *(
+            boto3.client(name, region_name=region, **client_kwargs)
+            for name in ("s3", "sqs", "sns", "sts", "cloudwatch", "kms")
+        )
     )
 
 

@@ -52,7 +52,7 @@ def test_alarms_and_the_email_subscription_are_shown_by_dry_run_created_once_the
     assert our_alarms(settings) == {}  # the dry run created nothing
 
     first = bootstrap_output(capsys, "--email", EMAIL)
-    assert "8 change(s)" in first, first  # bucket, topic, 2 queues, notification, 2 alarms, subscription
+    assert "9 change(s)" in first, first  # bucket, topic key, topic, 2 queues, notification, 2 alarms, subscription
     alarms = our_alarms(settings)
     assert set(alarms) == {unloaded, lag}
     assert {

@@ -148,7 +148,7 @@ def loaded(iam_endpoint, admin, tmp_path_factory) -> Iterator[Loaded]:
         "AWS_REGION": REGION,
     }
     settings = load_settings(env)
-    clients = Clients(*(admin.client(iam_endpoint, name) for name in ("s3", "sqs", "sns", "sts", "cloudwatch")))
+    clients = Clients(*(admin.client(iam_endpoint, name) for name in ("s3", "sqs", "sns", "sts", "cloudwatch", "kms")))
     bootstrap(clients, infrastructure(settings, ["orders"]))
     inbox = clients.sqs.create_queue(QueueName=f"{bucket}-inbox")["QueueUrl"]
     inbox_arn = clients.sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
