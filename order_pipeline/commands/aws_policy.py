@@ -9,6 +9,7 @@ import json
 from string import Template
 from typing import Any
 
+from order_pipeline.aws.topic_key import key_alias
 from order_pipeline.commands.aws_bootstrap import infrastructure
 from order_pipeline.config import Settings, load_settings
 
@@ -25,6 +26,7 @@ def policy_values(settings: Settings, account_id: str) -> dict[str, str]:
         "region": settings.region,
         "account_id": account_id,
         "topic_arn": settings.sns_topic_arn or f"arn:aws:sns:{settings.region}:{account_id}:{topic}",
+        "topic_key_alias": key_alias(topic),  # the topic's KMS key (created by `aws bootstrap`, random id)
         "cloudwatch_namespace": settings.cloudwatch_namespace or "",  # unset: its statement is left out
     }
 

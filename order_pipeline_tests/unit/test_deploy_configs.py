@@ -105,6 +105,7 @@ def test_the_iam_templates_are_policies_that_name_only_their_placeholders():
         "account_id",
         "topic_arn",
         "cloudwatch_namespace",
+        "topic_key_alias",
     }
     # actions without resource-level permissions: Resource "*" is the only form IAM takes, scoped by a condition
     no_resource_level = {"cloudwatch:PutMetricData"}
