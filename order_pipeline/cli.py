@@ -97,9 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         aws_actions,
         "bootstrap",
         "aws_bootstrap:run",
-        help="create or update the queues, notification and topic (idempotent)",
+        help="create or update the queues, notification, topic and alarms (idempotent)",
     )
     bootstrap.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
+    bootstrap.add_argument(
+        "--email", help="subscribe this e-mail address to the notifications topic (alarms and pipeline events)"
+    )
     policy = _command(aws_actions, "policy", "aws_policy:run", help="an IAM policy of deploy/iam/, filled in")
     policy.add_argument(
         "--template",

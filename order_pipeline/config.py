@@ -34,6 +34,7 @@ class Settings:
     # declares those fields, their types and defaults (components/redshift_resource.py)
     redshift: dict[str, str] = field(default_factory=dict)
     sns_topic_arn: str | None = None
+    cloudwatch_namespace: str | None = None  # loads and reconciles publish metrics there; unset: no metrics
     sensor_interval_seconds: int = 30
     sensor_mode: SensorMode = "events"  # S3 event notifications through SQS; "listing" polls date prefixes
     lookback_days: int = 3  # listing mode: days before the last covered date listed again

@@ -2,7 +2,8 @@
 
 Per dataset: an SQS queue for its landing events with a dead-letter queue (redrive after `max_receives`
 deliveries) and a policy letting the bucket send to it, and a prefix-filtered S3 event notification on the
-bucket. Once: the bucket (if missing) and the SNS topic for pipeline notifications. Every resource is compared
+bucket. Once: the bucket (if missing) and the SNS topic for pipeline notifications, encrypted with a
+customer-managed KMS key (aws/topic_key.py) so that CloudWatch alarms can publish to it. Every resource is compared
 with what exists; only differences are applied, so a second run changes nothing, and `dry_run` only reports.
 Bucket notification entries other than ours are kept as they are.
 """
@@ -12,21 +13,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-Action = Literal["create", "update", "unchanged"]
+from order_pipeline.aws.bootstrap_change import Action, Change
+from order_pipeline.aws.cloudwatch_alarms import Monitoring, alarms, ensure_alarms, ensure_email_subscription
+from order_pipeline.aws.topic_key import ensure_topic_key, key_alias
+
+__all__ = ["Action", "Change", "Clients", "Infrastructure", "LandingQueue", "Monitoring", "bootstrap", "describe"]
 EVENTS = ["s3:ObjectCreated:*"]
 RETENTION_SECONDS = 14 * 24 * 3600  # the longest SQS allows: a long outage of the pipeline loses no event
-
-
-@dataclass(frozen=True)
-class Change:
-    action: Action
-    resource: str
-    detail: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.action:<10} {self.resource}" + (f"  ({self.detail})" if self.detail else "")
 
 
 @dataclass(frozen=True)
@@ -52,6 +47,8 @@ class Infrastructure:
     queues: tuple[LandingQueue, ...]
     visibility_seconds: int = 300
     max_receives: int = 5
+    monitoring: Monitoring | None = None  # CloudWatch alarms per dataset (a namespace is configured)
+    email: str | None = None  # subscribed to the topic (`--email`)
 
 
 @dataclass(frozen=True)
@@ -60,6 +57,8 @@ class Clients:
     sqs: Any
     sns: Any
     sts: Any
+    cloudwatch: Any = None  # needed when alarms are wanted
+    kms: Any = None  # the topic's key
 
 
 def _queue_arn(region: str, account: str, name: str) -> str:
@@ -127,17 +126,24 @@ def _ensure_bucket(s3: Any, bucket: str, region: str, dry_run: bool) -> Change:
     return Change("create", f"s3 bucket {bucket}")
 
 
-def _ensure_topic(sns: Any, name: str, region: str, account: str, dry_run: bool) -> tuple[str, Change]:
+def _ensure_topic(
+    sns: Any, name: str, region: str, account: str, key: tuple[str, str | None], dry_run: bool
+) -> tuple[str, Change]:
+    """`key` is the topic key's (alias, ARN or None when not created yet): the topic is encrypted with it (alerts may
+    name files and fields, issue 20), and a topic still on another key (e.g. alias/aws/sns) is moved to it."""
+    alias, key_arn = key
     arn = f"arn:aws:sns:{region}:{account}:{name}"
     try:
-        sns.get_topic_attributes(TopicArn=arn)
-        return arn, Change("unchanged", f"sns topic {arn}")
+        current = sns.get_topic_attributes(TopicArn=arn)["Attributes"].get("KmsMasterKeyId")
     except sns.exceptions.NotFoundException:
-        pass
+        if not dry_run:
+            arn = sns.create_topic(Name=name, Attributes={"KmsMasterKeyId": alias})["TopicArn"]
+        return arn, Change("create", f"sns topic {arn}")
+    if current in (alias, key_arn) or (key_arn and current == key_arn.rsplit("/", 1)[-1]):
+        return arn, Change("unchanged", f"sns topic {arn}")
     if not dry_run:
-        # Server-side encrypted with the AWS-managed key (issue 20 item 6): alerts may name files and fields.
-        arn = sns.create_topic(Name=name, Attributes={"KmsMasterKeyId": "alias/aws/sns"})["TopicArn"]
-    return arn, Change("create", f"sns topic {arn}")
+        sns.set_topic_attributes(TopicArn=arn, AttributeName="KmsMasterKeyId", AttributeValue=alias)
+    return arn, Change("update", f"sns topic {arn}", f"KmsMasterKeyId {current or '(none)'} -> {alias}")
 
 
 def _rule_value(entry: dict[str, Any]) -> str:
@@ -179,7 +185,12 @@ def bootstrap(clients: Clients, infra: Infrastructure, *, dry_run: bool = False)
     """Create or update everything; returns one Change per resource, `unchanged` ones included."""
     account = clients.sts.get_caller_identity()["Account"]
     changes = [_ensure_bucket(clients.s3, infra.bucket, infra.region, dry_run)]
-    topic_arn, topic_change = _ensure_topic(clients.sns, infra.topic_name, infra.region, account, dry_run)
+    if clients.kms is None:
+        raise ValueError("the topic's KMS key needs a KMS client")
+    key_arn, key_change = ensure_topic_key(clients.kms, infra.topic_name, account, dry_run)
+    changes.append(key_change)
+    topic_key = (key_alias(infra.topic_name), key_arn)
+    topic_arn, topic_change = _ensure_topic(clients.sns, infra.topic_name, infra.region, account, topic_key, dry_run)
     changes.append(topic_change)
     arns: dict[str, str] = {}
     for queue in infra.queues:
@@ -209,6 +220,17 @@ def bootstrap(clients: Clients, infra: Infrastructure, *, dry_run: bool = False)
         )
     else:
         changes.extend(_ensure_notifications(clients.s3, infra, arns, dry_run))
+    if infra.monitoring is not None:
+        if clients.cloudwatch is None:
+            raise ValueError("alarms are wanted (a CloudWatch namespace is configured) but no CloudWatch client given")
+        wanted = alarms(infra.monitoring, [q.dataset for q in infra.queues], topic_arn)
+        changes.extend(ensure_alarms(clients.cloudwatch, wanted, dry_run))
+    if infra.email:
+        changes.append(
+            ensure_email_subscription(
+                clients.sns, topic_arn, infra.email, topic_exists=topic_change.action != "create", dry_run=dry_run
+            )
+        )
     return changes
 
 

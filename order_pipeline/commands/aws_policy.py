@@ -9,6 +9,7 @@ import json
 from string import Template
 from typing import Any
 
+from order_pipeline.aws.topic_key import key_alias
 from order_pipeline.commands.aws_bootstrap import infrastructure
 from order_pipeline.config import Settings, load_settings
 
@@ -25,12 +26,22 @@ def policy_values(settings: Settings, account_id: str) -> dict[str, str]:
         "region": settings.region,
         "account_id": account_id,
         "topic_arn": settings.sns_topic_arn or f"arn:aws:sns:{settings.region}:{account_id}:{topic}",
+        "topic_key_alias": key_alias(topic),  # the topic's KMS key (created by `aws bootstrap`, random id)
+        "cloudwatch_namespace": settings.cloudwatch_namespace or "",  # unset: its statement is left out
     }
 
 
 def render_policy(template: str, values: dict[str, str]) -> dict[str, Any]:
-    """The policy document; a placeholder without a value raises KeyError rather than reaching IAM."""
-    return json.loads(Template(template).substitute(values))
+    """The policy document; a placeholder without a value raises KeyError rather than reaching IAM. A statement
+    whose condition names an empty value is for a setting left unset (no CloudWatch namespace): it is left out,
+    so the policy grants only what this configuration uses."""
+    policy = json.loads(Template(template).substitute(values))
+    policy["Statement"] = [s for s in policy["Statement"] if not _conditioned_on_nothing(s)]
+    return policy
+
+
+def _conditioned_on_nothing(statement: dict[str, Any]) -> bool:
+    return any(value in ("", []) for test in statement.get("Condition", {}).values() for value in test.values())
 
 
 def run(args: argparse.Namespace) -> int:

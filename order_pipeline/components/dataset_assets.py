@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
+from order_pipeline.aws.cloudwatch_metrics import load_metrics
 from order_pipeline.components.completeness_check import (
     completeness_check_result,
     completeness_check_spec,
@@ -21,7 +22,7 @@ from order_pipeline.components.metadata import column_schema, lake_metadata, war
 from order_pipeline.components.policies import LOAD_RETRY_POLICY, WAREHOUSE_POOL
 from order_pipeline.components.quarantine_checks import quarantine_check_result, quarantine_check_spec
 from order_pipeline.components.reporting import report_conversions, report_converted_file, report_load
-from order_pipeline.components.resources import SNSResource
+from order_pipeline.components.resources import CloudWatchMetricsResource, SNSResource
 from order_pipeline.components.run_status import run_ended
 from order_pipeline.components.warehouse_resource import WarehouseResource
 from order_pipeline.config import Settings
@@ -164,7 +165,11 @@ def warehouse_assets(
         check_specs=[unique, completeness_check_spec(dataset, specs[0].key, settings.max_lag_minutes, partitions_def)],
     )
     def warehouse(
-        context: dg.AssetExecutionContext, s3: S3Resource, warehouse: WarehouseResource, notifier: SNSResource
+        context: dg.AssetExecutionContext,
+        s3: S3Resource,
+        warehouse: WarehouseResource,
+        notifier: SNSResource,
+        metrics: CloudWatchMetricsResource,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         client = s3.get_client()
         last_attempt = context.retry_number >= LOAD_RETRY_POLICY.max_retries  # then isolate failing files
@@ -201,9 +206,15 @@ def warehouse_assets(
             run_url=f"{settings.ui_base_url}/runs/{context.run.run_id}",
             check_name=unique.name,
         )
+        shown = lag_metadata(completeness)
+        if metrics.enabled:  # after the load committed: a publish failure is shown, never fails the load
+            published = metrics.publish(load_metrics(dataset.name, completeness.date, completeness.run_lag.max))
+            shown["cloudwatch_metrics"] = published.text
+            if published.failed:
+                context.log.warning(f"CloudWatch metrics {published.text}")
         for table, spec in zip(dataset.table_names, specs, strict=True):
             yield dg.MaterializeResult(
-                asset_key=spec.key, metadata={**warehouse_metadata(dataset, table, run), **lag_metadata(completeness)}
+                asset_key=spec.key, metadata={**warehouse_metadata(dataset, table, run), **shown}
             )
         yield completeness_check_result(dataset, settings.layout, client, specs[0].key, completeness, notifier)
         yield dg.AssetCheckResult(

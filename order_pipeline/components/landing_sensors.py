@@ -10,9 +10,10 @@ import dagster as dg
 from dagster_aws.s3 import S3Resource
 
 from order_pipeline.aws import sqs_queue
+from order_pipeline.aws.cloudwatch_metrics import reconcile_metrics
 from order_pipeline.components.completeness_check import reconcile_check_evaluation
 from order_pipeline.components.keys import raw_key, warehouse_key
-from order_pipeline.components.resources import SNSResource, SQSResource
+from order_pipeline.components.resources import CloudWatchMetricsResource, SNSResource, SQSResource
 from order_pipeline.components.warehouse_resource import WarehouseResource
 from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
@@ -21,7 +22,7 @@ from order_pipeline.landing.keys import FileVersion
 from order_pipeline.landing.plan import PartitionRequest
 from order_pipeline.notifications import PipelineEvent
 from order_pipeline.steps.sensors.landing_tick import LandingSource, LedgerReader, events_tick, listing_tick
-from order_pipeline.steps.sensors.reconcile_tick import reconcile_tick
+from order_pipeline.steps.sensors.reconcile_tick import ReconcileResult, reconcile_tick
 from order_pipeline.warehouse.base import WarehouseBusy
 
 SENSOR_LEDGER_WAIT_SECONDS = 5.0  # a sensor does not wait long for a warehouse a run is writing: next tick
@@ -173,7 +174,11 @@ def build_reconcile_sensor(dataset: Dataset, settings: Settings, job_name: str, 
         "files: late files, lost events, runs that failed for good.",
     )
     def reconcile_sensor(
-        context: dg.SensorEvaluationContext, s3: S3Resource, warehouse: WarehouseResource, notifier: SNSResource
+        context: dg.SensorEvaluationContext,
+        s3: S3Resource,
+        warehouse: WarehouseResource,
+        notifier: SNSResource,
+        metrics: CloudWatchMetricsResource,
     ) -> dg.SensorResult:
         client = s3.get_client()
         # read before the ledger: a run that ends meanwhile has written its ledger rows by the time they are read
@@ -191,6 +196,8 @@ def build_reconcile_sensor(dataset: Dataset, settings: Settings, job_name: str, 
             )
         except WarehouseBusy as busy:
             return dg.SensorResult(skip_reason=f"the ledger cannot be read now, reconciling next tick: {busy}")
+        if metrics.enabled:
+            publish_reconcile_metrics(context, metrics, warehouse, client, dataset, result, settings)
         for partition, files in result.plan.newly_persistent.items():
             context.log.warning(f"{len(files)} {dataset.name} files of {partition} are still not loaded")
             notifier.publish(
@@ -225,3 +232,28 @@ def build_reconcile_sensor(dataset: Dataset, settings: Settings, job_name: str, 
         )
 
     return reconcile_sensor
+
+
+def publish_reconcile_metrics(
+    context: dg.SensorEvaluationContext,
+    metrics: CloudWatchMetricsResource,
+    warehouse: WarehouseResource,
+    s3_client,
+    dataset: Dataset,
+    result: ReconcileResult,
+    settings: Settings,
+) -> None:
+    """The reconcile's metrics (sums over the dates it compared); any failure is logged, never fails the tick."""
+    try:
+        partitions = sorted(p for p, landed in result.files.items() if landed)
+        with warehouse.connect(s3_client, wait_seconds=SENSOR_LEDGER_WAIT_SECONDS) as db:
+            history = db.load_history(dataset, partitions) if partitions else []
+        statuses = result.statuses(history, min_age_seconds=settings.reconcile_min_age_seconds)
+    except Exception as error:  # noqa: BLE001 - metrics never fail the reconcile
+        context.log.warning(f"CloudWatch metrics NOT published: the load history could not be read: {error}")
+        return
+    published = metrics.publish(reconcile_metrics(dataset.name, statuses))
+    if published.failed:
+        context.log.warning(f"CloudWatch metrics {published.text}")
+    else:
+        context.log.info(f"CloudWatch metrics of {len(statuses)} landing dates: {published.text}")

@@ -4,8 +4,11 @@ base and its DuckDB backend are in `warehouse_resource.py`, Redshift's in `redsh
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -15,6 +18,7 @@ from dagster_aws.s3 import S3Resource
 from dagster_aws.utils import ResourceWithBoto3Configuration
 from pydantic import Field
 
+from order_pipeline.aws.cloudwatch_metrics import publish_metrics
 from order_pipeline.aws.sns import publish_event
 from order_pipeline.components.redshift_resource import redshift_resource_from_settings
 from order_pipeline.components.warehouse_resource import DuckDBWarehouseResource, WarehouseResource
@@ -22,6 +26,7 @@ from order_pipeline.config import Settings
 from order_pipeline.notifications import PipelineEvent
 from order_pipeline.warehouse.base import Warehouse
 
+log = logging.getLogger(__name__)
 CLIENT_MAX_ATTEMPTS = 5
 _CREDENTIAL_VARIABLES = ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 _sessions: dict[tuple[str | None, ...], boto3.session.Session] = {}
@@ -75,6 +80,42 @@ class SNSResource(ResourceWithBoto3Configuration):
         return publish_event(self.get_client(), self.topic_arn, event)
 
 
+@dataclass(frozen=True)
+class MetricsPublished:
+    sent: int
+    text: str  # what the materialization's metadata and the tick's log show
+    failed: bool = False
+
+
+class CloudWatchMetricsResource(ResourceWithBoto3Configuration):
+    """Loads and reconciles hand it their metrics (aws/cloudwatch_metrics.py); without a namespace
+    (ORDER_PIPELINE_CLOUDWATCH_NAMESPACE unset) publishing is a no-op. Publishing never fails the caller: a load
+    that succeeded stays succeeded when CloudWatch refuses or cannot be reached; the failure is logged as a warning
+    and returned, and the caller shows it (the materialization's `cloudwatch_metrics` metadata, the tick's log)."""
+
+    namespace: str | None = Field(default=None, description="CloudWatch namespace of the metrics; unset: none sent")
+
+    def get_client(self) -> Any:
+        return boto3_client(self, "cloudwatch")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.namespace)
+
+    def publish(self, data: Sequence[dict[str, Any]]) -> MetricsPublished:
+        """Send the entries; returns what happened (how many were sent, or the failure). Never raises."""
+        if not self.namespace:
+            return MetricsPublished(0, "off (ORDER_PIPELINE_CLOUDWATCH_NAMESPACE unset)")
+        try:
+            sent = publish_metrics(self.get_client(), self.namespace, data)
+        except Exception as error:  # noqa: BLE001 - metrics must never fail a load that succeeded
+            log.warning("CloudWatch metrics not published to %s", self.namespace, exc_info=True)
+            return MetricsPublished(
+                0, f"NOT published to {self.namespace}: {type(error).__name__}: {error}"[:500], True
+            )
+        return MetricsPublished(sent, f"{sent} published to {self.namespace}")
+
+
 class SQSResource(ResourceWithBoto3Configuration):
     """An SQS client: the landing sensor's event queue."""
 
@@ -100,5 +141,8 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             topic_arn=settings.sns_topic_arn, region_name=settings.region, max_attempts=CLIENT_MAX_ATTEMPTS
         ),
         "queue": SQSResource(region_name=settings.region, max_attempts=CLIENT_MAX_ATTEMPTS),
+        "metrics": CloudWatchMetricsResource(
+            namespace=settings.cloudwatch_namespace, region_name=settings.region, max_attempts=CLIENT_MAX_ATTEMPTS
+        ),
         "warehouse": warehouse_resource(settings),
     }

@@ -36,7 +36,7 @@ def test_dry_run_changes_nothing_then_bootstrap_creates_then_a_second_run_change
 
     assert main(["aws", "bootstrap"]) == 0
     first = capsys.readouterr().out
-    assert "5 change(s)" in first, first  # bucket, topic, dead-letter queue, queue, notification
+    assert "6 change(s)" in first, first  # bucket, topic key, topic, dead-letter queue, queue, notification
     assert main(["aws", "bootstrap"]) == 0
     second = capsys.readouterr().out
     assert second.strip().endswith("no changes: everything is as wanted") and "create" not in second, second
@@ -112,8 +112,11 @@ def test_dry_run_lists_the_queue_and_notification_of_a_feed_declared_in_yaml(set
 
 
 def test_the_topic_is_created_with_server_side_encryption(settings):
+    """With the customer-managed key bootstrap keeps (not alias/aws/sns, to which CloudWatch alarms cannot publish)."""
     bootstrap(aws_clients(settings.region), infrastructure(settings, ["orders"]))
     sns = boto3.client("sns")
     name = infrastructure(settings, ["orders"]).topic_name
     (arn,) = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{name}")]
-    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["KmsMasterKeyId"] == "alias/aws/sns"
+    key = sns.get_topic_attributes(TopicArn=arn)["Attributes"]["KmsMasterKeyId"]
+    assert key == f"alias/{name}" != "alias/aws/sns"
+    assert boto3.client("kms").describe_key(KeyId=key)["KeyMetadata"]["KeyManager"] == "CUSTOMER"

@@ -36,6 +36,7 @@ from order_pipeline.components.resources import open_warehouse
 from order_pipeline.config import Settings, load_settings
 from order_pipeline.datasets.orders_generator import generate_orders
 from order_pipeline.warehouse.sql_copy import copy_manifest
+from order_pipeline_tests.support.cloudwatch import read_metrics
 from order_pipeline_tests.support.dagster_deployment import wait_until
 from order_pipeline_tests.support.env import patched_environ
 from order_pipeline_tests.support.scenarios import assert_matches, decode
@@ -140,13 +141,14 @@ def loaded(iam_endpoint, admin, tmp_path_factory) -> Iterator[Loaded]:
         "ORDER_PIPELINE_BUCKET": bucket,
         "ORDER_PIPELINE_QUEUE_PREFIX": bucket,
         "ORDER_PIPELINE_SNS_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:{bucket}-events",
+        "ORDER_PIPELINE_CLOUDWATCH_NAMESPACE": f"OrderPipeline/{bucket}",  # metrics on (issue 21)
         "ORDER_PIPELINE_STATE_DIR": str(state),
         "ORDER_PIPELINE_DUCKDB_PATH": str(state / "wh.duckdb"),
         "ORDER_PIPELINE_PARTITION_START": OPTIONS.first_day().isoformat(),
         "AWS_REGION": REGION,
     }
     settings = load_settings(env)
-    clients = Clients(*(admin.client(iam_endpoint, name) for name in ("s3", "sqs", "sns", "sts")))
+    clients = Clients(*(admin.client(iam_endpoint, name) for name in ("s3", "sqs", "sns", "sts", "cloudwatch", "kms")))
     bootstrap(clients, infrastructure(settings, ["orders"]))
     inbox = clients.sqs.create_queue(QueueName=f"{bucket}-inbox")["QueueUrl"]
     inbox_arn = clients.sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -219,6 +221,18 @@ def test_the_pipeline_loads_end_to_end_as_a_user_with_exactly_the_shipped_policy
         for message in batch:
             sqs.delete_message(QueueUrl=loaded.inbox_url, ReceiptHandle=message["ReceiptHandle"])
     assert {"partition_loaded", "file_quarantined", "records_rejected"} <= set(events)
+
+
+def test_the_loads_published_their_metrics_to_the_namespace_and_nowhere_else(loaded):
+    namespace = loaded.settings.cloudwatch_namespace
+    published = read_metrics(loaded.admin.client(loaded.endpoint, "cloudwatch"), namespace, "orders", "load")
+    assert published["FilesLoaded"] >= 1 and published["LagSeconds"] > 0, published
+    assert {"FilesLanded", "FilesQuarantined", "FilesDeadLettered", "FilesUnloaded", "RowsLoaded"} <= set(published)
+    cloudwatch = loaded.pipeline.client(loaded.endpoint, "cloudwatch")
+    datum = [{"MetricName": "Probe", "Value": 1.0}]
+    cloudwatch.put_metric_data(Namespace=namespace, MetricData=datum)  # the control: allowed
+    assert denied(lambda: cloudwatch.put_metric_data(Namespace="AnotherNamespace", MetricData=datum))
+    assert denied(lambda: cloudwatch.describe_alarms())  # bootstrap's business, not the pipeline's
 
 
 def test_the_pipeline_user_cannot_write_outside_the_lake_and_quarantine(loaded):

@@ -4,7 +4,7 @@ Dagster-free. A landed file version without a ledger row is *missing* once older
 (younger ones are still the landing sensor's to load, e.g. a file that landed after the lake step ran). The lag of a
 loaded file is loaded_at - landed_at (the load_history view); it *exceeds* the ingestion-lag setting
 (ORDER_PIPELINE_MAX_LAG_MINUTES) when longer. Each date's lag breach is announced once: a small marker object
-beside the date's conversion records is written by the first run that reports it.
+beside the date's conversion records is written, by a conditional write, by the first run that reports it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from order_pipeline.aws.s3_landing import list_landing_day
 from order_pipeline.datasets.declaration import Dataset
@@ -78,14 +80,22 @@ def lag_notice_key(layout: LakeLayout, dataset: str, partition: str) -> str:
     return layout.conversions_folder(dataset, partition) + "_lag_exceeded.json"
 
 
+CLAIM_ATTEMPTS = 5
+
+
 def claim_lag_notice(s3: Any, layout: LakeLayout, dataset: str, partition: str, body: bytes) -> bool:
-    """True for the first caller of a date (who then announces the breach), False once it was announced."""
+    """True for the first caller of a date (who then announces the breach), False once it was claimed. One S3
+    conditional write (If-None-Match: *), so of two runs claiming at once exactly one wins (as the schema state's
+    writes). A 409 (another conditional write of the key in flight) is tried again: it ends in 412 or a win."""
     key = lag_notice_key(layout, dataset, partition)
-    try:
-        s3.head_object(Bucket=layout.bucket, Key=key)
-        return False
-    except s3.exceptions.ClientError as error:
-        if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
-            raise
-    s3.put_object(Bucket=layout.bucket, Key=key, Body=body, ContentType="application/json")
-    return True
+    for _ in range(CLAIM_ATTEMPTS):
+        try:
+            s3.put_object(Bucket=layout.bucket, Key=key, Body=body, ContentType="application/json", IfNoneMatch="*")
+            return True
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code in ("PreconditionFailed", "412"):
+                return False
+            if code not in ("ConditionalRequestConflict", "409"):
+                raise
+    return False  # still contended: another run is claiming it
