@@ -32,15 +32,17 @@ demo: install
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider
 
 # Two passes: every tier but system on 4 xdist workers (wait-bound: each worker starts its own moto server and
-# Redshift endpoint on free ports, in temporary folders), then the system tier serially (real daemons and
-# processes that must not share the two cores with anything else).
+# Redshift endpoint on free ports, in temporary folders), then the system tier on 2 (every deployment, endpoint and
+# command has its own ports, database and state folder; tests sharing a module fixture, and the daemon-fault pairs,
+# stay on one worker through their xdist_group).
 XDIST := -n 4 --dist loadgroup
+SYSTEM_XDIST := -n 2 --dist loadgroup
 
 test: install lint
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
 	$(PYTEST) -m "not system" $(XDIST) --durations=25
-	$(PYTEST) -m system --durations=25
+	$(PYTEST) -m system $(SYSTEM_XDIST) --durations=25
 
 test-fast: install
 	ORDER_PIPELINE_TEST_WAREHOUSES=duckdb $(PYTEST) -m "(unit or integration or wiring) and not slow" --durations=10
@@ -52,7 +54,7 @@ test-e2e: install
 test-system: install
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
-	$(PYTEST) -m system --durations=10
+	$(PYTEST) -m system $(SYSTEM_XDIST) --durations=10
 
 check-defs: install
 	$(BIN)/dg check defs
