@@ -31,18 +31,27 @@ demo: install
 
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider
 
-# Two passes: every tier but system on 4 xdist workers (wait-bound: each worker starts its own moto server and
-# Redshift endpoint on free ports, in temporary folders), then the system tier on 2 (every deployment, endpoint and
+# Two passes side by side: every tier but system on 4 xdist workers (each worker starts its own moto server and
+# Redshift endpoint on free ports, in temporary folders), and the system tier on 2 (every deployment, endpoint and
 # command has its own ports, database and state folder; tests sharing a module fixture, and the daemon-fault pairs,
-# stay on one worker through their xdist_group).
+# stay on one worker through their xdist_group). The system tier spends much of its time waiting for daemon ticks,
+# so the other pass uses the cores meanwhile. Its output goes to $(SYSTEM_LOG) and is printed once both passes have
+# ended; make test fails if either does. Each pass prints its 25 slowest tests.
 XDIST := -n 4 --dist loadgroup
 SYSTEM_XDIST := -n 2 --dist loadgroup
+SYSTEM_LOG := test-artifacts/system-tier.log
 
 test: install lint
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-chromium.sh
-	$(PYTEST) -m "not system" $(XDIST) --durations=25
-	$(PYTEST) -m system $(SYSTEM_XDIST) --durations=25
+	mkdir -p test-artifacts
+	$(PYTEST) -m system $(SYSTEM_XDIST) --durations=25 > $(SYSTEM_LOG) 2>&1 & system=$$!; \
+	trap 'kill $$system 2>/dev/null' INT TERM; \
+	$(PYTEST) -m "not system" $(XDIST) --durations=25; others=$$?; \
+	wait $$system; status=$$?; \
+	echo "---------- system tier (ran beside the other tiers; its log: $(SYSTEM_LOG))"; \
+	cat $(SYSTEM_LOG); \
+	test $$others -eq 0 -a $$status -eq 0
 
 test-fast: install
 	ORDER_PIPELINE_TEST_WAREHOUSES=duckdb $(PYTEST) -m "(unit or integration or wiring) and not slow" --durations=10
