@@ -32,13 +32,14 @@ demo: install
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider
 
 # Two passes side by side: every tier but system on 4 xdist workers (each worker starts its own moto server and
-# Redshift endpoint on free ports, in temporary folders), and the system tier on 2 (every deployment, endpoint and
-# command has its own ports, database and state folder; tests sharing a module fixture, and the daemon-fault pairs,
-# stay on one worker through their xdist_group). The system tier spends much of its time waiting for daemon ticks,
-# so the other pass uses the cores meanwhile. Its output goes to $(SYSTEM_LOG) and is printed once both passes have
-# ended; make test fails if either does. Each pass prints its 25 slowest tests.
+# Redshift endpoint on free ports, in temporary folders), and the system tier on 2, a test file per worker at a time
+# (--dist loadfile: a module's shared deployment is started once, the daemon-fault scenarios run one after the other;
+# every deployment, endpoint and command has its own ports, database and state folder). The system tier spends much
+# of its time waiting for daemon ticks, so the other pass uses the cores meanwhile. Its output goes to $(SYSTEM_LOG)
+# and is printed once both passes have ended; make test fails if either does. Each pass prints its 25 slowest tests.
+# (Not xdist_group: with pytest 9.2 --dist loadgroup silently stops grouping, pytest-dev/pytest-xdist#1386.)
 XDIST := -n 4 --dist loadgroup
-SYSTEM_XDIST := -n 2 --dist loadgroup
+SYSTEM_XDIST := -n 2 --dist loadfile
 SYSTEM_LOG := test-artifacts/system-tier.log
 
 test: install lint

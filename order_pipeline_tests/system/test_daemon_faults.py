@@ -35,12 +35,9 @@ RECOVERY_ENV = {"ORDER_PIPELINE_RECONCILE_INTERVAL_SECONDS": "20", "ORDER_PIPELI
 # a dead run's pool slot is freed by run_worker_watchdog's next tick (every 15 s), not after run monitoring's
 # free_slots_after_run_end_seconds (120 s in deploy/dagster.yaml, plus its 60 s poll)
 POOL_FREED_SECONDS = 90
-# make test runs the system tier on two xdist workers (--dist loadgroup): the four scenarios in two pairs, each pair
-# on one worker in turn (balanced on measured durations: 415 + 331 s and 352 + 331 s on a loaded machine). Each
-# scenario has a deployment of its own (endpoint and ports from free_port(), its own Dagster database and state
-# folder under tmp_path), so the two pairs may run side by side.
-FAULTS_A = pytest.mark.xdist_group("system-daemon-faults-a")
-FAULTS_B = pytest.mark.xdist_group("system-daemon-faults-b")
+# make test runs the system tier on two xdist workers with --dist loadfile: these four scenarios run one after the
+# other on one worker (each has a deployment of its own: endpoint and ports from free_port(), its own Dagster database
+# and state folder under tmp_path), beside the rest of the tier on the other.
 
 
 def catch_a_load(deployment: Deployment, timeout: float = 600) -> tuple[dg.DagsterRun, int]:
@@ -106,7 +103,6 @@ def postgres(redshift_endpoint):
     return redshift_endpoint.postgres
 
 
-@FAULTS_A
 def test_the_process_running_a_load_killed_mid_load_is_failed_announced_and_retried(tmp_path, postgres):
     """The partition job runs its steps in its run worker (the in-process executor), so the process that runs
     the load is the run worker: SIGKILLed, it can end nothing. The code server that started it sees its process
@@ -139,7 +135,6 @@ def pool_holders(deployment: Deployment) -> set[str]:
     return {slot.run_id for slot in pool.claimed_slots} | {step.run_id for step in pool.pending_steps}
 
 
-@FAULTS_B
 def test_a_load_killed_mid_load_frees_the_warehouse_pool_at_once_and_the_other_loads_go_on(tmp_path, postgres):
     """(Issue 25, item 13: the dead run kept the warehouse pool's only slot until run monitoring freed it, about
     three minutes later — free_slots_after_run_end_seconds plus its poll — and every other date's load, and the
@@ -186,7 +181,6 @@ def test_a_load_killed_mid_load_frees_the_warehouse_pool_at_once_and_the_other_l
         assert [r.status for r in retries] == [dg.DagsterRunStatus.SUCCESS]
 
 
-@FAULTS_A
 def test_the_daemon_killed_with_its_runs_mid_load_restarts_and_nothing_stays_started(tmp_path, postgres):
     """The daemon and the code server that runs its runs die at once (their machine does; `dagster dev` takes
     both down together): the run they were loading has no worker left to end it, and the code server that would
@@ -225,7 +219,6 @@ def test_the_daemon_killed_with_its_runs_mid_load_restarts_and_nothing_stays_sta
         assert [r.status for r in retries] == [dg.DagsterRunStatus.SUCCESS]
 
 
-@FAULTS_B
 def test_s3_paused_for_40_seconds_during_a_run_delays_it_and_loses_nothing(tmp_path, postgres):
     with dagster_deployment(
         "fault-s3-pause", tmp_path, postgres, partition_start=BACKLOG.first_day(), env=RECOVERY_ENV

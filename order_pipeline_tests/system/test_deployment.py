@@ -17,8 +17,6 @@ from order_pipeline_tests.support.browser import chromium_page, open_ui
 from order_pipeline_tests.support.dagster_deployment import ARTIFACTS, dagster_deployment
 from order_pipeline_tests.support.scenarios import assert_matches, decode
 
-# one xdist worker for the module: its tests share one deployment (make test runs this tier on two workers)
-pytestmark = pytest.mark.xdist_group("system-deployment")
 TODAY = datetime.now(timezone.utc).date()
 OPTIONS = GenerateOptions(
     count=240, days=3, files_per_day=2, seed=11, update_share=0.25, start_date=TODAY - timedelta(days=3)

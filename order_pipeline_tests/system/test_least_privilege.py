@@ -40,8 +40,6 @@ from order_pipeline_tests.support.dagster_deployment import wait_until
 from order_pipeline_tests.support.env import patched_environ
 from order_pipeline_tests.support.scenarios import assert_matches, decode
 
-# one xdist worker for the module: its tests share one IAM-enforcing endpoint (make test runs this tier on two workers)
-pytestmark = pytest.mark.xdist_group("system-least-privilege")
 ROOT = Path(__file__).resolve().parents[2]
 IAM = ROOT / "deploy" / "iam"
 ACCOUNT = "123456789012"  # moto's account
