@@ -54,8 +54,9 @@ test: install lint
 	cat $(SYSTEM_LOG); \
 	test $$others -eq 0 -a $$status -eq 0
 
+# The inner loop is CPU-bound (conversion, DuckDB, the moto endpoint's work): one xdist worker per core.
 test-fast: install
-	ORDER_PIPELINE_TEST_WAREHOUSES=duckdb $(PYTEST) -m "(unit or integration or wiring) and not slow" --durations=10
+	ORDER_PIPELINE_TEST_WAREHOUSES=duckdb $(PYTEST) -m "(unit or integration or wiring) and not slow" -n 2 --durations=30
 
 test-e2e: install
 	bash scripts/ensure-postgres.sh
