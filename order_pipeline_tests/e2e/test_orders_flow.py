@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import dagster as dg
 import orjson
 import pytest
 
@@ -39,14 +38,11 @@ def test_sensor_runs_load_latest_versions_items_and_summary(pipeline):
     assert sorted(first.partitions) == partitions
     assert first.runs and not first.failed_runs
     assert_matches(pipeline, records)
-    # the external raw asset shows each landed file once, in its partition
-    raw = pipeline.instance.fetch_materializations(dg.AssetKey(["raw", "orders_json"]), limit=100).records
-    assert sorted((r.partition_key, r.asset_materialization.metadata["uri"].value) for r in raw) == sorted(
-        ("-".join(key.split("/")[2:5]), f"s3://{pipeline.settings.bucket}/{key}") for key in files
-    )
+    # (the raw asset's event per landed file, and the skip reason of a tick with nothing new, are the single
+    # objects' own: wiring/test_partition_assets.py and wiring/test_landing_sensor.py)
 
     second = pipeline.tick()
-    assert second.runs == [] and "no new orders files" in (second.skip_reason or "")
+    assert second.runs == []
 
     # the same files landing again (same content, same ETag) load nothing new
     for key, content in files.items():

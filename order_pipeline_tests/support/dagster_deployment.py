@@ -293,9 +293,9 @@ def dagster_deployment(
             instance_config("postgres", {**TEST_INSTANCE, **(instance_overrides or {})}),
             header=f"deploy/dagster.yaml with the test's overrides ({name})",
         )
-        for name, value in full_env.items():
-            if name.startswith("DAGSTER_PG_"):  # for `instance` below
-                environ.setenv(name, value)
+        for variable, value in full_env.items():
+            if variable.startswith("DAGSTER_PG_"):  # for `instance` below
+                environ.setenv(variable, value)
         processes = DagsterProcesses(home=home, env=full_env, log_dir=log_dir, ui_port=ui_port, code_port=free_port())
         instance = dg.DagsterInstance.from_config(str(home))
         processes.start()

@@ -8,26 +8,18 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from order_pipeline.datasets.orders import ORDERS
-from order_pipeline_tests.support.order_samples import jsonl_bytes, order
+from order_pipeline_tests.support.order_samples import order
+from order_pipeline_tests.support.wiring import evaluate_sensor, land_orders
 
 
 def evaluate(pipeline, cursor: str | None) -> dg.SensorResult:
-    defs = pipeline.defs()
-    context = dg.build_sensor_context(
-        instance=pipeline.instance,
-        cursor=cursor,
-        definitions=defs,
-        sensor_name=ORDERS.landing_sensor_name,
-        resources=dict(defs.resources or {}),
-    )
-    return defs.resolve_sensor_def(ORDERS.landing_sensor_name).evaluate_tick(context)
+    return evaluate_sensor(pipeline, ORDERS.landing_sensor_name, cursor)
 
 
 def test_new_files_become_one_run_request_per_landing_date_then_the_sensor_skips_with_a_reason(pipeline):
     today = datetime.now(timezone.utc).date()
-    root = pipeline.settings.landing_root(ORDERS.name)
-    pipeline.land(f"{root}{today:%Y/%m/%d}/a.jsonl", jsonl_bytes([order(1)]))
-    pipeline.land(f"{root}{today:%Y/%m/%d}/b.jsonl", jsonl_bytes([order(2)]))
+    land_orders(pipeline, today, "a.jsonl", [order(1)])
+    land_orders(pipeline, today, "b.jsonl", [order(2)])
 
     first = evaluate(pipeline, None)
     assert [request.partition_key for request in first.run_requests or ()] == [today.isoformat()]
