@@ -54,7 +54,7 @@ print(time.perf_counter() - start, rows, peak_mb())
 HEADLESS = (
     PEAK_MB_SOURCE
     + """
-import json, time
+import json, resource, time
 import dagster as dg
 from order_pipeline.commands.headless import drain
 from order_pipeline.components.pipeline import build_definitions
@@ -70,8 +70,11 @@ definitions = build_definitions(settings)
 with dg.DagsterInstance.get() as instance:
     start = time.perf_counter()
     setup = start - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     _, ticks = drain(definitions, instance, ORDERS.landing_sensor_name)
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
     steps, runs, tick_runs = {}, [], []
     for tick in ticks:
         tick_runs.append(len(tick.runs))
@@ -83,8 +86,8 @@ with dg.DagsterInstance.get() as instance:
 db = open_warehouse(settings, boto3.client("s3"))
 orders = db.query('SELECT COUNT(*) FROM "orders"')[0][0]
 db.close()
-print(json.dumps({"wall": wall, "setup": setup, "tick_runs": tick_runs, "runs": runs, "steps": steps, "orders": orders,
-                  "peak_mb": peak_mb()}))
+print(json.dumps({"wall": wall, "cpu": cpu, "setup": setup, "tick_runs": tick_runs, "runs": runs, "steps": steps,
+                  "orders": orders, "peak_mb": peak_mb()}))
 """
 )
 
@@ -180,7 +183,8 @@ def run_headless(work: Path, port: int, files: list[Path]) -> dict:
     land(stack, files, work / "files")
     result = json.loads(run_child(HEADLESS, env=env))
     print(
-        f"headless  {result['wall']:.1f}s, {result['orders']:,} orders, {len(result['runs'])} runs in "
+        f"headless  {result['wall']:.1f}s ({result['cpu']:.1f} CPU s), {result['orders']:,} orders, "
+        f"{len(result['runs'])} runs in "
         f"{len(result['tick_runs'])} sensor ticks (runs per tick {result['tick_runs']}), "
         f"peak {result['peak_mb']:.0f} MB; "
         f"before it, definitions and instance {result['setup']:.1f}s (the daemon's code server has them loaded)"
