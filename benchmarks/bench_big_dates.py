@@ -14,19 +14,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from measure import PEAK_MB_SOURCE, run_child
+
 SMALL_FILES, BIG_FILES = 2_000, 20_000
 TARGET_RSS_RATIO = 1.2
 TARGET_ENTRY_BYTES = 64 * 1024
 
-CHILD = """
+CHILD = (
+    PEAK_MB_SOURCE
+    + """
 import json, sys, time
 import dagster as dg
 from order_pipeline.commands.headless import drain
@@ -36,10 +38,6 @@ from order_pipeline.config import load_settings
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline_tests.support.run_metadata import run_metadata
 import boto3
-
-def peak_mb():
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 
 settings = load_settings()
 start = time.perf_counter()
@@ -55,6 +53,7 @@ db.close()
 print(json.dumps({"wall": wall, "runs": len(runs), "failed": sum(not r.success for r in runs), "orders": orders,
                   "ledger": ledger, "peak_mb": peak_mb(), "largest": [largest.event, largest.name, largest.size]}))
 """
+)
 
 
 def land(stack, files: int, day) -> None:
@@ -102,10 +101,7 @@ def measure(work: Path, port: int, name: str, files: int, day) -> dict:
         "ORDER_PIPELINE_SENSOR_MODE": "listing",
         "ORDER_PIPELINE_PARTITION_START": (day - timedelta(days=3)).isoformat(),
     }
-    done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=env)
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(run_child(CHILD, env=env))
     print(
         f"{files:>7,} files: landed in {landed:.0f}s, loaded in {result['wall']:.0f}s ({result['runs']} runs, "
         f"{result['failed']} failed), {result['orders']:,} orders, {result['ledger']:,} ledger rows, "

@@ -16,12 +16,13 @@ printed to tell a slower contender from a machine busy with other work.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import time
 from datetime import date
 from pathlib import Path
+
+from measure import load_average
 
 TARGET_MB_S = 150.0
 TARGET_VS_PYARROW = 1.0
@@ -115,13 +116,6 @@ def run(code: str, source: Path, out: Path, pandas: bool) -> tuple[float, float,
     )
     seconds, cpu, rss = done.stdout.split()[-3:]
     return float(seconds), float(cpu), float(rss)
-
-
-def load_average() -> str:
-    try:
-        return " ".join(f"{value:.2f}" for value in os.getloadavg())
-    except OSError:
-        return "unknown"
 
 
 def targets(results: dict[str, tuple[float, float]], megabytes: float) -> list[tuple[str, bool, str]]:

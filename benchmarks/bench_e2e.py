@@ -19,12 +19,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from measure import PEAK_MB_SOURCE, TreeMemory, load_average, run_child
 
 TARGET_HEADLESS_S = 20.0
 TARGET_DAEMON_S = 45.0
@@ -36,14 +37,8 @@ TARGET_FIRST_STEP_S = 1.5  # issue 24: run start -> first step start through the
 TARGET_VS_DLT = 3.0  # issue 24: headless >= 3x faster than dlt
 STEPS = {"lake_orders": "lake", "warehouse_orders": "warehouse", "analytics__daily_order_summary": "analytics"}
 
-_VMHWM = """
-def peak_mb():
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
-"""
-
 BASELINE = (
-    _VMHWM
+    PEAK_MB_SOURCE
     + """
 import sys, time, duckdb
 folder, db = sys.argv[1], sys.argv[2]
@@ -57,9 +52,9 @@ print(time.perf_counter() - start, rows, peak_mb())
 )
 
 HEADLESS = (
-    _VMHWM
+    PEAK_MB_SOURCE
     + """
-import json, time
+import json, resource, time
 import dagster as dg
 from order_pipeline.commands.headless import drain
 from order_pipeline.components.pipeline import build_definitions
@@ -69,12 +64,20 @@ from order_pipeline.datasets.orders import ORDERS
 import boto3
 
 settings = load_settings()
-start = time.perf_counter()
+started = time.perf_counter()
+# as under the daemon, whose code server has its definitions loaded before a file lands: setup is printed apart
+definitions = build_definitions(settings)
 with dg.DagsterInstance.get() as instance:
-    _, ticks = drain(build_definitions(settings), instance, ORDERS.landing_sensor_name)
+    start = time.perf_counter()
+    setup = start - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    _, ticks = drain(definitions, instance, ORDERS.landing_sensor_name)
     wall = time.perf_counter() - start
-    steps, runs = {}, []
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+    steps, runs, tick_runs = {}, [], []
     for tick in ticks:
+        tick_runs.append(len(tick.runs))
         for run in tick.runs:
             record = instance.get_run_record_by_id(run.run_id)
             runs.append(record.end_time - record.start_time)
@@ -83,70 +86,10 @@ with dg.DagsterInstance.get() as instance:
 db = open_warehouse(settings, boto3.client("s3"))
 orders = db.query('SELECT COUNT(*) FROM "orders"')[0][0]
 db.close()
-print(json.dumps({"wall": wall, "runs": runs, "steps": steps, "orders": orders, "peak_mb": peak_mb()}))
+print(json.dumps({"wall": wall, "cpu": cpu, "setup": setup, "tick_runs": tick_runs, "runs": runs, "steps": steps,
+                  "orders": orders, "peak_mb": peak_mb()}))
 """
 )
-
-
-def child(code: str, *args: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
-    return done.stdout.strip().splitlines()[-1]
-
-
-class TreeMemory:
-    """Peak RSS of every process under a root process, by role, sampled a few times a second."""
-
-    def __init__(self, root: int) -> None:
-        import psutil
-
-        self._root = psutil.Process(root)
-        self.peaks: dict[str, float] = defaultdict(float)
-        self.examples: dict[str, str] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-
-    @staticmethod
-    def role(cmdline: str) -> str:
-        for needle, role in (
-            ("spawn_main", "run worker"),
-            ("execute_run", "run worker"),
-            ("execute_step", "step worker"),
-            ("api grpc", "code server"),
-            ("code-server", "code server proxy"),
-            ("_daemon", "daemon"),
-            ("dagster-daemon", "daemon"),
-            ("webserver", "webserver"),
-            ("dagster dev", "dagster dev"),
-            ("resource_tracker", "multiprocessing tracker"),
-        ):
-            if needle in cmdline:
-                return role
-        return "other"
-
-    def _sample(self) -> None:
-        import psutil
-
-        while not self._stop.is_set():
-            try:
-                for process in [self._root, *self._root.children(recursive=True)]:
-                    try:
-                        cmdline = " ".join(process.cmdline())
-                        role = self.role(cmdline)
-                        self.peaks[role] = max(self.peaks[role], process.memory_info().rss / 2**20)
-                        self.examples.setdefault(role, cmdline[:160])
-                    except psutil.Error:
-                        continue
-            except psutil.Error:
-                return
-            time.sleep(0.2)
-
-    def stop(self) -> dict[str, float]:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        return dict(self.peaks)
 
 
 def main() -> int:
@@ -174,10 +117,10 @@ def main() -> int:
     size_mb = sum(f.stat().st_size for f in files) / 1e6
     print(
         f"{args.orders:,} orders in {len(files)} files ({size_mb:.0f} MB) generated in "
-        f"{time.perf_counter() - started:.0f}s\n"
+        f"{time.perf_counter() - started:.0f}s; load average {load_average()} (1, 5, 15 min)\n"
     )
 
-    seconds, rows, rss = child(BASELINE, str(work / "files"), str(work / "baseline.duckdb")).split()
+    seconds, rows, rss = run_child(BASELINE, str(work / "files"), str(work / "baseline.duckdb")).split()
     baseline = float(seconds)
     print(f"baseline  DuckDB read_json_auto + INSERT: {baseline:.1f}s, {int(rows):,} rows, peak {float(rss):.0f} MB\n")
 
@@ -198,7 +141,9 @@ def main() -> int:
         daemon = None if args.skip_daemon else run_daemon(work, port, files, today)
     finally:
         moto.terminate()
-    report(baseline, headless, daemon, args.orders, peer)
+    verdict = report(baseline, headless, daemon, args.orders, peer)
+    print(f"load average at the end {load_average()} (1, 5, 15 min)")
+    return verdict
 
 
 def stack_env(work: Path, port: int, name: str) -> tuple[dict[str, str], object]:
@@ -236,10 +181,13 @@ def land(stack, files: list[Path], root: Path) -> None:
 def run_headless(work: Path, port: int, files: list[Path]) -> dict:
     env, stack = stack_env(work, port, "headless")
     land(stack, files, work / "files")
-    result = json.loads(child(HEADLESS, env=env))
+    result = json.loads(run_child(HEADLESS, env=env))
     print(
-        f"headless  {result['wall']:.1f}s, {result['orders']:,} orders, {len(result['runs'])} runs, "
-        f"peak {result['peak_mb']:.0f} MB"
+        f"headless  {result['wall']:.1f}s ({result['cpu']:.1f} CPU s), {result['orders']:,} orders, "
+        f"{len(result['runs'])} runs in "
+        f"{len(result['tick_runs'])} sensor ticks (runs per tick {result['tick_runs']}), "
+        f"peak {result['peak_mb']:.0f} MB; "
+        f"before it, definitions and instance {result['setup']:.1f}s (the daemon's code server has them loaded)"
     )
     return result
 

@@ -13,7 +13,8 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bench_e2e import HEADLESS, child, stack_env
+from bench_e2e import HEADLESS, stack_env
+from measure import run_child
 
 TARGET_RATIO = 1.2
 TARGET_PEAK_MB = 800.0
@@ -51,7 +52,7 @@ def peak_at(orders: int, files: int, work: Path, port: int) -> dict:
     written = write_to_folder(options, root)
     env, stack = stack_env(work, port, f"mem{orders}")
     land_in_one_date(stack, written, root)
-    result = json.loads(child(HEADLESS, env=env))
+    result = json.loads(run_child(HEADLESS, env=env))
     size_mb = sum(path.stat().st_size for path in written) / 1e6
     print(
         f"{orders:>9,} orders in one partition ({len(written)} files, {size_mb:.0f} MB): "

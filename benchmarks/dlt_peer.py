@@ -14,10 +14,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from measure import PEAK_MB_SOURCE, run_child
+
 VENV = Path(__file__).resolve().parent / ".dlt-venv"
 REQUIREMENT = "dlt[duckdb,filesystem]"
 
-SCRIPT = """
+SCRIPT = (
+    PEAK_MB_SOURCE
+    + """
 import json, sys, time
 folder, db, workdir = sys.argv[1:4]
 start = time.perf_counter()
@@ -40,10 +44,10 @@ wall = time.perf_counter() - start
 with pipeline.sql_client() as client:
     orders_n = client.execute_sql("SELECT COUNT(*) FROM orders")[0][0]
     items_n = client.execute_sql("SELECT COUNT(*) FROM orders__items")[0][0]
-with open("/proc/self/status") as status:
-    peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
-print(json.dumps({"wall": wall, "orders": orders_n, "items": items_n, "peak_mb": peak, "version": dlt.__version__}))
+print(json.dumps({"wall": wall, "orders": orders_n, "items": items_n, "peak_mb": peak_mb(),
+                  "version": dlt.__version__}))
 """
+)
 
 
 def python() -> Path:
@@ -62,13 +66,13 @@ def run(folder: Path, work: Path) -> dict:
     excluded, imports included), rows, peak RSS."""
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false", "DLT_DATA_DIR": str(work / "data")}
-    done = subprocess.run(
-        [str(python()), "-c", SCRIPT, str(folder), str(work / "dlt.duckdb"), str(work / "pipelines")],
-        capture_output=True,
-        text=True,
+    line = run_child(
+        SCRIPT,
+        str(folder),
+        str(work / "dlt.duckdb"),
+        str(work / "pipelines"),
         env=env,
-        cwd=work,
+        python=str(python()),
+        cwd=str(work),
     )
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(line)

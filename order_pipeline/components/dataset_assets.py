@@ -28,10 +28,8 @@ from order_pipeline.components.warehouse_resource import WarehouseResource
 from order_pipeline.config import Settings
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.steps.lake.attempt_owner import current_owner
-from order_pipeline.steps.lake.convert_partition import convert_landing_date
 from order_pipeline.steps.lake.lake_files import ConvertedFile
 from order_pipeline.steps.warehouse.completeness import check_completeness
-from order_pipeline.steps.warehouse.load_partition import load_landing_date
 from order_pipeline.warehouse.base import ClientTimeout
 
 
@@ -107,6 +105,9 @@ def lake_assets(
                 settings.notify_raw_preview,
             )
 
+        # the step modules (pyarrow, the conversion) load in the step, not with the code location (issue 24)
+        from order_pipeline.steps.lake.convert_partition import convert_landing_date
+
         owner = current_owner(context.run.run_id, run_ended=lambda run_id: run_ended(context.instance, run_id))
         run = convert_landing_date(
             s3.get_client(),
@@ -171,6 +172,8 @@ def warehouse_assets(
         notifier: SNSResource,
         metrics: CloudWatchMetricsResource,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        from order_pipeline.steps.warehouse.load_partition import load_landing_date  # in the step: see lake
+
         client = s3.get_client()
         last_attempt = context.retry_number >= LOAD_RETRY_POLICY.max_retries  # then isolate failing files
         try:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
 from order_pipeline.datasets.declaration import Column, Dataset
 from order_pipeline.datasets.kinds import kind_named
 from order_pipeline.layout import LakeLayout
-from order_pipeline.steps.lake.convert_partition import LakeRun
 from order_pipeline.steps.lake.lake_summary import LIST_LIMIT, LakeSummary
-from order_pipeline.steps.warehouse.load_partition import WarehouseRun
+
+if TYPE_CHECKING:  # the step modules import pyarrow: not loaded with the code location
+    from order_pipeline.steps.lake.convert_partition import LakeRun
+    from order_pipeline.steps.warehouse.load_partition import WarehouseRun
 
 
 def type_name(column: Column) -> str:

@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
 from order_pipeline.components.reject_summary import reject_summary
 from order_pipeline.components.resources import SNSResource
 from order_pipeline.datasets.declaration import Dataset
 from order_pipeline.notifications import PipelineEvent
-from order_pipeline.steps.lake.convert_partition import LakeRun
 from order_pipeline.steps.lake.lake_files import ConvertedFile
 from order_pipeline.steps.lake.lake_summary import LIST_LIMIT
-from order_pipeline.steps.warehouse.load_partition import WarehouseRun
+
+if TYPE_CHECKING:  # the step modules import pyarrow: not loaded with the code location
+    from order_pipeline.steps.lake.convert_partition import LakeRun
+    from order_pipeline.steps.warehouse.load_partition import WarehouseRun
 
 
 def report_conversions(context: dg.AssetExecutionContext, raw: dg.AssetKey, run: LakeRun) -> None:

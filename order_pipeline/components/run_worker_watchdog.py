@@ -23,7 +23,6 @@ import time
 from collections.abc import Iterator
 
 import dagster as dg
-import psutil
 
 # a worker whose process is younger than its run's start is another process that reused the id
 _CLOCK_SLACK_SECONDS = 2.0
@@ -32,6 +31,8 @@ STARTING_GRACE_SECONDS = 90
 
 def worker_alive(pid: int, started_at: float) -> bool:
     """Whether the process `pid` that started a run at `started_at` (epoch seconds) is still running it."""
+    import psutil  # only the sensor's ticks need it, not a run worker loading the code location
+
     try:
         process = psutil.Process(pid)
         if process.status() == psutil.STATUS_ZOMBIE:  # exited, not yet reaped by the code server

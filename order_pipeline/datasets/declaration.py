@@ -11,13 +11,14 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Literal
 
 from order_pipeline.datasets.csv_options import CsvOptions
 from order_pipeline.datasets.kinds import MAX_DECIMAL_PRECISION, ColumnKind, kind_named
 from order_pipeline.datasets.reserved_names import column_name_problem, table_name_problem
+
+if TYPE_CHECKING:  # pyarrow is imported where a schema is built: not by a code location loading the declarations
+    import pyarrow as pa
 
 # Columns every canonical table carries after its declared columns: where each row came from.
 # They make "latest version wins, then file order" decidable inside the warehouse.
@@ -132,7 +133,7 @@ class ChildTable:
 # A cross-field rule, evaluated vectorised on a normalised batch. It gets the parent table and the child
 # tables (each child table has an extra int64 column `_parent_row`: the index of its parent row in the
 # batch) and returns one boolean per parent row: True where the record passes.
-RuleCheck = Callable[[pa.Table, Mapping[str, pa.Table]], pa.Array]
+RuleCheck = Callable[["pa.Table", Mapping[str, "pa.Table"]], "pa.Array"]
 
 
 @dataclass(frozen=True)
@@ -315,6 +316,8 @@ class Dataset:
         return (*self.merge_key, self.child(table).position_column)
 
     def arrow_schema(self, table: str | None = None) -> pa.Schema:
+        import pyarrow as pa
+
         return pa.schema([pa.field(c.name, c.arrow_type(), nullable=c.nullable) for c in self.table_columns(table)])
 
     def child(self, name: str) -> ChildTable:

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pyarrow as pa
+if TYPE_CHECKING:  # imported where a type is asked for: not by a code location loading the declarations
+    import pyarrow as pa
 
 ColumnKind = Literal[
     "string", "json", "boolean", "int16", "int32", "int64", "float32", "float64", "decimal", "date", "time", "timestamp"
@@ -31,7 +32,6 @@ Family = Literal[
 
 MAX_DECIMAL_PRECISION = 38  # DECIMAL(38, s) is the widest both warehouses hold
 TIME_TEXT_BYTES = 15  # HH:MM:SS.ffffff
-INTEGER_JSON_READ_TYPE = pa.decimal128(MAX_DECIMAL_PRECISION, 0)  # integers from JSON: see _JSON_READ
 STAGED_JSON_BYTES = 65535  # Redshift's VARCHAR(MAX): the longest JSON text a json column can stage
 
 
@@ -51,50 +51,54 @@ class Kind:
 
     def canonical_type(self, precision: int = 12, scale: int = 2) -> pa.DataType:
         """The Arrow type of this kind in the canonical (lake) Parquet."""
-        return _CANONICAL[self.name](precision, scale)
+        import pyarrow as pa
+
+        return _CANONICAL[self.name](pa, precision, scale)
 
     def json_read_type(self, scale: int = 2) -> pa.DataType | None:
         """The type Arrow's JSON reader reads a field of this kind as: one it produces exactly (decimals with
         38 digits, integers as int64, dates and times as text), checked afterwards. None: the field's raw JSON
         value is kept as text instead (json)."""
-        return _JSON_READ[self.name](scale)
+        import pyarrow as pa
+
+        return _JSON_READ[self.name](pa, scale)
 
 
 _NUMBERS: frozenset[Family] = frozenset({"integer", "float", "decimal", "string"})
 _CANONICAL = {
-    "string": lambda p, s: pa.string(),
-    "json": lambda p, s: pa.string(),  # JSON text
-    "boolean": lambda p, s: pa.bool_(),
-    "int16": lambda p, s: pa.int16(),
-    "int32": lambda p, s: pa.int32(),
-    "int64": lambda p, s: pa.int64(),
-    "float32": lambda p, s: pa.float32(),
-    "float64": lambda p, s: pa.float64(),
-    "decimal": lambda p, s: pa.decimal128(p, s),
-    "date": lambda p, s: pa.date32(),
+    "string": lambda pa, p, s: pa.string(),
+    "json": lambda pa, p, s: pa.string(),  # JSON text
+    "boolean": lambda pa, p, s: pa.bool_(),
+    "int16": lambda pa, p, s: pa.int16(),
+    "int32": lambda pa, p, s: pa.int32(),
+    "int64": lambda pa, p, s: pa.int64(),
+    "float32": lambda pa, p, s: pa.float32(),
+    "float64": lambda pa, p, s: pa.float64(),
+    "decimal": lambda pa, p, s: pa.decimal128(p, s),
+    "date": lambda pa, p, s: pa.date32(),
     # ISO text, not Arrow's time64: Redshift's Parquet COPY cannot load a Parquet TIME into any column, so the
     # lake keeps "HH:MM:SS.ffffff" and each warehouse stores it as TIME.
-    "time": lambda p, s: pa.string(),
-    "timestamp": lambda p, s: pa.timestamp("us", tz="UTC"),
+    "time": lambda pa, p, s: pa.string(),
+    "timestamp": lambda pa, p, s: pa.timestamp("us", tz="UTC"),
 }
 
 # Arrow's JSON reader would silently read a naive timestamp as UTC, so temporal values are read as text and cast
 # later with a strict zone check.
 _JSON_READ = {
-    "string": lambda s: pa.string(),
-    "json": lambda s: None,
-    "boolean": lambda s: pa.bool_(),
+    "string": lambda pa, s: pa.string(),
+    "json": lambda pa, s: None,
+    "boolean": lambda pa, s: pa.bool_(),
     # an integer column takes 3, 3.0, 3e0 and "3" (the README's kinds table): Arrow reads each of them exactly as
     # a decimal of scale 0 (3.5 and true it refuses: the slow path gives the reason), conversion casts to int64
-    "int16": lambda s: INTEGER_JSON_READ_TYPE,
-    "int32": lambda s: INTEGER_JSON_READ_TYPE,
-    "int64": lambda s: INTEGER_JSON_READ_TYPE,
-    "float32": lambda s: pa.float64(),
-    "float64": lambda s: pa.float64(),
-    "decimal": lambda s: pa.decimal128(MAX_DECIMAL_PRECISION, s),
-    "date": lambda s: pa.string(),
-    "time": lambda s: pa.string(),
-    "timestamp": lambda s: pa.string(),
+    "int16": lambda pa, s: pa.decimal128(MAX_DECIMAL_PRECISION, 0),
+    "int32": lambda pa, s: pa.decimal128(MAX_DECIMAL_PRECISION, 0),
+    "int64": lambda pa, s: pa.decimal128(MAX_DECIMAL_PRECISION, 0),
+    "float32": lambda pa, s: pa.float64(),
+    "float64": lambda pa, s: pa.float64(),
+    "decimal": lambda pa, s: pa.decimal128(MAX_DECIMAL_PRECISION, s),
+    "date": lambda pa, s: pa.string(),
+    "time": lambda pa, s: pa.string(),
+    "timestamp": lambda pa, s: pa.string(),
 }
 
 KINDS: Mapping[str, Kind] = MappingProxyType(
@@ -198,6 +202,8 @@ def kind_named(name: str) -> Kind:
 
 def plain_type(type_: pa.DataType) -> pa.DataType:
     """The value type behind an encoding: a dictionary's values, an extension's storage."""
+    import pyarrow as pa
+
     while True:
         if pa.types.is_dictionary(type_):
             type_ = type_.value_type
@@ -209,6 +215,8 @@ def plain_type(type_: pa.DataType) -> pa.DataType:
 
 def family_of(type_: pa.DataType) -> Family:
     """The family of an input Arrow type (dictionary encoding looked through)."""
+    import pyarrow as pa
+
     type_ = plain_type(type_)
     t = pa.types
     if t.is_null(type_):

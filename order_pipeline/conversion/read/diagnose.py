@@ -33,7 +33,7 @@ def _join(path: str, name: str) -> str:
 
 
 def _decimal_problem(value: Any, type_: pa.Decimal128Type) -> str | None:
-    """Scale 0 is how integer columns are read (kinds.INTEGER_JSON_READ_TYPE): the reasons speak of integers."""
+    """Scale 0 is how integer columns are read (kinds._JSON_READ): the reasons speak of integers."""
     whole = type_.scale == 0
     if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
         if whole:

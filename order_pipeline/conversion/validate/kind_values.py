@@ -126,7 +126,7 @@ def _boolean(values: pa.Array, column: Column) -> Converted:
 
 def _integer(values: pa.Array, column: Column) -> Converted:
     """As int64 (columns.py checks the kind's range); unsigned values beyond int64 are out of range, and so are
-    whole decimals beyond it (JSON integers are read as decimals of scale 0: kinds.INTEGER_JSON_READ_TYPE)."""
+    whole decimals beyond it (JSON integers are read as decimals of scale 0: kinds._JSON_READ)."""
     too_big = np.zeros(len(values), dtype=bool)
     if pa.types.is_uint64(values.type):
         too_big = true_mask(pc.greater(values, pa.scalar(_INT64_MAX, pa.uint64())))
