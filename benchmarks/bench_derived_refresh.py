@@ -18,7 +18,11 @@ through generate_series directly on the PostgreSQL behind it), at a fixed 10,000
 before the batch: a bigger warehouse holds MORE DAYS, not denser days (1M = 100 days, 16M = 1,600 days), so the
 dates a batch touches hold the same rows at every size. Each size grows the previous one (older days added).
 The batch: 9,000 new orders over the batch's two dates and 1,000 updates of yesterday's orders that move them one
-day back (a date an update moves out of is refreshed too): three dates touched.
+day back (a date an update moves out of is refreshed too): three dates touched. Order ids are issued in time order
+(as a sequence issues them): a batch's keys fall in a narrow range of the key, so DuckDB's min/max zone maps (and
+Redshift's sort key on order_items.order_id) can skip the rest. With random keys (UUIDs) DuckDB's joins on the
+key would read the whole key column: not measured here.
+`--profile N` prints the N slowest statements of each size's fastest step (to find what grows with history).
 
 Redshift endpoint: PostgreSQL with SORTKEY stripped and CREATE INDEX refused. Redshift prunes a range on the sort
 key (orders.order_ts) with zone maps and joins on the DISTKEY; PostgreSQL has neither, so without indexes every
@@ -31,6 +35,7 @@ It says so in its output. Figures come from a shared machine: compare ratios wit
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import os
 import shutil
@@ -72,6 +77,7 @@ ITEMS_PER_ORDER = 3  # as bench_upsert.orders_table writes them
 BATCH_NEW = 9_000
 BATCH_UPDATES = 1_000
 TARGET_RATIO = 1.5
+NEWEST_HISTORY_ID = 99_999_999  # order i of history has id NEWEST_HISTORY_ID - i; the batch's new ids follow
 SEED_CHUNK = 2_000_000  # orders per seeding statement (progress lines, bounded transactions)
 BATCH_DAY = datetime(2026, 11, 20, tzinfo=timezone.utc)  # the batch's dates: this day and the day before
 ROLE = "arn:aws:iam::123456789012:role/bench"
@@ -101,7 +107,7 @@ def history_sql(dialect: str, lo: int, hi: int) -> tuple[str, str]:
         f"{start} - {days.format(f'i {div} {ORDERS_PER_DAY} + 1')} "
         f"+ {seconds.format(f'(i % {ORDERS_PER_DAY}) * 8')}"  # 10,000 orders x 8 s < one day
     )
-    order_id = "'o-' || lpad(CAST({} AS VARCHAR), 9, '0')"
+    order_id = f"'o-' || lpad(CAST({NEWEST_HISTORY_ID} - ({{}}) AS VARCHAR), 9, '0')"  # older: smaller id
     orders = (
         'INSERT INTO "orders" ("order_id", "customer_id", "order_ts", "status", "currency", "payment_method", '
         '"ship_name", "ship_street", "ship_city", "ship_postal_code", "ship_country", "subtotal", "shipping", '
@@ -197,10 +203,10 @@ def make_batch(s3: Any, number: int) -> LoadBatch:
     (a different thousand per batch) updated and moved one day back."""
     version = BATCH_DAY + timedelta(days=1, minutes=number)
     source = FileVersion("bench", f"landing/orders/2026/11/20/batch-{number}.jsonl", f"etag-{number}", 1, version)
-    updated = np.arange(number * BATCH_UPDATES, (number + 1) * BATCH_UPDATES)
+    updated = np.arange(number * BATCH_UPDATES, (number + 1) * BATCH_UPDATES)  # history's order numbers
     assert updated[-1] < ORDERS_PER_DAY, "updates must stay within yesterday's orders"
-    new = np.arange(100_000_000 + number * BATCH_NEW, 100_000_000 + (number + 1) * BATCH_NEW)
-    parents, items = orders_table(np.concatenate([new, updated]), version, source.uri)
+    new = np.arange(NEWEST_HISTORY_ID + 1 + number * BATCH_NEW, NEWEST_HISTORY_ID + 1 + (number + 1) * BATCH_NEW)
+    parents, items = orders_table(np.concatenate([new, NEWEST_HISTORY_ID - updated]), version, source.uri)
     yesterday = BATCH_DAY - timedelta(days=1)
     when = [BATCH_DAY - timedelta(days=i % 2) + timedelta(seconds=(i * 7) % 86_000) for i in range(len(new))]
     when += [yesterday - timedelta(days=1) + timedelta(seconds=int(i) * 8) for i in updated]
@@ -221,10 +227,28 @@ class Step:
     load: float
     refresh: float
     counts: float
+    statements: tuple[tuple[float, str], ...]  # (seconds, SQL), with --profile
 
     @property
     def step(self) -> float:
         return self.load + self.refresh
+
+
+def timing_statements(db: Warehouse, into: list[tuple[float, str]]) -> None:
+    """Record the seconds of each statement the warehouse runs (its SqlWarehouse _execute/_fetch)."""
+
+    def timed(run: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(sql: str, params: Any = ()) -> Any:
+            started = time.perf_counter()
+            try:
+                return run(sql, params)
+            finally:
+                into.append((time.perf_counter() - started, " ".join(sql.split())[:150]))
+
+        return wrapper
+
+    for name in ("_execute", "_fetch"):
+        setattr(db, name, timed(getattr(db, name)))
 
 
 def warehouse_step(db: Warehouse, batch: LoadBatch) -> Step:
@@ -240,10 +264,12 @@ def warehouse_step(db: Warehouse, batch: LoadBatch) -> Step:
     assert (result.inserted, result.updated, result.duplicate_keys) == (BATCH_NEW, BATCH_UPDATES, 0), result
     assert not refresh.full and len(refresh.groups) == 3, refresh
     assert refresh.check is not None and refresh.check[0] == refresh.check[1], refresh
-    return Step(loaded - started, refreshed - loaded, counted - refreshed)
+    return Step(loaded - started, refreshed - loaded, counted - refreshed, ())
 
 
-def run_backend(backend: Backend, s3: Any, sizes: list[int], repeats: int, first_batch: int) -> list[str]:
+def run_backend(
+    backend: Backend, s3: Any, sizes: list[int], repeats: int, first_batch: int, profile: int = 0
+) -> list[str]:
     print(f"\n--- {backend.name}: {backend.note}", flush=True)
     header = (
         f"{'orders':>12} {'step s':>8} {'(load':>8} {'refresh)':>9} {'rebuild s':>10} "
@@ -269,7 +295,11 @@ def run_backend(backend: Backend, s3: Any, sizes: list[int], repeats: int, first
             assert done.check is not None and done.check[0] == done.check[1], done
             steps = []
             for _ in range(repeats):
-                steps.append(warehouse_step(db, make_batch(s3, number)))
+                statements: list[tuple[float, str]] = []
+                if profile:
+                    timing_statements(db, statements)
+                step = warehouse_step(db, make_batch(s3, number))
+                steps.append(dataclasses.replace(step, statements=tuple(sorted(statements, reverse=True))))
                 number += 1
         finally:
             db.close()
@@ -282,6 +312,8 @@ def run_backend(backend: Backend, s3: Any, sizes: list[int], repeats: int, first
             f"   (median step of {repeats}: {median:.3f})"
         )
         print(f"  {lines[-1].strip()}", flush=True)
+        for seconds, sql in best.statements[:profile]:
+            print(f"      {seconds:7.3f} s  {sql}", flush=True)
     print(header)
     for line in lines:
         print(line)
@@ -300,6 +332,7 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="history sizes x scale (0.05: 50k/200k/800k)")
     parser.add_argument("--backends", nargs="*", default=["duckdb", "redshift"], choices=["duckdb", "redshift"])
     parser.add_argument("--repeats", type=int, default=3, help="batches per size; the fastest step is kept")
+    parser.add_argument("--profile", type=int, default=0, help="print the N slowest statements of each size")
     args = parser.parse_args()
     sizes = [max(ORDERS_PER_DAY * 3, int(size * args.scale)) for size in SIZES]
     work = Path(tempfile.mkdtemp(prefix="bench_derived_"))
@@ -330,9 +363,13 @@ def main() -> int:
         s3.create_bucket(Bucket="bench")
         verdicts: list[str] = []
         if "duckdb" in args.backends:
-            verdicts += run_backend(duckdb_backend(work, s3), s3, sizes, args.repeats, first_batch=0)
+            verdicts += run_backend(
+                duckdb_backend(work, s3), s3, sizes, args.repeats, first_batch=0, profile=args.profile
+            )
         if endpoint is not None:
-            verdicts += run_backend(redshift_backend(endpoint, s3), s3, sizes, args.repeats, first_batch=0)
+            verdicts += run_backend(
+                redshift_backend(endpoint, s3), s3, sizes, args.repeats, first_batch=0, profile=args.profile
+            )
         print(
             "\nrow counts: the warehouse asset's table_rows metadata (COUNT(*) of each whole table), shown apart "
             "from the step: it reads every row on PostgreSQL; DuckDB and Redshift answer it from block metadata."
