@@ -32,9 +32,12 @@ REPO = Path(__file__).resolve().parents[2]
 class FaultyDuckDBWarehouse(DuckDBWarehouse):
     """The real DuckDB backend; while `marker` exists, the first load fails (or kills its process) after staging."""
 
-    def __init__(self, path: str, s3_client: Any, *, fault: str, marker: str, observations: str) -> None:
+    def __init__(
+        self, path: str, s3_client: Any, *, fault: str, marker: str, observations: str, on_load: int = 1
+    ) -> None:
         super().__init__(path, s3_client)
         self._fault, self._marker, self._observations = fault, Path(marker), observations
+        self._on_load, self._loads = on_load, 0  # the fault fires in this connection's `on_load`-th load
 
     def load_batch(self, batch: LoadBatch, *, after_stage=None) -> LoadResult:
         if not self._marker.exists() and self._observations:
@@ -46,10 +49,12 @@ class FaultyDuckDBWarehouse(DuckDBWarehouse):
             with open(self._observations, "a") as out:
                 out.write(json.dumps(seen) + "\n")
 
+        self._loads += 1
+
         def hook() -> None:
             if after_stage is not None:
                 after_stage()
-            if self._marker.exists():
+            if self._marker.exists() and self._loads == self._on_load:
                 self._marker.unlink()
                 if self._fault == "kill":
                     os.kill(os.getpid(), signal.SIGKILL)
@@ -62,18 +67,30 @@ class FaultyDuckDBResource(DuckDBWarehouseResource):
     fault: str
     marker: str
     observations: str = ""
+    on_load: int = 1
 
     def open(self, s3_client: Any, *, wait_seconds: float | None = None) -> Warehouse:
         return FaultyDuckDBWarehouse(
-            self.path, s3_client, fault=self.fault, marker=self.marker, observations=self.observations
+            self.path,
+            s3_client,
+            fault=self.fault,
+            marker=self.marker,
+            observations=self.observations,
+            on_load=self.on_load,
         )
 
 
-def faulty_definitions(fault: str, marker: Path, observations: Path | None = None) -> dg.Definitions:
+def faulty_definitions(
+    fault: str, marker: Path, observations: Path | None = None, *, on_load: int = 1
+) -> dg.Definitions:
     settings = load_settings()
     resources = build_resources(settings)
     resources["warehouse"] = FaultyDuckDBResource(
-        path=str(settings.duckdb_path), fault=fault, marker=str(marker), observations=str(observations or "")
+        path=str(settings.duckdb_path),
+        fault=fault,
+        marker=str(marker),
+        observations=str(observations or ""),
+        on_load=on_load,
     )
     return build_definitions(settings, resources=resources)
 
@@ -81,6 +98,11 @@ def faulty_definitions(fault: str, marker: Path, observations: Path | None = Non
 def kill_after_stage_definitions(marker: str) -> dg.Definitions:
     """The definitions whose warehouse kills its process after staging, once, while `marker` exists."""
     return faulty_definitions("kill", Path(marker))
+
+
+def kill_in_second_batch_definitions(marker: str) -> dg.Definitions:
+    """As kill_after_stage_definitions, but in the run's second load batch: the first one has committed."""
+    return faulty_definitions("kill", Path(marker), on_load=2)
 
 
 class KillingS3Resource(S3Resource):
