@@ -9,30 +9,22 @@ from order_pipeline.aws.cloudwatch_metrics import COUNTS, LAG, dimensions
 
 
 def read_metrics(cloudwatch: Any, namespace: str, dataset: str, source: str) -> dict[str, float]:
-    """Each metric's latest value of the last ten minutes (names without a datapoint are left out)."""
+    """Each metric's latest value of the last ten minutes (names without a datapoint are left out).
+
+    GetMetricStatistics, not GetMetricData: moto's GetMetricData drops the namespace filter when dimensions are
+    given, so tests publishing the same dataset to other namespaces would leak into each other's figures."""
     now = datetime.now(timezone.utc)
     found: dict[str, float] = {}
     for name in (*COUNTS, LAG):
-        response = cloudwatch.get_metric_data(
-            MetricDataQueries=[
-                {
-                    "Id": "m",
-                    "MetricStat": {
-                        "Metric": {
-                            "Namespace": namespace,
-                            "MetricName": name,
-                            "Dimensions": dimensions(dataset, source),
-                        },  # type: ignore[arg-type]
-                        "Period": 60,
-                        "Stat": "Maximum",
-                    },
-                }
-            ],
+        points = cloudwatch.get_metric_statistics(
+            Namespace=namespace,
+            MetricName=name,
+            Dimensions=dimensions(dataset, source),
             StartTime=now - timedelta(minutes=10),
             EndTime=now + timedelta(minutes=10),
-            ScanBy="TimestampDescending",
-        )
-        values = response["MetricDataResults"][0]["Values"]
-        if values:
-            found[name] = values[0]
+            Period=60,
+            Statistics=["Maximum"],
+        )["Datapoints"]
+        if points:
+            found[name] = max(points, key=lambda p: p["Timestamp"])["Maximum"]
     return found
