@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from order_pipeline.conversion.limits import DEFAULT_LIMITS, LIMIT_NAMES, ConversionLimits
 from order_pipeline.layout import LakeLayout
+from order_pipeline.warehouse.duckdb_memory import DEFAULT_MEMORY_LIMIT
 
 WarehouseBackend = Literal["duckdb", "redshift"]
 SensorMode = Literal["events", "listing"]
@@ -30,6 +31,7 @@ class Settings:
     state_dir: Path = Path(".local")
     warehouse: WarehouseBackend = "duckdb"
     duckdb_path: Path | None = None  # default: <state_dir>/warehouse.duckdb
+    duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT  # DuckDB's memory_limit: above it a load spills to disk
     # ORDER_PIPELINE_REDSHIFT_<NAME> values as given (name lower-cased, the password never): the RedshiftResource
     # declares those fields, their types and defaults (components/redshift_resource.py)
     redshift: dict[str, str] = field(default_factory=dict)

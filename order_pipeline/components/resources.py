@@ -142,7 +142,7 @@ class SQSResource(ResourceWithBoto3Configuration):
 def warehouse_resource(settings: Settings) -> WarehouseResource:
     if settings.warehouse == "redshift":
         return redshift_resource_from_settings(settings)
-    return DuckDBWarehouseResource(path=str(settings.duckdb_path))
+    return DuckDBWarehouseResource(path=str(settings.duckdb_path), memory_limit=settings.duckdb_memory_limit)
 
 
 def open_warehouse(settings: Settings, s3_client: Any) -> Warehouse:

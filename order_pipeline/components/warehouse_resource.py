@@ -11,6 +11,7 @@ import dagster as dg
 from pydantic import Field
 
 from order_pipeline.warehouse.base import Warehouse
+from order_pipeline.warehouse.duckdb_memory import DEFAULT_MEMORY_LIMIT
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -33,11 +34,15 @@ class WarehouseResource(dg.ConfigurableResource):
 
 class DuckDBWarehouseResource(WarehouseResource):
     path: str = Field(description="DuckDB database file (created if missing)")
+    memory_limit: str = Field(
+        default=DEFAULT_MEMORY_LIMIT,
+        description="DuckDB's memory_limit: above it a load spills to <database>.tmp instead of holding the partition",
+    )
 
     def open(self, s3_client: Any, *, wait_seconds: float | None = None) -> Warehouse:
         # imported on first use: loading the definitions (and a Redshift deployment) never pays for duckdb
         from order_pipeline.warehouse.duckdb_backend import DuckDBWarehouse
 
         if wait_seconds is None:
-            return DuckDBWarehouse(self.path, s3_client)
-        return DuckDBWarehouse(self.path, s3_client, lock_wait_seconds=wait_seconds)
+            return DuckDBWarehouse(self.path, s3_client, memory_limit=self.memory_limit)
+        return DuckDBWarehouse(self.path, s3_client, lock_wait_seconds=wait_seconds, memory_limit=self.memory_limit)

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from order_pipeline.warehouse.base import LoadBatch, LoadError, WarehouseBusy
+from order_pipeline.warehouse.duckdb_memory import DEFAULT_MEMORY_LIMIT, STAGE_BYTES, stage_pieces
 from order_pipeline.warehouse.s3_parquet import fetch_parts
 from order_pipeline.warehouse.sql_batch import part_uris
 from order_pipeline.warehouse.sql_names import quote_ident, quote_literal, stage_name
@@ -55,16 +56,33 @@ class _LocalParts:
 
 class DuckDBWarehouse(SqlWarehouse):
     """One DuckDB file, one connection. A load is one transaction: a killed process leaves the file at
-    the last commit (DuckDB writes a transaction to its WAL only when it commits)."""
+    the last commit (DuckDB writes a transaction to its WAL only when it commits). `memory_limit` bounds DuckDB's
+    memory (it spills to `<database>.tmp` above it; None keeps DuckDB's default, 80% of RAM); `stage_bytes` bounds
+    the Parquet bytes one staging INSERT reads (duckdb_memory)."""
 
     dialect = "duckdb"
 
-    def __init__(self, path: str | Path, s3_client: Any, *, lock_wait_seconds: float = 120.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        s3_client: Any,
+        *,
+        lock_wait_seconds: float = 120.0,
+        memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+        stage_bytes: int = STAGE_BYTES,
+    ) -> None:
         self._path = str(path)
         self._s3 = s3_client
+        self._stage_bytes = stage_bytes
         create_folder(self._path)
         self._con = connect_waiting(self._path, lock_wait_seconds)
         self._con.execute("SET TimeZone = 'UTC'")
+        if memory_limit:
+            try:
+                self._con.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
+            except duckdb.Error as error:
+                self._con.close()
+                raise ValueError(f"the DuckDB memory limit {memory_limit!r} is not valid: {error}") from error
 
     def close(self) -> None:
         self._con.close()
@@ -119,17 +137,22 @@ class DuckDBWarehouse(SqlWarehouse):
         if not paths:
             return 0
         names = ", ".join(quote_ident(c) for c in columns)
-        files = ", ".join(quote_literal(str(p)) for p in paths)
+        staged = 0
         # staging needs no row order (file order is a column): unordered, DuckDB streams the insert in less memory
         self._con.execute("SET preserve_insertion_order = false")
         try:
-            (staged,) = self._con.execute(
-                f"INSERT INTO {quote_ident(stage_name(table))} ({names}) SELECT {names} "
-                f"FROM read_parquet([{files}], union_by_name = true)"
-            ).fetchone() or (0,)  # an INSERT always returns its row count
+            # in pieces of at most stage_bytes of Parquet, all in the load's transaction: what one statement reads
+            # stays bounded however many parts a partition has, and the batch still commits or not as a whole
+            for piece in stage_pieces(paths, self._stage_bytes):
+                files = ", ".join(quote_literal(str(p)) for p in piece)
+                (rows,) = self._con.execute(
+                    f"INSERT INTO {quote_ident(stage_name(table))} ({names}) SELECT {names} "
+                    f"FROM read_parquet([{files}], union_by_name = true)"
+                ).fetchone() or (0,)  # an INSERT always returns its row count
+                staged += int(rows)
         finally:
             self._con.execute("RESET preserve_insertion_order")
-        return int(staged)
+        return staged
 
     def _run_load(
         self,

@@ -11,6 +11,11 @@ import pyarrow.parquet as pq
 
 from order_pipeline.datasets.declaration import SOURCE_FILE_COLUMN, Dataset
 
+# A row group is written when a table has buffered row_group_rows rows or this many Arrow bytes, whichever comes
+# first: wide rows do not make a file's buffer (and the concatenated copy written from it) grow with the file
+# (issue 24: memory that does not follow partition size).
+ROW_GROUP_BYTES = 8 << 20
+
 
 def _dictionary_columns(dataset: Dataset, table: str) -> list[str]:
     """Dictionary-encode only columns declared with a closed set of values (and the constant source file):
@@ -38,6 +43,7 @@ class TableOutputs:
         self.row_group_rows = row_group_rows
         self.buffered: dict[str, list[pa.Table]] = {table: [] for table in dataset.table_names}
         self.buffered_rows = {table: 0 for table in dataset.table_names}
+        self.buffered_bytes = {table: 0 for table in dataset.table_names}
         self.final = {table: out_dir / f"{table}.parquet" for table in dataset.table_names}
         self.partial = {table: out_dir / f".{table}.parquet.partial" for table in dataset.table_names}
         for path in (*self.final.values(), *self.partial.values()):
@@ -61,8 +67,9 @@ class TableOutputs:
             if rows.num_rows:
                 self.buffered[table].append(rows)
                 self.buffered_rows[table] += rows.num_rows
+                self.buffered_bytes[table] += rows.nbytes
                 self.rows[table] += rows.num_rows
-                if self.buffered_rows[table] >= self.row_group_rows:
+                if self.buffered_rows[table] >= self.row_group_rows or self.buffered_bytes[table] >= ROW_GROUP_BYTES:
                     self._flush(table)
 
     def _flush(self, table: str) -> None:
@@ -70,6 +77,7 @@ class TableOutputs:
             self.writers[table].write_table(pa.concat_tables(self.buffered[table]))
         self.buffered[table] = []
         self.buffered_rows[table] = 0
+        self.buffered_bytes[table] = 0
 
     def _close(self) -> None:
         for writer in self.writers.values():
