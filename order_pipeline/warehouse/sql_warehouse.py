@@ -333,7 +333,11 @@ class SqlWarehouse(Warehouse):
             if derived.groups is not None:
                 self._execute(sql_derived.capture_replaced_groups_sql(dataset, derived))
                 self._execute(sql_derived.capture_staged_groups_sql(dataset, derived, self.dialect))
-        self._execute(sql_load.merge_sql(dataset, self.dialect))
+        if self.dialect == "duckdb":
+            for statement in sql_load.replace_sql(dataset, self.dialect):
+                self._execute(statement)
+        else:
+            self._execute(sql_load.merge_sql(dataset, self.dialect))
         # the merge-key check, scoped to the keys this batch merged (the full-table one runs on its own)
         duplicate_keys = self._scalar(sql_checks.merged_duplicates_sql(dataset)) if survivors else 0
         child_rows: dict[str, int] = {}

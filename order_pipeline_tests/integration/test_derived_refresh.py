@@ -118,7 +118,11 @@ def test_the_merge_key_check_covers_the_keys_the_batch_merged(warehouse, s3_clie
     touching = warehouse.load_batch(
         _batch(s3_client, bucket, "c", Version("o-1", DAY0, DAY0 + timedelta(hours=1), "shipped", (1,)))
     )
-    assert (touching.merged_keys, touching.duplicate_keys) == (1, 1)  # the batch merged o-1: it sees both rows
+    if warehouse.dialect == "redshift":
+        assert (touching.merged_keys, touching.duplicate_keys) == (1, 1)  # the batch merged o-1: it sees both rows
+    else:  # DuckDB replaces merged keys (DELETE + INSERT): the hand-made duplicate goes with the old row
+        assert (touching.merged_keys, touching.duplicate_keys) == (1, 0)
+        assert warehouse.query('SELECT COUNT(*) FROM "orders" WHERE "order_id" = \'o-1\'') == [(1,)]
 
 
 @pytest.mark.parametrize("backend", ["redshift"])

@@ -16,6 +16,8 @@ from order_pipeline.warehouse.sql_names import stage_name
 from order_pipeline_tests.support.env import patched_environ
 from order_pipeline_tests.support.warehouse_batches import Order, at, make_batch, orders_file
 
+UPDATED_ORDERS = 60_000
+
 
 def staging_inserts(wh: DuckDBWarehouse, table: str) -> int:
     """INSERTs into `table`'s staging table that DuckDB's own query log saw."""
@@ -107,3 +109,22 @@ def test_the_warehouse_runs_under_the_configured_memory_limit(tmp_path, s3_clien
         wh.close()
     with pytest.raises(ValueError, match="memory limit 'lots' is not valid"):
         DuckDBWarehouse(tmp_path / "bad.duckdb", s3_client, memory_limit="lots")
+
+
+def test_a_batch_updating_many_orders_loads_under_a_memory_limit_a_merge_would_exceed(tmp_path, s3_client, bucket):
+    # DuckDB's MERGE holds every updated row's versions in memory it cannot spill: the same batch through a MERGE
+    # fails with OutOfMemory under this limit; the DuckDB backend's DELETE + INSERT loads it.
+    first = [Order(f"order-{k:07d}", at(k % 600), "paid", items=1) for k in range(UPDATED_ORDERS)]
+    again = [Order(o.order_id, at(k % 600 + 1), "shipped", items=2) for k, o in enumerate(first)]
+    wh = DuckDBWarehouse(tmp_path / "wh.duckdb", s3_client, memory_limit="24MB")
+    try:
+        wh.ensure_tables(ORDERS)
+        wh.load_batch(make_batch(ORDERS, orders_file(s3_client, bucket, "first", *first)))
+        result = wh.load_batch(make_batch(ORDERS, orders_file(s3_client, bucket, "again", *again), run_id="run-2"))
+        assert (result.inserted, result.updated) == (0, UPDATED_ORDERS)
+        assert wh.query('SELECT COUNT(*), COUNT(DISTINCT "order_id"), MIN("status") FROM "orders"') == [
+            (UPDATED_ORDERS, UPDATED_ORDERS, "shipped")
+        ]
+        assert wh.query('SELECT COUNT(*) FROM "order_items"') == [(2 * UPDATED_ORDERS,)]
+    finally:
+        wh.close()
