@@ -66,6 +66,10 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
         out[f"{ds.name}.stale_delete"] = (sql_load.stale_delete_sql(ds), exp.Delete)
         out[f"{ds.name}.matched_count"] = (sql_load.matched_count_sql(ds), exp.Select)
         out[f"{ds.name}.merge"] = (sql_load.merge_sql(ds, dialect), exp.Merge)
+        if dialect == "duckdb":  # DuckDB's form of the merge (see replace_sql)
+            replace_delete, replace_insert = sql_load.replace_sql(ds, dialect)
+            out[f"{ds.name}.replace_delete"] = (replace_delete, exp.Delete)
+            out[f"{ds.name}.replace_insert"] = (replace_insert, exp.Insert)
         if dialect == "redshift":
             out[f"{ds.name}.lock"] = (sql_load.lock_tables_sql(ds), exp.Command)  # sqlglot has no LOCK grammar
     out["ledger.create"] = (sql_ddl.ledger_table_sql(dialect), exp.Create)
