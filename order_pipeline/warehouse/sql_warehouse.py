@@ -358,7 +358,7 @@ class SqlWarehouse(Warehouse):
 
     def _key_range(self, dataset: Dataset, table: str, scope: str | None = None) -> sql_keyrange.KeyRange | None:
         """The merge-key range of `table`'s rows (in `scope`), or None (no rows, or no safe literal)."""
-        low, high = self._fetch(sql_keyrange.key_bounds_sql(dataset, table, scope))[0]
+        low, high, _ = self._fetch(sql_keyrange.key_bounds_sql(dataset, table, scope))[0]
         return sql_keyrange.key_range(dataset, low, high)
 
     def _scalar(self, sql: str, params: Sequence[Any] = ()) -> int:

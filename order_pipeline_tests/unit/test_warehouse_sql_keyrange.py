@@ -51,7 +51,7 @@ def test_the_summary_bounds_its_child_rows_by_the_parents_key_range_and_a_rebuil
     whole = sql_derived.select_rows_sql(ORDERS, DAILY_ORDER_SUMMARY)
     assert 'WHERE 1 = 1 AND "order_id" IN' in whole and "{child_key_range}" not in whole
     assert sql_keyrange.key_bounds_sql(ORDERS, "orders", scope) == (
-        f'SELECT MIN("order_id"), MAX("order_id") FROM "orders" WHERE {scope}'
+        f'SELECT MIN("order_id"), MAX("order_id"), COUNT(*) FROM "orders" WHERE {scope}'
     )
 
 
@@ -66,7 +66,9 @@ def test_literals_are_quoted_and_unsafe_or_missing_bounds_give_no_range():
 @pytest.mark.parametrize(("low", "high", "expected"), [(3, 17, '"shop" BETWEEN 3 AND 17'), ("3", "17", None)])
 def test_a_composite_key_is_bounded_on_its_first_column_only(low, high, expected):
     assert sql_keyrange.range_column(COMPOSITE) == "shop"
-    assert sql_keyrange.key_bounds_sql(COMPOSITE, "stage_lines") == 'SELECT MIN("shop"), MAX("shop") FROM "stage_lines"'
+    assert sql_keyrange.key_bounds_sql(COMPOSITE, "stage_lines") == (
+        'SELECT MIN("shop"), MAX("shop"), COUNT(*) FROM "stage_lines"'
+    )
     key = sql_keyrange.key_range(COMPOSITE, low, high)
     assert (key.predicate() if key else None) == expected
     if key:
