@@ -159,6 +159,10 @@ class DerivedCheck:
 
 # The placeholder a derived table's `select_sql` reads its parent rows from, and its check's scopes.
 PARENTS_PLACEHOLDER = "{parents}"
+# Optional: a predicate on the parent's first merge-key column, unqualified, for where `select_sql` reads child
+# rows: a refresh replaces it with the constant key range of the parents in scope (so zone maps skip the rest of
+# the child table), a full rebuild with `1 = 1`.
+CHILD_KEY_PLACEHOLDER = "{child_key_range}"
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ SELECT CAST(o."order_ts" AT TIME ZONE 'UTC' AS DATE) AS "order_date",
 FROM {parents} AS o
 LEFT JOIN (
     SELECT "order_id", SUM("quantity") AS "item_quantity" FROM "order_items"
-    WHERE "order_id" IN (SELECT p."order_id" FROM {parents} AS p)
+    WHERE {child_key_range} AND "order_id" IN (SELECT p."order_id" FROM {parents} AS p)
     GROUP BY "order_id"
 ) AS i ON i."order_id" = o."order_id"
 GROUP BY 1

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from order_pipeline.datasets.declaration import Dataset
+from order_pipeline.warehouse.sql_keyrange import KeyRange, and_range
 from order_pipeline.warehouse.sql_names import quote_ident, stage_name
 
 
@@ -11,10 +12,12 @@ def _keys(alias: str, dataset: Dataset) -> str:
     return ", ".join(f"{quote_ident(alias)}.{quote_ident(c)}" for c in dataset.merge_key)
 
 
-def merged_duplicates_sql(dataset: Dataset) -> str:
-    """How many of the keys the batch merged the parent table now holds more than once (must be 0)."""
+def merged_duplicates_sql(dataset: Dataset, key: KeyRange | None = None) -> str:
+    """How many of the keys the batch merged the parent table now holds more than once (must be 0).
+
+    `key` (sql_keyrange): the staged keys' range, bounding the parent rows read."""
     stage = stage_name(dataset.name)
-    on = " AND ".join(f'"t".{quote_ident(c)} = "k".{quote_ident(c)}' for c in dataset.merge_key)
+    on = " AND ".join(f'"t".{quote_ident(c)} = "k".{quote_ident(c)}' for c in dataset.merge_key) + and_range(key, "t")
     keys = ", ".join(quote_ident(c) for c in dataset.merge_key)
     return (
         f'SELECT COUNT(*) FROM (SELECT {_keys("t", dataset)} FROM {quote_ident(dataset.name)} AS "t" '

@@ -13,8 +13,15 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from order_pipeline.datasets.declaration import PARENTS_PLACEHOLDER, Column, Dataset, DerivedTable
+from order_pipeline.datasets.declaration import (
+    CHILD_KEY_PLACEHOLDER,
+    PARENTS_PLACEHOLDER,
+    Column,
+    Dataset,
+    DerivedTable,
+)
 from order_pipeline.warehouse.sql_ddl import create_table_sql, from_staged
+from order_pipeline.warehouse.sql_keyrange import KeyRange, and_range
 from order_pipeline.warehouse.sql_names import Dialect, quote_ident, stage_name
 
 PENDING_KEY = "group_key"
@@ -64,11 +71,13 @@ def _check_group_column(dataset: Dataset, derived: DerivedTable) -> Column:
     return column
 
 
-def capture_replaced_groups_sql(dataset: Dataset, derived: DerivedTable) -> str:
-    """Before the MERGE: the groups of the target rows the surviving staged keys replace (moved-out groups)."""
+def capture_replaced_groups_sql(dataset: Dataset, derived: DerivedTable, key: KeyRange | None = None) -> str:
+    """Before the MERGE: the groups of the target rows the surviving staged keys replace (moved-out groups).
+
+    `key` (sql_keyrange): the staged keys' range, bounding the target rows read."""
     _check_group_column(dataset, derived)
     target, stage = dataset.name, stage_name(dataset.name)
-    on = " AND ".join(f"{_q('t', c)} = {_q('s', c)}" for c in dataset.merge_key)
+    on = " AND ".join(f"{_q('t', c)} = {_q('s', c)}" for c in dataset.merge_key) + and_range(key, "t")
     return (
         f"INSERT INTO {quote_ident(derived.pending_table)} ({quote_ident(PENDING_KEY)}) "
         f"SELECT DISTINCT {group_of(derived, _q('t', _groups(derived).column))} "
@@ -122,17 +131,21 @@ def parent_scope(derived: DerivedTable, groups: Sequence[date]) -> str:
     return ranges[0] if len(ranges) == 1 else "(" + " OR ".join(ranges) + ")"
 
 
-def select_rows_sql(dataset: Dataset, derived: DerivedTable, scope: str = ALL) -> str:
-    """The derived rows computed from the parent rows matching `scope` (ALL: the whole table)."""
+def select_rows_sql(dataset: Dataset, derived: DerivedTable, scope: str = ALL, key: KeyRange | None = None) -> str:
+    """The derived rows computed from the parent rows matching `scope` (ALL: the whole table).
+
+    `key` (sql_keyrange): the key range of the parents in scope; where select_sql reads child rows it bounds them
+    with it through CHILD_KEY_PLACEHOLDER (a superset filter: no row changes; without a range, `1 = 1`)."""
     parents = (
         quote_ident(dataset.name) if scope == ALL else f"(SELECT * FROM {quote_ident(dataset.name)} WHERE {scope})"
     )
-    return derived.select_sql.replace(PARENTS_PLACEHOLDER, parents)
+    child_keys = ALL if key is None else key.predicate()
+    return derived.select_sql.replace(PARENTS_PLACEHOLDER, parents).replace(CHILD_KEY_PLACEHOLDER, child_keys)
 
 
-def insert_rows_sql(dataset: Dataset, derived: DerivedTable, scope: str = ALL) -> str:
+def insert_rows_sql(dataset: Dataset, derived: DerivedTable, scope: str = ALL, key: KeyRange | None = None) -> str:
     names = ", ".join(quote_ident(c.name) for c in derived.columns)
-    return f"INSERT INTO {quote_ident(derived.name)} ({names}) {select_rows_sql(dataset, derived, scope)}"
+    return f"INSERT INTO {quote_ident(derived.name)} ({names}) {select_rows_sql(dataset, derived, scope, key)}"
 
 
 def delete_rows_sql(derived: DerivedTable, scope: str = ALL) -> str:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from order_pipeline.datasets.declaration import Dataset, DerivedTable
 from order_pipeline.landing import FileVersion
-from order_pipeline.warehouse import sql_checks, sql_ddl, sql_derived, sql_history, sql_load
+from order_pipeline.warehouse import sql_checks, sql_ddl, sql_derived, sql_history, sql_keyrange, sql_load
 from order_pipeline.warehouse.base import (
     LEDGER_TABLE,
     ClientTimeout,
@@ -189,8 +189,11 @@ class SqlWarehouse(Warehouse):
             rows = 0
             for start in range(0, len(groups), GROUPS_PER_STATEMENT):
                 chunk = groups[start : start + GROUPS_PER_STATEMENT]
+                scope = sql_derived.parent_scope(derived, chunk)
                 self._execute(sql_derived.delete_rows_sql(derived, sql_derived.derived_scope(derived, chunk)))
-                self._execute(sql_derived.insert_rows_sql(dataset, derived, sql_derived.parent_scope(derived, chunk)))
+                # the key range of these dates' parents, as literals: bounds the child rows the summary reads
+                key = self._key_range(dataset, dataset.name, scope)
+                self._execute(sql_derived.insert_rows_sql(dataset, derived, scope, key))
                 self._execute(sql_derived.delete_pending_sql(derived, chunk))
                 rows += self._scalar(
                     f"SELECT COUNT(*) FROM {quote_ident(derived.name)} "
@@ -326,23 +329,26 @@ class SqlWarehouse(Warehouse):
         self._execute(sql_load.dedup_delete_sql(dataset))
         self._execute(sql_ddl.drop_temp_sql(losers_name(dataset.name)))
         unique = self._scalar(sql_load.count_sql(stage))
-        self._execute(sql_load.stale_delete_sql(dataset))
+        # the staged keys' range as literals, so each key join below reads only that part of the big tables
+        # (zone maps); a superset filter: stale rows leaving the stage only narrow the keys inside it
+        key = self._key_range(dataset, stage) if unique else None
+        self._execute(sql_load.stale_delete_sql(dataset, key))
         survivors = self._scalar(sql_load.count_sql(stage))
-        updated = self._scalar(sql_load.matched_count_sql(dataset))
+        updated = self._scalar(sql_load.matched_count_sql(dataset, key))
         for derived in dataset.derived:  # before the MERGE: the groups updated rows move out of
             if derived.groups is not None:
-                self._execute(sql_derived.capture_replaced_groups_sql(dataset, derived))
+                self._execute(sql_derived.capture_replaced_groups_sql(dataset, derived, key))
                 self._execute(sql_derived.capture_staged_groups_sql(dataset, derived, self.dialect))
         if self.dialect == "duckdb":
-            for statement in sql_load.replace_sql(dataset, self.dialect):
+            for statement in sql_load.replace_sql(dataset, self.dialect, key):
                 self._execute(statement)
         else:
-            self._execute(sql_load.merge_sql(dataset, self.dialect))
+            self._execute(sql_load.merge_sql(dataset, self.dialect, key))
         # the merge-key check, scoped to the keys this batch merged (the full-table one runs on its own)
-        duplicate_keys = self._scalar(sql_checks.merged_duplicates_sql(dataset)) if survivors else 0
+        duplicate_keys = self._scalar(sql_checks.merged_duplicates_sql(dataset, key)) if survivors else 0
         child_rows: dict[str, int] = {}
         for child in dataset.children:
-            self._execute(sql_load.child_delete_sql(dataset, child.name))
+            self._execute(sql_load.child_delete_sql(dataset, child.name, key))
             child_rows[child.name] = self._scalar(sql_load.child_count_sql(dataset, child.name))
             self._execute(sql_load.child_insert_sql(dataset, child.name, self.dialect))
         return UpsertCounts(
@@ -353,6 +359,11 @@ class SqlWarehouse(Warehouse):
             merged_keys=survivors,
             duplicate_keys=duplicate_keys,
         )
+
+    def _key_range(self, dataset: Dataset, table: str, scope: str | None = None) -> sql_keyrange.KeyRange | None:
+        """The merge-key range of `table`'s rows (in `scope`), or None (no rows, or no safe literal)."""
+        low, high, _ = self._fetch(sql_keyrange.key_bounds_sql(dataset, table, scope))[0]
+        return sql_keyrange.key_range(dataset, low, high)
 
     def _scalar(self, sql: str, params: Sequence[Any] = ()) -> int:
         rows = self._fetch(sql, params)

@@ -10,7 +10,7 @@ from sqlglot import exp
 from order_pipeline.datasets.declaration import Column, Dataset
 from order_pipeline.datasets.orders import ORDERS
 from order_pipeline.datasets.orders_summary import DAILY_ORDER_SUMMARY
-from order_pipeline.warehouse import sql_checks, sql_copy, sql_ddl, sql_derived, sql_history, sql_load
+from order_pipeline.warehouse import sql_checks, sql_copy, sql_ddl, sql_derived, sql_history, sql_keyrange, sql_load
 from order_pipeline.warehouse.sql_names import FILES_STAGE, losers_name, stage_name
 
 # Every name a reserved word: the SQL builders must quote each one everywhere.
@@ -32,6 +32,7 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
     """name -> (sql, expected sqlglot node) for ORDERS and a dataset of reserved words."""
     out: dict[str, tuple[str, type[exp.Expression]]] = {}
     for ds in (ORDERS, RESERVED):
+        key = sql_keyrange.key_range(ds, "a'1", "z9")  # the batch's key range, inlined (a quote to escape)
         for table in ds.table_names:
             out[f"{ds.name}.{table}.create"] = (sql_ddl.dataset_table_sql(ds, table, dialect), exp.Create)
             out[f"{ds.name}.{table}.stage"] = (sql_ddl.staging_table_sql(ds, table, dialect), exp.Create)
@@ -52,6 +53,10 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
                 sql_load.child_delete_sql(ds, child.name),
                 exp.Delete,
             )
+            out[f"{ds.name}.{child.name}.child_delete.keyed"] = (
+                sql_load.child_delete_sql(ds, child.name, key),
+                exp.Delete,
+            )
             out[f"{ds.name}.{child.name}.child_insert"] = (
                 sql_load.child_insert_sql(ds, child.name, dialect),
                 exp.Insert,
@@ -66,10 +71,16 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
         out[f"{ds.name}.stale_delete"] = (sql_load.stale_delete_sql(ds), exp.Delete)
         out[f"{ds.name}.matched_count"] = (sql_load.matched_count_sql(ds), exp.Select)
         out[f"{ds.name}.merge"] = (sql_load.merge_sql(ds, dialect), exp.Merge)
+        out[f"{ds.name}.key_bounds"] = (sql_keyrange.key_bounds_sql(ds, stage_name(ds.name)), exp.Select)
+        out[f"{ds.name}.stale_delete.keyed"] = (sql_load.stale_delete_sql(ds, key), exp.Delete)
+        out[f"{ds.name}.matched_count.keyed"] = (sql_load.matched_count_sql(ds, key), exp.Select)
+        out[f"{ds.name}.merge.keyed"] = (sql_load.merge_sql(ds, dialect, key), exp.Merge)
+        out[f"{ds.name}.merged_duplicates.keyed"] = (sql_checks.merged_duplicates_sql(ds, key), exp.Select)
         if dialect == "duckdb":  # DuckDB's form of the merge (see replace_sql)
             replace_delete, replace_insert = sql_load.replace_sql(ds, dialect)
             out[f"{ds.name}.replace_delete"] = (replace_delete, exp.Delete)
             out[f"{ds.name}.replace_insert"] = (replace_insert, exp.Insert)
+            out[f"{ds.name}.replace_delete.keyed"] = (sql_load.replace_sql(ds, dialect, key)[0], exp.Delete)
         if dialect == "redshift":
             out[f"{ds.name}.lock"] = (sql_load.lock_tables_sql(ds), exp.Command)  # sqlglot has no LOCK grammar
     out["ledger.create"] = (sql_ddl.ledger_table_sql(dialect), exp.Create)
@@ -95,6 +106,13 @@ def statements(dialect: str) -> dict[str, tuple[str, type[exp.Expression]]]:
     out["derived.pending"] = (sql_derived.pending_groups_sql(summary), exp.Select)
     out["derived.delete"] = (sql_derived.delete_rows_sql(summary, sql_derived.derived_scope(summary, days)), exp.Delete)
     out["derived.insert"] = (sql_derived.insert_rows_sql(ORDERS, summary, scope), exp.Insert)
+    parents_key = sql_keyrange.key_range(ORDERS, "o-0001", "o-0999")
+    out["derived.key_bounds"] = (sql_keyrange.key_bounds_sql(ORDERS, "orders", scope), exp.Select)
+    out["derived.insert.keyed"] = (sql_derived.insert_rows_sql(ORDERS, summary, scope, parents_key), exp.Insert)
+    out["derived.capture_replaced.keyed"] = (
+        sql_derived.capture_replaced_groups_sql(ORDERS, summary, parents_key),
+        exp.Insert,
+    )
     out["derived.insert_all"] = (sql_derived.insert_rows_sql(ORDERS, summary), exp.Insert)
     out["derived.forget"] = (sql_derived.delete_pending_sql(summary, days), exp.Delete)
     out["derived.has_rows"] = (sql_derived.has_rows_sql("orders"), exp.Select)
