@@ -16,7 +16,7 @@ from order_pipeline.warehouse.sql_names import stage_name
 from order_pipeline_tests.support.env import patched_environ
 from order_pipeline_tests.support.warehouse_batches import Order, at, make_batch, orders_file
 
-UPDATED_ORDERS = 60_000
+UPDATED_ORDERS = 25_000
 
 
 def staging_inserts(wh: DuckDBWarehouse, table: str) -> int:
@@ -116,7 +116,7 @@ def test_a_batch_updating_many_orders_loads_under_a_memory_limit_a_merge_would_e
     # fails with OutOfMemory under this limit; the DuckDB backend's DELETE + INSERT loads it.
     first = [Order(f"order-{k:07d}", at(k % 600), "paid", items=1) for k in range(UPDATED_ORDERS)]
     again = [Order(o.order_id, at(k % 600 + 1), "shipped", items=2) for k, o in enumerate(first)]
-    wh = DuckDBWarehouse(tmp_path / "wh.duckdb", s3_client, memory_limit="24MB")
+    wh = DuckDBWarehouse(tmp_path / "wh.duckdb", s3_client, memory_limit="20MB")
     try:
         wh.ensure_tables(ORDERS)
         wh.load_batch(make_batch(ORDERS, orders_file(s3_client, bucket, "first", *first)))
