@@ -38,7 +38,7 @@ def mode(request) -> str:
 def pipeline(aws_endpoint, bucket, tmp_path, mode):
     env = {
         "ORDER_PIPELINE_SENSOR_MODE": mode,
-        "ORDER_PIPELINE_BACKLOG_DATES_PER_TICK": "15",
+        "ORDER_PIPELINE_BACKLOG_DATES_PER_TICK": "4",
         "ORDER_PIPELINE_LOOKBACK_DAYS": "3",
     }
     with local_pipeline(aws_endpoint, bucket, tmp_path, extra_env=env) as running:
@@ -81,9 +81,9 @@ def s3_event(bucket: str, key: str, etag: str, name: str = "ObjectCreated:Put") 
     )
 
 
-def test_forty_past_landing_dates_before_the_first_tick_all_load_exactly_once(pipeline, mode):
+def test_twelve_past_landing_dates_before_the_first_tick_all_load_exactly_once(pipeline, mode):
     keys = []
-    for back in range(45, 5, -1):  # 40 landing dates, all older than the listing window
+    for back in range(17, 5, -1):  # 12 landing dates, all older than the listing window
         keys.extend(land_day(pipeline, TODAY - timedelta(days=back), f"H{back}-"))
     if mode == "events":
         boto3.client("sqs").purge_queue(QueueUrl=queue_url(pipeline))  # history landed before the queue existed
@@ -91,9 +91,9 @@ def test_forty_past_landing_dates_before_the_first_tick_all_load_exactly_once(pi
     ticks = pipeline.drain()
     assert not [run for tick in ticks for run in tick.failed_runs]
     assert ledger(pipeline) == {key: 1 for key in keys}
-    assert orders(pipeline) == (120, 120)
-    # 15 dates compared with the ledger per tick: the backlog drains over several ticks, one run per date
-    assert len(ticks) >= 3 and sum(len(tick.runs) for tick in ticks) == 40
+    assert orders(pipeline) == (36, 36)
+    # 4 dates compared with the ledger per tick: the backlog drains over several ticks, one run per date
+    assert len(ticks) >= 3 and sum(len(tick.runs) for tick in ticks) == 12
     # a reconcile over the same files finds nothing to do
     assert pipeline.reconcile().runs == []
 
